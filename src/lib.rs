@@ -1,0 +1,61 @@
+//! komo: a typed workflow language for marketing automation.
+//!
+//! Text flows one way through the crate: [`syntax`] parses `.komo` source into an AST
+//! with spans, [`check`] resolves names and types and reports every problem as a
+//! [`diagnostics::Diagnostic`], and the renderers in [`diagnostics::render`] present
+//! them to people, editors and tools.
+//!
+//! ```
+//! use komo::source::SourceMap;
+//!
+//! let mut sources = SourceMap::new();
+//! sources.add("welcome.komo", r#"
+//! workflow welcome {
+//!   scope workspace
+//!   trigger Contact.Identifed
+//!   contact.add_to_list("New Users")
+//! }
+//! "#);
+//! let diagnostics = komo::check_sources(&sources).diagnostics;
+//! assert_eq!(diagnostics.len(), 1);
+//! assert_eq!(diagnostics[0].code.as_str(), "K0301");
+//! assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `Contact.Identified`?"));
+//! ```
+
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod source;
+pub mod syntax;
+
+use diagnostics::Diagnostic;
+use source::SourceMap;
+
+/// Every file parsed and the whole project checked.
+#[derive(Debug)]
+pub struct Checked {
+    pub files: Vec<(source::FileId, syntax::ast::File)>,
+    pub program: check::Program,
+    /// Parser and checker findings, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses every file of `sources` and checks them together (workflow names are
+/// unique across files; tests may name a workflow from another file).
+pub fn check_sources(sources: &SourceMap) -> Checked {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    for (id, file) in sources.files() {
+        let parsed = syntax::parse(id, &file.text);
+        diagnostics.extend(parsed.diagnostics);
+        files.push((id, parsed.file));
+    }
+    let checked = check::check(&files);
+    diagnostics.extend(checked.diagnostics);
+    diagnostics::sort_diagnostics(&mut diagnostics);
+    Checked {
+        files,
+        program: checked.program,
+        diagnostics,
+    }
+}
