@@ -1,15 +1,40 @@
-//! The checker: AST in, diagnostics and a resolved [`Program`] out.
+//! The checker: parsed files in, findings and a resolved [`Program`] out.
+//!
+//! It resolves names and types, follows each path of each workflow (narrowing,
+//! definite success of steps, failure paths, routes), and type-checks tests. It reports
+//! every finding it can in one pass; nothing here does I/O.
 
+mod builtins;
 pub mod catalog;
+mod env;
+mod errors;
+mod expr;
+mod flow;
+pub mod literals;
+mod stmt;
+mod test_items;
 pub mod types;
+mod workflow;
+
+use std::collections::HashMap;
+
+pub use env::StepDecl;
+pub use errors::{Because, CheckError};
+pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
+pub use workflow::{WorkflowInfo, is_snake_case};
 
 use crate::diagnostics::Diagnostic;
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::syntax::ast;
 
-/// What the checker learned about the project, for lowering to IR.
+/// What the checker learned about the project, for lowering to IR and for tools.
 #[derive(Debug, Default)]
-pub struct Program {}
+pub struct Program {
+    /// Every workflow by name (the first one, when a name is duplicated).
+    pub workflows: HashMap<String, WorkflowInfo>,
+    /// For each test, by file and the span of its name: the workflow it runs.
+    pub tests: Vec<(FileId, Span, Option<String>)>,
+}
 
 #[derive(Debug, Default)]
 pub struct CheckOutput {
@@ -17,7 +42,51 @@ pub struct CheckOutput {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks every file together.
-pub fn check(_files: &[(FileId, ast::File)]) -> CheckOutput {
-    CheckOutput::default()
+/// Checks every file together: workflow names are unique across files and tests may
+/// name a workflow of another file.
+pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    let mut per_file: Vec<(FileId, Vec<String>)> = Vec::new();
+    for (file, parsed) in files {
+        let mut names = Vec::new();
+        for item in &parsed.items {
+            let ast::Item::Workflow(wf) = item else { continue };
+            let (info, errors) = workflow::check_workflow(*file, wf);
+            out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
+            match out.program.workflows.get(&info.name) {
+                Some(first) => {
+                    let first = Because { file: first.file, span: first.span, message: "first defined here".into() };
+                    let dup = CheckError::DuplicateWorkflow { name: info.name.clone(), span: info.span, first };
+                    out.diagnostics.push(dup.into_diagnostic(*file));
+                }
+                None => {
+                    names.push(info.name.clone());
+                    out.program.workflows.insert(info.name.clone(), info);
+                }
+            }
+        }
+        per_file.push((*file, names));
+    }
+    let mut test_names: HashMap<String, Because> = HashMap::new();
+    for ((file, parsed), (_, names)) in files.iter().zip(&per_file) {
+        let scope = test_items::TestScope {
+            all: &out.program.workflows,
+            in_file: names.iter().filter_map(|n| out.program.workflows.get(n)).collect(),
+        };
+        let mut errors = Vec::new();
+        for item in &parsed.items {
+            let ast::Item::Test(test) = item else { continue };
+            if let Some(first) = test_names.get(&test.name.node) {
+                let first = first.clone();
+                errors.push(CheckError::DuplicateTest { name: test.name.node.clone(), span: test.name.span, first });
+            } else {
+                let first = Because { file: *file, span: test.name.span, message: "first defined here".into() };
+                test_names.insert(test.name.node.clone(), first);
+            }
+            let runs = test_items::check_test(*file, test, &scope, &mut errors);
+            out.program.tests.push((*file, test.name.span, runs));
+        }
+        out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
+    }
+    out
 }

@@ -42,6 +42,8 @@ pub enum Type {
 pub struct RecordType {
     pub name: Option<String>,
     pub fields: Vec<(String, Type)>,
+    /// The type of keys not listed in `fields`, when other keys are allowed.
+    pub rest: Option<Type>,
 }
 
 impl RecordType {
@@ -57,10 +59,12 @@ impl RecordType {
 impl Type {
     /// A record type from its fields.
     pub fn record(name: Option<&str>, fields: Vec<(String, Type)>) -> Type {
-        Type::Record(Arc::new(RecordType {
-            name: name.map(str::to_string),
-            fields,
-        }))
+        Type::Record(Arc::new(RecordType { name: name.map(str::to_string), fields, rest: None }))
+    }
+
+    /// A record type with known fields that also takes other keys of type `rest`.
+    pub fn open_record(name: Option<&str>, fields: Vec<(String, Type)>, rest: Type) -> Type {
+        Type::Record(Arc::new(RecordType { name: name.map(str::to_string), fields, rest: Some(rest) }))
     }
 
     pub fn optional(inner: Type) -> Type {
@@ -139,10 +143,10 @@ impl Type {
 /// A record literal fits a record type when every field it has exists there with a
 /// fitting type, and every required (non-optional) field is present.
 fn record_accepts(want: &RecordType, have: &RecordType) -> bool {
-    let fields_fit = have
-        .fields
-        .iter()
-        .all(|(name, t)| want.field(name).is_some_and(|w| w.accepts(t)));
+    let fields_fit = have.fields.iter().all(|(name, t)| match want.field(name) {
+        Some(w) => w.accepts(t),
+        None => want.rest.as_ref().is_some_and(|r| r.accepts(t)),
+    });
     let required_present = want
         .fields
         .iter()

@@ -1,5 +1,192 @@
-//! Command line: placeholder.
+//! The `komo` command line: the only place that reads argv, the environment and files.
+//!
+//! In: the process's arguments, environment, files and terminal. Out: text on stdout
+//! (data: JSON, short diagnostics, explanations) and stderr (human diagnostics,
+//! summaries, errors), and an exit code:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success (warnings allowed unless `--deny warnings`) |
+//! | 1 | the input has errors |
+//! | 2 | usage or I/O error |
+//! | 101 | internal error (a bug in komo) |
+//!
+//! Each subcommand lives in its own file and writes through a [`Console`], so a closed
+//! pipe (`komo check --format short | head`) ends output quietly instead of failing.
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod check;
+mod explain;
+mod files;
+mod output;
+
+use std::io::{IsTerminal, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::{Console, PipeSafe};
+
+/// How a command ended; converts to the process exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, nothing wrong (warnings allowed unless denied).
+    Success,
+    /// 1: the input has errors (diagnostics, denied warnings).
+    Failure,
+    /// 2: usage or I/O error.
+    Usage,
+    /// 101: a bug in komo.
+    Internal,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::Internal => 101,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  komo check                         check every .komo file under the current directory
+  komo check workflows/welcome.komo  check one file
+  komo check --format short          one `file:line:col: error[CODE]: message` line each
+  komo check --format json           machine-readable diagnostics on stdout
+  komo check --deny warnings         fail on warnings too (for CI)
+  komo explain K0301                 what a diagnostic code means, and how to fix it
+
+Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
+Colour follows the terminal; set NO_COLOR to turn it off.";
+
+/// komo: a typed workflow language for marketing automation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "komo",
+    version,
+    about = "Check komo workflows and explain their diagnostics",
+    long_about = "komo is a typed workflow language for marketing automation. \
+                  This tool parses and checks .komo files and explains the diagnostics it reports.",
+    after_long_help = EXAMPLES,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check .komo files, and report every problem found
+    Check(check::CheckArgs),
+    /// Explain a diagnostic code, with a wrong and a fixed example
+    Explain(explain::ExplainArgs),
+}
+
+/// The whole program: parses argv, runs the subcommand, returns the exit code.
+///
+/// A panic anywhere below is a bug: the hook prints "internal error, please report"
+/// with the panic's message and location, and the exit code is 101.
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    guarded(run).into()
+}
+
+fn run() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version are printed on stdout and end with 0; usage errors on
+            // stderr with 2. A closed pipe while printing help is not an error.
+            let _ = error.print();
+            return if error.exit_code() == 0 { Exit::Success } else { Exit::Usage };
+        }
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let color = use_color(stderr.is_terminal(), std::env::var_os("NO_COLOR"));
+    let mut out = std::io::BufWriter::new(PipeSafe::new(stdout.lock()));
+    let mut err = PipeSafe::new(stderr.lock());
+    let mut console = Console { out: &mut out, err: &mut err, color };
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args, &mut console),
+        Command::Explain(args) => explain::run(&args, &mut console),
+    };
+    let result = result.and_then(|exit| console.out.flush().map(|()| exit));
+    match result {
+        Ok(exit) => exit,
+        Err(error) => {
+            let _ = writeln!(console.err, "error: cannot write the output: {error}");
+            Exit::Usage
+        }
+    }
+}
+
+/// Runs `command`, turning a panic into [`Exit::Internal`].
+fn guarded(command: impl FnOnce() -> Exit) -> Exit {
+    catch_unwind(AssertUnwindSafe(command)).unwrap_or(Exit::Internal)
+}
+
+fn install_panic_hook() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "error: internal error in komo {}, please report it with the input that caused it\n{info}",
+            env!("CARGO_PKG_VERSION"),
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default_hook(info);
+        }
+    }));
+}
+
+/// Colour on stderr: only on a terminal, and never when `NO_COLOR` is set to a
+/// non-empty value (<https://no-color.org>).
+fn use_color(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let codes: Vec<u8> =
+            [Exit::Success, Exit::Failure, Exit::Usage, Exit::Internal].map(Exit::code).to_vec();
+        assert_eq!(codes, [0, 1, 2, 101]);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        assert_eq!(guarded(|| Exit::Failure), Exit::Failure);
+        let panicking = || -> Exit { std::panic::panic_any("a bug") };
+        assert_eq!(guarded(panicking), Exit::Internal);
+    }
+
+    #[test]
+    fn colour_follows_the_terminal_and_no_color() {
+        assert!(use_color(true, None));
+        assert!(!use_color(false, None));
+        assert!(!use_color(true, Some("1".into())));
+        assert!(use_color(true, Some("".into())));
+    }
 }

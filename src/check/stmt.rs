@@ -1,0 +1,402 @@
+//! Statements, actions and their modifiers: the flow analysis.
+//!
+//! In: a block and the [`Flow`] before it. Out: the flow after it (or that it never
+//! falls through), findings, and the states with which each route is entered (used
+//! when the route itself is checked).
+
+use std::collections::HashMap;
+
+use super::catalog::{self, ActionSpec, ContextName, ParamDefault};
+use super::env::{BUILTIN_NAMES, Env};
+use super::errors::{Because, CheckError};
+use super::expr::condition_facts;
+use super::flow::{Flow, LetBinding, Reach, join};
+use super::types::Type;
+use crate::diagnostics::did_you_mean;
+use crate::source::Span;
+use crate::syntax::ast::{ActionCall, ActionStmt, Block, Expr, ExprKind, Ident, Modifier, Spanned, Stmt, StmtKind};
+
+/// The longest `wait`, in milliseconds (365 days).
+pub const MAX_WAIT_MS: i64 = 365 * 24 * 3600 * 1000;
+/// The longest `timeout`, in milliseconds (5 minutes).
+pub const MAX_TIMEOUT_MS: i64 = 5 * 60 * 1000;
+/// The most `retry` attempts.
+pub const MAX_RETRY: i64 = 10;
+
+/// Checks the statements of one workflow.
+#[derive(Debug)]
+pub struct FlowChecker {
+    pub env: Env,
+    /// Route name → where it is defined.
+    pub routes: HashMap<String, Span>,
+    /// Route name → the states it is entered with, and from where.
+    pub entries: HashMap<String, Vec<(Flow, Because)>>,
+    /// Action statement (by the span of its call) → its step name.
+    pub step_names: HashMap<Span, String>,
+}
+
+impl FlowChecker {
+    /// Checks a block; `flow` becomes the state after it.
+    pub fn block(&mut self, block: &Block, flow: &mut Flow) -> Reach {
+        let outer_lets: Vec<String> = flow.lets.keys().cloned().collect();
+        let mut reach = Reach::Continues;
+        let mut ended_by: Option<Span> = None;
+        let mut reported = false;
+        for stmt in &block.stmts {
+            if let (Reach::Diverges, Some(cause), false) = (reach, ended_by, reported) {
+                self.env.error(CheckError::Unreachable { span: stmt.span, cause });
+                reported = true;
+            }
+            let r = self.stmt(stmt, flow);
+            if reach == Reach::Continues && r == Reach::Diverges {
+                reach = Reach::Diverges;
+                ended_by = Some(stmt.span);
+            }
+        }
+        flow.lets.retain(|name, _| outer_lets.contains(name));
+        reach
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, flow: &mut Flow) -> Reach {
+        match &stmt.kind {
+            StmtKind::Action(action) => self.action(stmt, action, flow),
+            StmtKind::Let { name, value } => {
+                let ty = self.env.infer(value, flow);
+                let ty = if ty == Type::Null { Type::Json } else { ty };
+                self.declare_let(name, ty, flow);
+                Reach::Continues
+            }
+            StmtKind::If { branches, otherwise } => self.if_stmt(branches, otherwise.as_ref(), flow),
+            StmtKind::Wait(d) => {
+                self.env.expect(d, &Type::Duration, flow, "`wait`");
+                if let Some(ms) = literal_duration(d) {
+                    if ms > MAX_WAIT_MS {
+                        self.env.error(CheckError::WaitTooLong { span: d.span });
+                    }
+                }
+                flow.forget_contact();
+                Reach::Continues
+            }
+            StmtKind::WaitUntil(t) => {
+                self.env.expect(t, &Type::Timestamp, flow, "`wait until`");
+                flow.forget_contact();
+                Reach::Continues
+            }
+            StmtKind::Goto(route) => {
+                self.enter_route(route, flow.clone());
+                Reach::Diverges
+            }
+            StmtKind::Stop => Reach::Diverges,
+            StmtKind::Fail(message) => {
+                self.env.expect(message, &Type::String, flow, "`fail`");
+                Reach::Diverges
+            }
+        }
+    }
+
+    fn declare_let(&mut self, name: &Ident, ty: Type, flow: &mut Flow) {
+        let taken_by = if let Some(b) = flow.lets.get(&name.node) {
+            Some(("a `let` name here".to_string(), Some(b.span)))
+        } else if let Some(step) = self.env.steps.get(&name.node) {
+            Some(("the name of a step".to_string(), Some(step.span)))
+        } else if BUILTIN_NAMES.contains(&name.node.as_str()) || ContextName::from_name(&name.node).is_some() {
+            Some(("a built-in name".to_string(), None))
+        } else {
+            None
+        };
+        if let Some((taken_by, first)) = taken_by {
+            self.env.error(CheckError::DuplicateLet { name: name.node.clone(), span: name.span, first, taken_by });
+            return;
+        }
+        flow.lets.insert(name.node.clone(), LetBinding { ty, span: name.span });
+    }
+
+    fn if_stmt(&mut self, branches: &[super::super::syntax::ast::IfBranch], otherwise: Option<&Block>, flow: &mut Flow) -> Reach {
+        let mut outs: Vec<(Flow, Because)> = Vec::new();
+        let mut rest = flow.clone();
+        for branch in branches {
+            self.env.expect_bool(&branch.cond, &rest, "an `if` condition");
+            let (when_true, when_false) = condition_facts(&branch.cond);
+            let mut inside = rest.clone();
+            inside.add_facts(when_true);
+            if self.block(&branch.block, &mut inside) == Reach::Continues {
+                outs.push((inside, self.env.because(branch.cond.span, "on the path where this condition is true")));
+            }
+            rest.add_facts(when_false);
+        }
+        match otherwise {
+            Some(block) => {
+                if self.block(block, &mut rest) == Reach::Continues {
+                    outs.push((rest, self.env.because(block.span, "on the `else` path")));
+                }
+            }
+            None => {
+                let span = branches.first().map_or(Span::default(), |b| b.cond.span);
+                outs.push((rest, self.env.because(span, "on the path where this condition is false")));
+            }
+        }
+        match join(outs) {
+            Some(after) => {
+                *flow = after;
+                Reach::Continues
+            }
+            None => Reach::Diverges,
+        }
+    }
+
+    /// Records that `route` is entered with `flow`.
+    fn enter_route(&mut self, route: &Ident, flow: Flow) {
+        if !self.routes.contains_key(&route.node) {
+            let suggestion = did_you_mean(&route.node, self.routes.keys()).map(str::to_string);
+            self.env.error(CheckError::UnknownRoute { name: route.node.clone(), span: route.span, suggestion });
+            return;
+        }
+        let because = self.env.because(route.span, format!("when `{}` is entered from here", route.node));
+        self.entries.entry(route.node.clone()).or_default().push((flow, because));
+    }
+
+    fn action(&mut self, stmt: &Stmt, a: &ActionStmt, flow: &mut Flow) -> Reach {
+        let name = self.step_names.get(&a.call.span).cloned().unwrap_or_default();
+        let spec = self.resolve_action(&a.call);
+        match spec {
+            Some(spec) => self.call_args(spec, &a.call, flow),
+            None => a.call.args.iter().for_each(|arg| {
+                self.env.infer(&arg.value, flow);
+            }),
+        }
+        let touches_contact = spec.is_none_or(ActionSpec::touches_contact);
+        let mods = self.modifiers(&a.modifiers);
+
+        let mut failed = flow.clone();
+        if touches_contact {
+            failed.forget_contact();
+        }
+        failed.error = Some(a.call.span);
+        failed.error_missing = None;
+
+        let mut succeeded = flow.clone();
+        succeeded.succeeded.insert(name.clone());
+        succeeded.missing.remove(&name);
+        if touches_contact {
+            succeeded.forget_contact();
+        }
+
+        let mut outs: Vec<(Flow, Because)> = Vec::new();
+        match mods.on_failure.map(|m| &m.node) {
+            Some(Modifier::OnFailureRoute(route)) => self.enter_route(route, failed),
+            Some(Modifier::OnFailureBlock(block)) => {
+                let mut inside = failed;
+                self.block(block, &mut inside);
+            }
+            Some(Modifier::OnFailureContinue) => {
+                let because = self.env.because(stmt.span, "on the path where this step fails (`on failure continue`)");
+                failed.error = None;
+                failed.error_missing = Some(because.clone());
+                failed.missing.insert(name.clone(), because.clone());
+                outs.push((failed, because));
+            }
+            _ => {}
+        }
+        match mods.on_success {
+            Some(route) => self.enter_route(route, succeeded),
+            None => outs.insert(0, (succeeded, self.env.because(stmt.span, "on the path where this step succeeds"))),
+        }
+        match join(outs) {
+            Some(after) => {
+                *flow = after;
+                Reach::Continues
+            }
+            None => Reach::Diverges,
+        }
+    }
+
+    pub fn resolve_action(&mut self, call: &ActionCall) -> Option<&'static ActionSpec> {
+        self.env.resolve_action(&call.namespace, &call.action)
+    }
+
+    /// Checks arguments against the action's parameters.
+    pub fn call_args(&mut self, spec: &'static ActionSpec, call: &ActionCall, flow: &Flow) {
+        let full = spec.full_name();
+        let mut given: Vec<Option<Span>> = vec![None; spec.params.len()];
+        let mut positional = 0usize;
+        let mut seen_named = false;
+        let mut too_many_reported = false;
+        for arg in &call.args {
+            let index = match &arg.name {
+                None if seen_named => {
+                    self.env.error(CheckError::PositionalAfterNamed { span: arg.span });
+                    None
+                }
+                None => {
+                    positional += 1;
+                    if positional > spec.params.len() && !too_many_reported {
+                        too_many_reported = true;
+                        let max = spec.params.len();
+                        self.env.error(CheckError::TooManyArguments { callee: full.clone(), max, span: arg.span });
+                    }
+                    Some(positional - 1).filter(|i| *i < spec.params.len())
+                }
+                Some(name) => {
+                    seen_named = true;
+                    let index = spec.params.iter().position(|p| p.name == name.node);
+                    if index.is_none() {
+                        let names: Vec<&'static str> = spec.params.iter().map(|p| p.name).collect();
+                        let suggestion = did_you_mean(&name.node, &names).map(str::to_string);
+                        self.env.error(CheckError::UnknownParameter {
+                            action: full.clone(),
+                            name: name.node.clone(),
+                            span: name.span,
+                            suggestion,
+                            params: names,
+                        });
+                    }
+                    index
+                }
+            };
+            let Some((index, param)) = index.and_then(|i| spec.params.get(i).map(|p| (i, p))) else {
+                self.env.infer(&arg.value, flow);
+                continue;
+            };
+            if let Some(Some(first)) = given.get(index) {
+                let first = *first;
+                self.env.error(CheckError::DuplicateArgument { name: param.name.into(), span: arg.span, first });
+            }
+            if let Some(slot) = given.get_mut(index) {
+                *slot = Some(arg.span);
+            }
+            let ty = catalog::catalog_type(param.ty);
+            let context = format!("`{}` of `{full}`", param.name);
+            self.env.expect(&arg.value, &ty, flow, &context);
+            if full == "http.request" && param.name == "method" {
+                check_method(&mut self.env, &arg.value);
+            }
+        }
+        if let Some(needed) = spec.needs {
+            self.needs_context(needed, call, flow);
+        }
+        for (param, given) in spec.params.iter().zip(&given) {
+            if given.is_some() {
+                continue;
+            }
+            match param.default {
+                ParamDefault::Required => self.env.error(CheckError::MissingArgument {
+                    callee: full.clone(),
+                    param: param.name.into(),
+                    ty: catalog::catalog_type(param.ty).to_string(),
+                    span: call.span,
+                }),
+                ParamDefault::ContactField(field) => self.default_from_contact(spec, param.name, param.ty, field, call, flow),
+                ParamDefault::Absent | ParamDefault::Literal(_) => {}
+            }
+        }
+    }
+
+    /// A parameter that defaults to `contact.<field>` needs that field non-null here.
+    fn default_from_contact(
+        &mut self,
+        spec: &ActionSpec,
+        param: &'static str,
+        ty: &str,
+        field: &str,
+        call: &ActionCall,
+        flow: &Flow,
+    ) {
+        let contact_missing = self.env.contact_ty.is_optional() && !flow.facts.contains("contact");
+        let field_ty = catalog::CONTACT_FIELDS.iter().find(|(n, _)| *n == field).map(|(_, t)| *t).unwrap_or("String");
+        let path = format!("contact.{field}");
+        let field_missing = field_ty.ends_with('?') && !flow.facts.contains(&path);
+        if contact_missing || field_missing {
+            self.env.error(CheckError::DefaultMayBeNull {
+                action: spec.full_name(),
+                param,
+                path: if contact_missing { "contact".into() } else { path },
+                ty: catalog::catalog_type(ty),
+                span: call.span,
+            });
+        }
+    }
+
+    /// `entry.add_tags` needs a trigger that carries `entry` (proven present if optional).
+    fn needs_context(&mut self, needed: ContextName, call: &ActionCall, flow: &Flow) {
+        match self.env.context_type(needed) {
+            Err(CheckError::ContextNotCarried { name, trigger, carriers, .. }) => {
+                self.env.error(CheckError::ContextNotCarried { name, trigger, span: call.namespace.span, carriers });
+            }
+            Ok(t) if t.is_optional() && !flow.facts.contains(needed.as_str()) => {
+                let what = format!("`{}`", needed.as_str());
+                self.env.error(CheckError::MaybeNull {
+                    what,
+                    span: call.namespace.span,
+                    path: Some(needed.as_str().into()),
+                    context: format!("`{}` needs it", call.full_name()),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn modifiers<'m>(&mut self, modifiers: &'m [Spanned<Modifier>]) -> Modifiers<'m> {
+        let mut out = Modifiers::default();
+        let mut retry: Option<Span> = None;
+        let mut timeout: Option<Span> = None;
+        let mut success: Option<Span> = None;
+        let mut failure: Option<Span> = None;
+        for m in modifiers {
+            let (slot, what) = match &m.node {
+                Modifier::Retry { .. } => (&mut retry, "`retry`"),
+                Modifier::Timeout(_) => (&mut timeout, "`timeout`"),
+                Modifier::OnSuccess(_) => (&mut success, "`on success`"),
+                _ => (&mut failure, "`on failure`"),
+            };
+            if let Some(first) = *slot {
+                self.env.error(CheckError::DuplicateClause { what: what.into(), span: m.span, first });
+                continue;
+            }
+            *slot = Some(m.span);
+            match &m.node {
+                Modifier::Retry { count, .. } if count.node > MAX_RETRY => {
+                    self.env.error(CheckError::RetryOverLimit { count: count.node, span: count.span });
+                }
+                Modifier::Timeout(d) if d.node.millis > MAX_TIMEOUT_MS || d.node.millis <= 0 => {
+                    self.env.error(CheckError::TimeoutOverLimit { span: d.span, zero: d.node.millis <= 0 });
+                }
+                Modifier::OnSuccess(route) => out.on_success = Some(route),
+                Modifier::OnFailureRoute(_) | Modifier::OnFailureBlock(_) | Modifier::OnFailureContinue => {
+                    out.on_failure = Some(m);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+#[derive(Default)]
+struct Modifiers<'m> {
+    on_success: Option<&'m Ident>,
+    on_failure: Option<&'m Spanned<Modifier>>,
+}
+
+/// The value of a duration literal (also `-2d` and `(2d)`).
+pub fn literal_duration(e: &Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Duration(d) => Some(d.millis),
+        ExprKind::Paren(inner) => literal_duration(inner),
+        _ => None,
+    }
+}
+
+fn check_method(env: &mut Env, value: &Expr) {
+    if let ExprKind::String(lit) = &value.kind {
+        if let Some(text) = lit.as_plain() {
+            if !catalog::HTTP_METHODS.contains(&text.as_str()) {
+                env.error(CheckError::InvalidLiteral {
+                    kind: "HTTP method".into(),
+                    text,
+                    reason: "use `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD` or `OPTIONS`",
+                    span: value.span,
+                });
+            }
+        }
+    }
+}
