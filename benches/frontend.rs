@@ -1,1 +1,85 @@
-fn main() {}
+//! Front-end throughput: parse, check and both, on a generated corpus (1,000 workflows
+//! of ~30 lines across 100 files, and one 50,000-line file), side by side with
+//! `serde_json` parsing a JSON document of the same size (the baseline measured in the
+//! same run). Per workflow: parse + check of one workflow against `serde_json` loading
+//! that workflow's JSON form.
+//!
+//! Run: `cargo bench --bench frontend`. Throughput is reported in lines of Komo (the
+//! JSON baselines use the line count of the Komo they stand for, so rates compare).
+
+#![allow(clippy::print_stderr, clippy::cast_possible_truncation)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use komo::source::FileId;
+use komo::syntax::ast;
+
+#[path = "support/corpus.rs"]
+mod corpus;
+
+fn parse_all(texts: &[String]) -> Vec<(FileId, ast::File)> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (FileId(i as u32), komo::syntax::parse(FileId(i as u32), t).file))
+        .collect()
+}
+
+fn workflows(texts: &[String]) -> usize {
+    texts.iter().map(|t| t.matches("\nworkflow ").count() + usize::from(t.starts_with("workflow "))).sum()
+}
+
+fn lines(texts: &[String]) -> u64 {
+    texts.iter().map(|t| t.lines().count() as u64).sum()
+}
+
+fn bench_set(c: &mut Criterion, name: &str, texts: &[String]) {
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let json = corpus::json_of_size(bytes);
+    let parsed = parse_all(texts);
+    assert_eq!(
+        parsed.iter().map(|(_, f)| f.items.len()).sum::<usize>(),
+        workflows(texts),
+        "every workflow parsed"
+    );
+    assert!(komo::check::check(&parsed).diagnostics.is_empty(), "the corpus must check clean");
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(lines(texts)));
+    group.sample_size(20).measurement_time(Duration::from_secs(6)).warm_up_time(Duration::from_secs(1));
+    group.bench_function("parse", |b| b.iter(|| parse_all(black_box(texts))));
+    group.bench_function("check", |b| b.iter(|| komo::check::check(black_box(&parsed))));
+    group.bench_function("parse+check", |b| b.iter(|| komo::check::check(&parse_all(black_box(texts)))));
+    group.bench_function("serde_json (same bytes)", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&json)).map(|v| v.is_array()))
+    });
+    group.finish();
+    eprintln!(
+        "{name}: {} files, {} lines, {:.2} MB komo, {:.2} MB json",
+        texts.len(),
+        lines(texts),
+        bytes as f64 / 1e6,
+        json.len() as f64 / 1e6
+    );
+}
+
+fn frontend(c: &mut Criterion) {
+    bench_set(c, "corpus_1000_workflows", &corpus::files(100, 10));
+    bench_set(c, "one_file_50000_lines", &[corpus::one_file(50_000)]);
+
+    let one = corpus::workflow(42);
+    let texts = vec![one.komo.clone()];
+    let mut group = c.benchmark_group("one_workflow");
+    group.throughput(Throughput::Elements(lines(&texts)));
+    group.sample_size(50).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .bench_function("komo parse+check", |b| b.iter(|| komo::check::check(&parse_all(black_box(&texts)))));
+    group.bench_function("serde_json its JSON", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&one.json)).map(|v| v.is_object()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, frontend);
+criterion_main!(benches);

@@ -53,9 +53,5 @@ pub fn check_sources(sources: &SourceMap) -> Checked {
     let checked = check::check(&files);
     diagnostics.extend(checked.diagnostics);
     diagnostics::sort_diagnostics(&mut diagnostics);
-    Checked {
-        files,
-        program: checked.program,
-        diagnostics,
-    }
+    Checked { files, program: checked.program, diagnostics }
 }

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Spans never take part in AST equality: nodes compare their contents only, so
 /// structural tests stay readable.
-#[derive(
-    Clone, Copy, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
@@ -20,10 +18,7 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start: clamp_u32(start),
-            end: clamp_u32(end.max(start)),
-        }
+        Span { start: clamp_u32(start), end: clamp_u32(end.max(start)) }
     }
 
     /// An empty span at `at`.
@@ -33,10 +28,7 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn len(self) -> usize {
@@ -62,9 +54,7 @@ fn clamp_u32(n: usize) -> u32 {
 }
 
 /// Index of a file in a [`SourceMap`].
-#[derive(
-    Clone, Copy, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FileId(pub u32);
 
 /// One source file: its display name, its text and where its lines start.
@@ -87,11 +77,7 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile {
-            name: name.into(),
-            text,
-            line_starts,
-        }
+        SourceFile { name: name.into(), text, line_starts }
     }
 
     /// The 0-based line that holds byte `offset` (clamped to the text).
@@ -104,10 +90,7 @@ impl SourceFile {
 
     /// Byte offset where 0-based `line` starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len())
+        self.line_starts.get(line).copied().unwrap_or(self.text.len())
     }
 
     /// The 1-based line and column of byte `offset`.
@@ -115,15 +98,8 @@ impl SourceFile {
         let offset = self.floor_char_boundary(offset);
         let line = self.line_index(offset);
         let start = self.line_start(line).min(offset);
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        LineCol {
-            line: line + 1,
-            column,
-        }
+        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        LineCol { line: line + 1, column }
     }
 
     /// The largest char boundary at or before `offset`.
@@ -166,10 +142,7 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(clamp_u32(i)), f))
+        self.files.iter().enumerate().map(|(i, f)| (FileId(clamp_u32(i)), f))
     }
 
     pub fn len(&self) -> usize {

@@ -26,7 +26,8 @@ fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>) {
 
 /// The line groups of an `// expect-…:` header, e.g. `7 8|9` → [[7], [8, 9]].
 fn expected_lines(first_line: &str, key: &str) -> Option<Vec<Vec<usize>>> {
-    let rest = first_line.trim().strip_prefix("//")?.trim().strip_prefix(key)?.trim_start().strip_prefix(':')?;
+    let rest =
+        first_line.trim().strip_prefix("//")?.trim().strip_prefix(key)?.trim_start().strip_prefix(':')?;
     let spec = rest.split(['—', '-']).next().unwrap_or("");
     Some(
         spec.split_whitespace()
@@ -56,12 +57,22 @@ fn examples() {
         if let Some(groups) = expected_lines(first, "expect-errors") {
             assert!(!groups.is_empty(), "{}: empty expect-errors", path.display());
             for g in &groups {
-                assert!(g.iter().any(|l| errors.contains(l)), "{}: no error on line(s) {g:?}\n{}", path.display(), summary());
+                assert!(
+                    g.iter().any(|l| errors.contains(l)),
+                    "{}: no error on line(s) {g:?}\n{}",
+                    path.display(),
+                    summary()
+                );
             }
         } else if let Some(groups) = expected_lines(first, "expect-warnings") {
             assert!(errors.is_empty(), "{}: expected only warnings\n{}", path.display(), summary());
             for g in &groups {
-                assert!(g.iter().any(|l| warnings.contains(l)), "{}: no warning on line(s) {g:?}\n{}", path.display(), summary());
+                assert!(
+                    g.iter().any(|l| warnings.contains(l)),
+                    "{}: no warning on line(s) {g:?}\n{}",
+                    path.display(),
+                    summary()
+                );
             }
         } else {
             assert!(diags.is_empty(), "{}: a valid example must check clean\n{}", path.display(), summary());
@@ -69,10 +80,13 @@ fn examples() {
         let human = render::human(&sources, &diags, false);
         let json = render::json_string(&sources, &diags);
         let shown = String::from_utf8_lossy(text.as_bytes()).replace('\0', "\\0");
-        insta::assert_snapshot!(format!(
+        let snapshot = format!(
             "=== SOURCE\n{shown}\n=== DIAGNOSTICS\n{}\n=== JSON\n{json}\n",
             if human.is_empty() { "(none)".to_string() } else { human }
-        ));
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(snapshot);
+        });
     });
 }
 
@@ -89,8 +103,11 @@ fn every_code_has_an_example() {
         }
     }
     let exempt = [Code::FileTooLarge, Code::Internal];
-    let missing: Vec<&str> =
-        Code::ALL.iter().filter(|c| !exempt.contains(c) && !produced.contains(c)).map(|c| c.as_str()).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !exempt.contains(c) && !produced.contains(c))
+        .map(|c| c.as_str())
+        .collect();
     assert!(missing.is_empty(), "no example in examples/errors produces {missing:?}");
 }
 
@@ -106,7 +123,8 @@ fn a_file_over_one_mebibyte_is_refused() {
 /// `docs/diagnostics.md` has one section per code, which `komo explain` prints.
 #[test]
 fn every_code_is_documented() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).unwrap();
     for code in Code::ALL {
         let heading = format!("## {}: {}", code.as_str(), code.title());
         assert!(doc.lines().any(|l| l.trim() == heading), "docs/diagnostics.md lacks `{heading}`");

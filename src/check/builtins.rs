@@ -12,12 +12,29 @@ use crate::diagnostics::did_you_mean;
 use crate::syntax::ast::{Expr, ExprKind, Ident};
 
 /// Every built-in function's name, in the order the docs list them.
-pub const FUNCTIONS: &[&str] =
-    &["lower", "upper", "trim", "len", "starts_with", "ends_with", "now", "round", "floor", "ceil", "string", "int", "float", "secret"];
+pub const FUNCTIONS: &[&str] = &[
+    "lower",
+    "upper",
+    "trim",
+    "len",
+    "starts_with",
+    "ends_with",
+    "now",
+    "round",
+    "floor",
+    "ceil",
+    "string",
+    "int",
+    "float",
+    "secret",
+];
 
-/// What a built-in takes: each argument's accepted types (by a predicate) and a display.
+/// One parameter of a built-in: its name, which types it accepts, and how to say so.
+type BuiltinParam = (&'static str, fn(&Type) -> bool, &'static str);
+
+/// What a built-in takes and gives.
 struct Signature {
-    params: &'static [(&'static str, fn(&Type) -> bool, &'static str)],
+    params: &'static [BuiltinParam],
     result: Type,
 }
 
@@ -38,18 +55,26 @@ fn any_but_secret(t: &Type) -> bool {
 }
 
 fn signature(name: &str) -> Option<Signature> {
-    const TEXT: (&str, fn(&Type) -> bool, &str) = ("text", text, "String");
+    const TEXT: BuiltinParam = ("text", text, "String");
     Some(match name {
         "lower" | "upper" | "trim" => Signature { params: &[TEXT], result: Type::String },
         "len" => Signature { params: &[("value", lengthy, "String, List or Json")], result: Type::Int },
-        "starts_with" | "ends_with" => Signature { params: &[TEXT, ("part", text, "String")], result: Type::Bool },
+        "starts_with" | "ends_with" => {
+            Signature { params: &[TEXT, ("part", text, "String")], result: Type::Bool }
+        }
         "now" => Signature { params: &[], result: Type::Timestamp },
         "round" | "floor" | "ceil" => Signature { params: &[("number", number, "Float")], result: Type::Int },
-        "string" => Signature { params: &[("value", any_but_secret, "any value but a Secret")], result: Type::String },
-        "int" => Signature { params: &[("value", convertible_to_number, "Int, Float, String or Json")], result: Type::Int },
-        "float" => {
-            Signature { params: &[("value", convertible_to_number, "Int, Float, String or Json")], result: Type::Float }
+        "string" => {
+            Signature { params: &[("value", any_but_secret, "any value but a Secret")], result: Type::String }
         }
+        "int" => Signature {
+            params: &[("value", convertible_to_number, "Int, Float, String or Json")],
+            result: Type::Int,
+        },
+        "float" => Signature {
+            params: &[("value", convertible_to_number, "Int, Float, String or Json")],
+            result: Type::Float,
+        },
         "secret" => Signature { params: &[("name", text, "String")], result: Type::Secret },
         _ => return None,
     })
@@ -70,7 +95,11 @@ impl Env {
         for (i, arg) in args.iter().enumerate() {
             let t = self.infer(arg, flow);
             let Some((param, accepts, shown)) = sig.params.get(i) else {
-                self.error(CheckError::TooManyArguments { callee: name.into(), max: sig.params.len(), span: arg.span });
+                self.error(CheckError::TooManyArguments {
+                    callee: name.into(),
+                    max: sig.params.len(),
+                    span: arg.span,
+                });
                 continue;
             };
             let base = t.non_null();
@@ -109,7 +138,10 @@ impl Env {
                         found: Type::String,
                         span: arg.span,
                         context: "`secret`".into(),
-                        help: Some("name the secret with a plain string literal, such as `secret(\"API_TOKEN\")`".into()),
+                        help: Some(
+                            "name the secret with a plain string literal, such as `secret(\"API_TOKEN\")`"
+                                .into(),
+                        ),
                     });
                 }
             }

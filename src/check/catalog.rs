@@ -92,6 +92,18 @@ pub const CONTACT_FIELDS: &[(&str, &str)] = &[
 pub const CONTACT_SETTABLE_FIELDS: &[(&str, &str)] =
     &[("email", "Email?"), ("phone", "Phone?"), ("first_name", "String?"), ("last_name", "String?")];
 
+/// Contact fields that `contact.update(set: …)` cannot write, and what does.
+pub const CONTACT_OWNED_FIELDS: &[(&str, &str)] = &[
+    ("id", "the contact's id never changes"),
+    ("created_at", "`created_at` is set when the contact is created"),
+    ("tags", "use `contact.update(add_tags: […])` or `remove_tags: […]`"),
+    ("lists", "use `contact.add_to_list(…)` or `contact.remove_from_list(…)`"),
+    ("points", "use `loyalty.award_points(…)`"),
+    ("tier", "use `loyalty.add_to_tier(…)`"),
+    ("achievements", "use `contact.assign_achievement(…)`"),
+    ("properties", "write custom properties as keys of `set` itself: `set: { favourite_team: \"Reds\" }`"),
+];
+
 const HUB_FIELDS: &[(&str, &str)] = &[("id", "String"), ("name", "String")];
 const CARD_FIELDS: &[(&str, &str)] = &[("id", "String"), ("name", "String"), ("type", "String")];
 const ENTRY_FIELDS: &[(&str, &str)] = &[("id", "String"), ("tags", "List<String>")];
@@ -100,7 +112,8 @@ const COUPON_FIELDS: &[(&str, &str)] = &[("id", "String"), ("code", "String"), (
 const RECEIPT_FIELDS: &[(&str, &str)] = &[("id", "String"), ("retailer", "String?"), ("total", "Float?")];
 
 /// Fields every event record has.
-pub const EVENT_BASE_FIELDS: &[(&str, &str)] = &[("id", "String"), ("type", "String"), ("occurred_at", "Timestamp")];
+pub const EVENT_BASE_FIELDS: &[(&str, &str)] =
+    &[("id", "String"), ("type", "String"), ("occurred_at", "Timestamp")];
 
 /// `run`: the current run.
 pub const RUN_FIELDS: &[(&str, &str)] =
@@ -438,6 +451,11 @@ impl ActionSpec {
         record_of(None, self.output)
     }
 
+    /// Whether it acts on the run's contact (so the run needs one).
+    pub fn needs_contact(&self) -> bool {
+        matches!(self.namespace, "contact" | "loyalty" | "giftcard")
+    }
+
     /// Whether running it changes what `contact.*` reads (narrowing facts about the
     /// contact are forgotten after it).
     pub fn touches_contact(&self) -> bool {
@@ -455,7 +473,12 @@ pub const ACTIONS: &[ActionSpec] = &[
         module: "ContactUpdate",
         kind: Internal,
         params: &[
-            p("set", "ContactSet?", Absent, "standard fields (`first_name`, `email`, …) or custom properties to write"),
+            p(
+                "set",
+                "ContactSet?",
+                Absent,
+                "standard fields (`first_name`, `email`, …) or custom properties to write",
+            ),
             p("add_tags", "List<String>?", Absent, "tags to add to the contact"),
             p("remove_tags", "List<String>?", Absent, "tags to remove from the contact"),
         ],

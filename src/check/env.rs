@@ -46,6 +46,8 @@ pub struct Env {
     pub steps: HashMap<String, StepDecl>,
     /// Checking a trigger's `where` filter: no run exists yet.
     pub in_filter: bool,
+    /// Every `let` name declared anywhere in the workflow (for "out of scope" notes).
+    pub all_lets: std::collections::HashSet<String>,
     pub errors: Vec<CheckError>,
 }
 
@@ -61,6 +63,7 @@ impl Env {
             contact_ty: contact_type(trigger),
             steps: HashMap::new(),
             in_filter: false,
+            all_lets: std::collections::HashSet::new(),
             errors: Vec::new(),
         }
     }
@@ -155,12 +158,27 @@ impl Env {
                 }
             };
         }
+        if self.steps.contains_key(name) && self.in_filter {
+            self.error(CheckError::UnknownName {
+                name: name.into(),
+                span: id.span,
+                suggestion: None,
+                step: true,
+                note: Some("no step has run yet when the trigger's `where` filter runs"),
+            });
+            return Type::Error;
+        }
         if let Some(step) = self.steps.get(name) {
             let output = step.output_type();
             if !flow.succeeded.contains(name) {
                 let why = flow.missing.get(name).cloned();
                 let defined = step.span;
-                self.error(CheckError::StepMayNotHaveSucceeded { step: name.into(), span: id.span, defined, why });
+                self.error(CheckError::StepMayNotHaveSucceeded {
+                    step: name.into(),
+                    span: id.span,
+                    defined,
+                    why,
+                });
             }
             return output;
         }
@@ -175,7 +193,11 @@ impl Env {
         }
         let suggestion = did_you_mean(name, &candidates).map(str::to_string);
         let step = suggestion.as_ref().is_some_and(|s| self.steps.contains_key(s));
-        self.error(CheckError::UnknownName { name: name.into(), span: id.span, suggestion, step, note: None });
+        let note = self
+            .all_lets
+            .contains(name)
+            .then_some("a `let` is visible only after it, in its own block and the blocks inside it");
+        self.error(CheckError::UnknownName { name: name.into(), span: id.span, suggestion, step, note });
         Type::Error
     }
 }
@@ -193,8 +215,10 @@ pub fn carriers_of(name: ContextName) -> Vec<&'static str> {
 /// The type of `event` for a trigger (and its `form`).
 pub fn event_type(trigger: Option<&'static TriggerSpec>, form: Option<Type>) -> Type {
     let Some(trigger) = trigger else { return Type::Error };
-    let mut fields: Vec<(String, Type)> =
-        catalog::EVENT_BASE_FIELDS.iter().map(|(n, t)| ((*n).to_string(), catalog::catalog_type(t))).collect();
+    let mut fields: Vec<(String, Type)> = catalog::EVENT_BASE_FIELDS
+        .iter()
+        .map(|(n, t)| ((*n).to_string(), catalog::catalog_type(t)))
+        .collect();
     fields.extend(trigger.fields.iter().map(|(n, t)| ((*n).to_string(), catalog::catalog_type(t))));
     if trigger.form_data {
         fields.push(("fields".into(), form.unwrap_or(Type::Json)));

@@ -19,52 +19,255 @@ pub struct Because {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CheckError {
-    UnknownTrigger { name: String, span: Span, suggestion: Option<String> },
-    TriggerAlias { alias: String, canonical: &'static str, span: Span },
-    MissingClause { clause: &'static str, workflow: String, span: Span },
-    DuplicateClause { what: String, span: Span, first: Span },
-    TriggerNotAllowedAtScope { trigger: &'static str, scope: ScopeKind, span: Span, scope_span: Span, allowed: &'static [ScopeKind], from_card: bool },
-    ContextNotCarried { name: ContextName, trigger: &'static str, span: Span, carriers: Vec<&'static str> },
-    FormNotAllowed { trigger: &'static str, span: Span },
-    UnknownType { name: String, span: Span, suggestion: Option<String> },
-    UnknownAction { name: String, span: Span, suggestion: Option<String> },
-    UnknownParameter { action: String, name: String, span: Span, suggestion: Option<String>, params: Vec<&'static str> },
-    DuplicateArgument { name: String, span: Span, first: Span },
-    TooManyArguments { callee: String, max: usize, span: Span },
-    PositionalAfterNamed { span: Span },
-    MissingArgument { callee: String, param: String, ty: String, span: Span },
-    BadFunctionArgument { function: String, param: &'static str, expected: &'static str, found: Type, span: Span },
-    DefaultMayBeNull { action: String, param: &'static str, path: String, ty: Type, span: Span },
-    UnknownRoute { name: String, span: Span, suggestion: Option<String> },
-    UnknownName { name: String, span: Span, suggestion: Option<String>, step: bool, note: Option<&'static str> },
-    UnknownField { owner: String, field: String, span: Span, suggestion: Option<String> },
-    UnknownFunction { name: String, span: Span, suggestion: Option<String> },
-    DuplicateWorkflow { name: String, span: Span, first: Because },
-    DuplicateStep { name: String, span: Span, first: Because },
-    DuplicateRoute { name: String, span: Span, first: Span },
-    DuplicateLet { name: String, span: Span, first: Option<Span>, taken_by: String },
-    NamingConvention { kind: &'static str, name: String, span: Span, suggestion: String },
-    TypeMismatch { expected: Type, found: Type, span: Span, context: String, help: Option<String> },
-    InvalidLiteral { kind: String, text: String, reason: &'static str, span: Span },
-    MaybeNull { what: String, span: Span, path: Option<String>, context: String },
-    Incomparable { op: &'static str, left: Type, right: Type, span: Span },
-    NonBool { found: Type, span: Span, context: &'static str },
-    SecretMisuse { span: Span, usage: String },
-    InvalidOperands { op: &'static str, left: Type, right: Option<Type>, span: Span, help: Option<String> },
-    InvalidCast { from: Type, to: Type, span: Span, help: Option<String> },
-    StepMayNotHaveSucceeded { step: String, span: Span, defined: Span, why: Option<Because> },
-    ErrorOutsideFailure { span: Span, why: Option<Because> },
-    Unreachable { span: Span, cause: Span },
-    RouteCycle { span: Span, cycle: Vec<String> },
-    UnusedRoute { name: String, span: Span },
-    WaitTooLong { span: Span },
-    RetryOverLimit { count: i64, span: Span },
-    TimeoutOverLimit { span: Span, zero: bool },
-    UnknownWorkflow { name: String, span: Span, suggestion: Option<String> },
-    UnknownEventField { trigger: &'static str, field: String, span: Span, suggestion: Option<String> },
-    UnknownTestStep { name: String, workflow: String, span: Span, suggestion: Option<String> },
-    TestWorkflowAmbiguous { span: Span, workflows: usize },
-    DuplicateTest { name: String, span: Span, first: Because },
+    UnknownTrigger {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    TriggerAlias {
+        alias: String,
+        canonical: &'static str,
+        span: Span,
+    },
+    MissingClause {
+        clause: &'static str,
+        workflow: String,
+        span: Span,
+    },
+    DuplicateClause {
+        what: String,
+        span: Span,
+        first: Span,
+    },
+    TriggerNotAllowedAtScope {
+        trigger: &'static str,
+        scope: ScopeKind,
+        span: Span,
+        scope_span: Span,
+        allowed: &'static [ScopeKind],
+        from_card: bool,
+    },
+    ContextNotCarried {
+        name: ContextName,
+        trigger: &'static str,
+        span: Span,
+        carriers: Vec<&'static str>,
+    },
+    FormNotAllowed {
+        trigger: &'static str,
+        span: Span,
+    },
+    UnknownType {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownAction {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownParameter {
+        action: String,
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        params: Vec<&'static str>,
+    },
+    DuplicateArgument {
+        name: String,
+        span: Span,
+        first: Span,
+    },
+    TooManyArguments {
+        callee: String,
+        max: usize,
+        span: Span,
+    },
+    PositionalAfterNamed {
+        span: Span,
+    },
+    MissingArgument {
+        callee: String,
+        param: String,
+        ty: String,
+        span: Span,
+    },
+    BadFunctionArgument {
+        function: String,
+        param: &'static str,
+        expected: &'static str,
+        found: Type,
+        span: Span,
+    },
+    DefaultMayBeNull {
+        action: String,
+        param: &'static str,
+        path: String,
+        ty: Type,
+        span: Span,
+    },
+    NotSettable {
+        field: String,
+        span: Span,
+        hint: &'static str,
+    },
+    UnknownRoute {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownName {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        step: bool,
+        note: Option<&'static str>,
+    },
+    UnknownField {
+        owner: String,
+        field: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownFunction {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    DuplicateWorkflow {
+        name: String,
+        span: Span,
+        first: Because,
+    },
+    DuplicateStep {
+        name: String,
+        span: Span,
+        first: Because,
+    },
+    DuplicateRoute {
+        name: String,
+        span: Span,
+        first: Span,
+    },
+    DuplicateLet {
+        name: String,
+        span: Span,
+        first: Option<Span>,
+        taken_by: String,
+    },
+    NamingConvention {
+        kind: &'static str,
+        name: String,
+        span: Span,
+        suggestion: String,
+    },
+    TypeMismatch {
+        expected: Type,
+        found: Type,
+        span: Span,
+        context: String,
+        help: Option<String>,
+    },
+    InvalidLiteral {
+        kind: String,
+        text: String,
+        reason: &'static str,
+        span: Span,
+    },
+    MaybeNull {
+        what: String,
+        span: Span,
+        path: Option<String>,
+        context: String,
+    },
+    Incomparable {
+        op: &'static str,
+        left: Type,
+        right: Type,
+        span: Span,
+    },
+    NonBool {
+        found: Type,
+        span: Span,
+        context: &'static str,
+    },
+    SecretMisuse {
+        span: Span,
+        usage: String,
+    },
+    InvalidOperands {
+        op: &'static str,
+        left: Type,
+        right: Option<Type>,
+        span: Span,
+        help: Option<String>,
+    },
+    InvalidCast {
+        from: Type,
+        to: Type,
+        span: Span,
+        help: Option<String>,
+    },
+    StepMayNotHaveSucceeded {
+        step: String,
+        span: Span,
+        defined: Span,
+        why: Option<Because>,
+    },
+    ErrorOutsideFailure {
+        span: Span,
+        why: Option<Because>,
+    },
+    Unreachable {
+        span: Span,
+        cause: Span,
+    },
+    RouteCycle {
+        span: Span,
+        cycle: Vec<String>,
+    },
+    UnusedRoute {
+        name: String,
+        span: Span,
+    },
+    WaitTooLong {
+        span: Span,
+    },
+    RetryOverLimit {
+        count: i64,
+        span: Span,
+    },
+    TimeoutOverLimit {
+        span: Span,
+        zero: bool,
+    },
+    UnknownWorkflow {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownEventField {
+        trigger: &'static str,
+        field: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownTestStep {
+        name: String,
+        workflow: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    TestWorkflowAmbiguous {
+        span: Span,
+        workflows: usize,
+    },
+    DuplicateTest {
+        name: String,
+        span: Span,
+        first: Because,
+    },
 }
 
 fn join_names(names: &[&str]) -> String {
@@ -92,7 +295,8 @@ impl CheckError {
                     .with_fix(span, canonical)
             }
             E::MissingClause { clause, workflow, span } => {
-                let example = if clause == "scope" { "scope workspace" } else { "trigger Contact.Identified" };
+                let example =
+                    if clause == "scope" { "scope workspace" } else { "trigger Contact.Identified" };
                 d(Code::MissingHeaderClause, span, format!("workflow `{workflow}` has no `{clause}`"))
                     .with_label(format!("needs a `{clause}` clause"))
                     .with_help(format!("add a line such as `{example}` at the top of the workflow"))
@@ -113,7 +317,10 @@ impl CheckError {
                 d(Code::TriggerNotAllowedAtScope, span, why)
                     .with_label(format!("not allowed at `{}` scope", scope.as_str()))
                     .with_secondary(file, scope_span, "the scope is set here")
-                    .with_help(format!("use `scope {}`, or a trigger that fits this scope", allowed.join("` or `scope ")))
+                    .with_help(format!(
+                        "use `scope {}`, or a trigger that fits this scope",
+                        allowed.join("` or `scope ")
+                    ))
             }
             E::ContextNotCarried { name, trigger, span, carriers } => {
                 let what = name.as_str();
@@ -126,19 +333,26 @@ impl CheckError {
                     .with_label(format!("no `{what}` for this trigger"))
                     .with_optional_help(help)
             }
-            E::FormNotAllowed { trigger, span } => {
-                d(Code::FormNotAllowed, span, format!("`{trigger}` carries no form data"))
-                    .with_label("`form` needs a trigger with form fields")
-                    .with_help("`form` fits `Gameplay.DataCaptured` and `Gameplay.DataCapturedQualified`; remove it here")
-            }
+            E::FormNotAllowed { trigger, span } => d(
+                Code::FormNotAllowed,
+                span,
+                format!("`{trigger}` carries no form data"),
+            )
+            .with_label("`form` needs a trigger with form fields")
+            .with_help(
+                "`form` fits `Gameplay.DataCaptured` and `Gameplay.DataCapturedQualified`; remove it here",
+            ),
             E::UnknownType { name, span, suggestion } => {
                 let help = suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "the types are `String Int Float Bool Duration Timestamp Email Phone Url Json`, `List<T>`, `{ field: T }` and `T?`".into()
                 });
-                d(Code::UnknownType, span, format!("unknown type `{name}`")).with_label("not a type").with_help(help)
+                d(Code::UnknownType, span, format!("unknown type `{name}`"))
+                    .with_label("not a type")
+                    .with_help(help)
             }
             E::UnknownAction { name, span, suggestion } => {
-                let diag = d(Code::UnknownAction, span, format!("unknown action `{name}`")).with_label("not an action of the catalog");
+                let diag = d(Code::UnknownAction, span, format!("unknown action `{name}`"))
+                    .with_label("not an action of the catalog");
                 match suggestion {
                     Some(s) => diag.with_help(format!("did you mean `{s}`?")).with_fix(span, s),
                     None => diag.with_help("see `docs/language.md` for the list of actions"),
@@ -170,25 +384,37 @@ impl CheckError {
                     .with_label("one too many")
                     .with_help("name the argument (`name: value`), or remove it")
             }
-            E::PositionalAfterNamed { span } => d(Code::MisplacedItem, span, "positional argument after a named one".into())
-                .with_label("positional")
-                .with_help("put positional arguments first, or name this one"),
+            E::PositionalAfterNamed { span } => {
+                d(Code::MisplacedItem, span, "positional argument after a named one".into())
+                    .with_label("positional")
+                    .with_help("put positional arguments first, or name this one")
+            }
             E::MissingArgument { callee, param, ty, span } => {
                 d(Code::MissingArgument, span, format!("`{callee}` needs `{param}`"))
                     .with_label(format!("missing `{param}: {ty}`"))
                     .with_help(format!("add `{param}: …`"))
             }
-            E::BadFunctionArgument { function, param, expected, found, span } => {
-                d(Code::TypeMismatch, span, format!("`{param}` of `{function}` expects {expected}, found `{found}`"))
-                    .with_label(format!("this is `{found}`"))
-            }
+            E::BadFunctionArgument { function, param, expected, found, span } => d(
+                Code::TypeMismatch,
+                span,
+                format!("`{param}` of `{function}` expects {expected}, found `{found}`"),
+            )
+            .with_label(format!("this is `{found}`")),
             E::DefaultMayBeNull { action, param, path, ty, span } => {
-                d(Code::MaybeNull, span, format!("`{path}` may be null; `{param}` needs a `{ty}`"))
+                d(Code::MaybeNull, span, format!("`{path}` may be null; `{param}` expects `{ty}`"))
                     .with_label(format!("`{param}` defaults to `{path}`, which may be null here"))
-                    .with_help(format!("check it with `if {path} != null {{ … }}`, or pass `{param}:` to `{action}`"))
+                    .with_help(format!(
+                        "check it with `if {path} != null {{ … }}`, or pass `{param}:` to `{action}`"
+                    ))
+            }
+            E::NotSettable { field, span, hint } => {
+                d(Code::UnknownField, span, format!("`{field}` cannot be set with `contact.update`"))
+                    .with_label("not a settable field")
+                    .with_help(hint)
             }
             E::UnknownRoute { name, span, suggestion } => {
-                let diag = d(Code::UnknownRoute, span, format!("unknown route `{name}`")).with_label("no route of this name");
+                let diag = d(Code::UnknownRoute, span, format!("unknown route `{name}`"))
+                    .with_label("no route of this name");
                 match suggestion {
                     Some(s) => diag.with_help(format!("did you mean `{s}`?")).with_fix(span, s),
                     None => diag.with_help(format!("add `route {name} {{ … }}` after the main flow")),
@@ -206,7 +432,11 @@ impl CheckError {
                     (None, None) => None,
                 };
                 let diag = d(code, span, msg).with_label("not defined here").with_optional_help(help.clone());
-                match help.as_deref().and_then(|h| h.strip_prefix("did you mean `")).and_then(|h| h.strip_suffix("`?")) {
+                match help
+                    .as_deref()
+                    .and_then(|h| h.strip_prefix("did you mean `"))
+                    .and_then(|h| h.strip_suffix("`?"))
+                {
                     Some(s) => {
                         let s = s.to_string();
                         diag.with_fix(span, s)
@@ -215,7 +445,8 @@ impl CheckError {
                 }
             }
             E::UnknownField { owner, field, span, suggestion } => {
-                let diag = d(Code::UnknownField, span, format!("`{owner}` has no field `{field}`")).with_label("unknown field");
+                let diag = d(Code::UnknownField, span, format!("`{owner}` has no field `{field}`"))
+                    .with_label("unknown field");
                 match suggestion {
                     Some(s) => diag.with_help(format!("did you mean `{s}`?")).with_fix(span, s),
                     None => diag,
@@ -225,20 +456,28 @@ impl CheckError {
                 let help = suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "the functions are `lower upper trim len starts_with ends_with now round floor ceil string int float secret`".into()
                 });
-                d(Code::UnknownFunction, span, format!("unknown function `{name}`")).with_label("not a built-in function").with_help(help)
+                d(Code::UnknownFunction, span, format!("unknown function `{name}`"))
+                    .with_label("not a built-in function")
+                    .with_help(help)
             }
-            E::DuplicateWorkflow { name, span, first } => {
-                Diagnostic::new(Code::DuplicateWorkflow, file, span, format!("workflow `{name}` is defined more than once"))
-                    .with_label("defined again here")
-                    .with_secondary(first.file, first.span, first.message)
-                    .with_help("workflow names are unique across the project; rename one")
-            }
-            E::DuplicateStep { name, span, first } => {
-                Diagnostic::new(Code::DuplicateStep, file, span, format!("step `{name}` is defined more than once"))
-                    .with_label("defined again here")
-                    .with_secondary(first.file, first.span, first.message)
-                    .with_help("step names are unique within a workflow; rename one")
-            }
+            E::DuplicateWorkflow { name, span, first } => Diagnostic::new(
+                Code::DuplicateWorkflow,
+                file,
+                span,
+                format!("workflow `{name}` is defined more than once"),
+            )
+            .with_label("defined again here")
+            .with_secondary(first.file, first.span, first.message)
+            .with_help("workflow names are unique across the project; rename one"),
+            E::DuplicateStep { name, span, first } => Diagnostic::new(
+                Code::DuplicateStep,
+                file,
+                span,
+                format!("step `{name}` is defined more than once"),
+            )
+            .with_label("defined again here")
+            .with_secondary(first.file, first.span, first.message)
+            .with_help("step names are unique within a workflow; rename one"),
             E::DuplicateRoute { name, span, first } => {
                 d(Code::DuplicateRoute, span, format!("route `{name}` is defined more than once"))
                     .with_label("defined again here")
@@ -270,10 +509,14 @@ impl CheckError {
             }
             E::MaybeNull { what, span, path, context } => {
                 let help = match &path {
-                    Some(p) => format!("check it with `if {p} != null {{ … }}`, or give a default with `{p} ?? …`"),
+                    Some(p) => {
+                        format!("check it with `if {p} != null {{ … }}`, or give a default with `{p} ?? …`")
+                    }
                     None => "give a default with `?? …`".to_string(),
                 };
-                d(Code::MaybeNull, span, format!("{what} may be null; {context}")).with_label("may be null").with_help(help)
+                d(Code::MaybeNull, span, format!("{what} may be null; {context}"))
+                    .with_label("may be null")
+                    .with_help(help)
             }
             E::Incomparable { op, left, right, span } => {
                 d(Code::IncomparableTypes, span, format!("cannot compare `{left}` with `{right}`"))
@@ -289,15 +532,21 @@ impl CheckError {
                         _ => "use a comparison such as `… == …`".to_string(),
                     })
             }
-            E::SecretMisuse { span, usage } => d(Code::SecretMisuse, span, format!("a `Secret` cannot be {usage}"))
-                .with_label("this is a secret")
-                .with_help("secrets may only be passed where they are accepted, such as `http.request` headers"),
+            E::SecretMisuse { span, usage } => {
+                d(Code::SecretMisuse, span, format!("a `Secret` cannot be {usage}"))
+                    .with_label("this is a secret")
+                    .with_help(
+                        "secrets may only be passed where they are accepted, such as `http.request` headers",
+                    )
+            }
             E::InvalidOperands { op, left, right, span, help } => {
                 let msg = match right {
                     Some(r) => format!("`{op}` cannot be applied to `{left}` and `{r}`"),
                     None => format!("`{op}` cannot be applied to `{left}`"),
                 };
-                d(Code::InvalidOperands, span, msg).with_label("unsupported operand types").with_optional_help(help)
+                d(Code::InvalidOperands, span, msg)
+                    .with_label("unsupported operand types")
+                    .with_optional_help(help)
             }
             E::InvalidCast { from, to, span, help } => {
                 d(Code::InvalidCast, span, format!("cannot convert `{from}` to `{to}`"))
@@ -305,8 +554,12 @@ impl CheckError {
                     .with_optional_help(help)
             }
             E::StepMayNotHaveSucceeded { step, span, defined, why } => {
-                let diag = d(Code::StepMayNotHaveSucceeded, span, format!("`{step}` may not have succeeded on this path"))
-                    .with_label(format!("`{step}` is used here"));
+                let diag = d(
+                    Code::StepMayNotHaveSucceeded,
+                    span,
+                    format!("`{step}` may not have succeeded on this path"),
+                )
+                .with_label(format!("`{step}` is used here"));
                 let diag = match why {
                     Some(b) => diag.with_secondary(b.file, b.span, b.message),
                     None => diag,
@@ -316,13 +569,16 @@ impl CheckError {
                 ))
             }
             E::ErrorOutsideFailure { span, why } => {
-                let diag = d(Code::ErrorOutsideFailure, span, "`error` is only available on a failure path".into())
-                    .with_label("no failure leads here");
+                let diag =
+                    d(Code::ErrorOutsideFailure, span, "`error` is only available on a failure path".into())
+                        .with_label("no failure leads here");
                 let diag = match why {
                     Some(b) => diag.with_secondary(b.file, b.span, b.message),
                     None => diag,
                 };
-                diag.with_help("use `error` inside `on failure { … }` or in a route reached only by `on failure ->`")
+                diag.with_help(
+                    "use `error` inside `on failure { … }` or in a route reached only by `on failure ->`",
+                )
             }
             E::Unreachable { span, cause } => d(Code::Unreachable, span, "unreachable statement".into())
                 .with_label("this never runs")
@@ -333,21 +589,32 @@ impl CheckError {
                     .with_label("this jump closes the cycle")
                     .with_help("routes must form an acyclic graph so every run ends; remove one jump")
             }
-            E::UnusedRoute { name, span } => d(Code::UnusedRoute, span, format!("route `{name}` is never used"))
-                .with_label("nothing jumps here")
-                .with_help(format!("jump to it with `-> {name}` or `on failure -> {name}`, or remove it")),
+            E::UnusedRoute { name, span } => {
+                d(Code::UnusedRoute, span, format!("route `{name}` is never used"))
+                    .with_label("nothing jumps here")
+                    .with_help(format!("jump to it with `-> {name}` or `on failure -> {name}`, or remove it"))
+            }
             E::WaitTooLong { span } => d(Code::WaitTooLong, span, "`wait` is longer than 365 days".into())
                 .with_label("over the limit")
                 .with_help("wait at most `365d`; for longer delays, use a new trigger"),
-            E::RetryOverLimit { count, span } => d(Code::RetryOverLimit, span, format!("`retry {count}` is over the limit of 10"))
-                .with_label("at most 10")
-                .with_help("use `retry 10` or fewer; raise `backoff` to spread the attempts"),
+            E::RetryOverLimit { count, span } => {
+                d(Code::RetryOverLimit, span, format!("`retry {count}` is over the limit of 10"))
+                    .with_label("at most 10")
+                    .with_help("use `retry 10` or fewer; raise `backoff` to spread the attempts")
+            }
             E::TimeoutOverLimit { span, zero } => {
-                let msg = if zero { "`timeout` must be longer than zero" } else { "`timeout` is longer than 5 minutes" };
-                d(Code::TimeoutOverLimit, span, msg.into()).with_label("out of range").with_help("use a timeout between `1ms` and `5m`")
+                let msg = if zero {
+                    "`timeout` must be longer than zero"
+                } else {
+                    "`timeout` is longer than 5 minutes"
+                };
+                d(Code::TimeoutOverLimit, span, msg.into())
+                    .with_label("out of range")
+                    .with_help("use a timeout between `1ms` and `5m`")
             }
             E::UnknownWorkflow { name, span, suggestion } => {
-                let diag = d(Code::UnknownWorkflow, span, format!("unknown workflow `{name}`")).with_label("no workflow of this name");
+                let diag = d(Code::UnknownWorkflow, span, format!("unknown workflow `{name}`"))
+                    .with_label("no workflow of this name");
                 match suggestion {
                     Some(s) => diag.with_help(format!("did you mean `{s}`?")).with_fix(span, s),
                     None => diag,
@@ -359,25 +626,35 @@ impl CheckError {
                     .with_optional_help(suggestion.map(|s| format!("did you mean `{s}`?")))
             }
             E::UnknownTestStep { name, workflow, span, suggestion } => {
-                let diag = d(Code::UnknownTestStep, span, format!("workflow `{workflow}` has no step `{name}`"))
-                    .with_label("unknown step");
+                let diag =
+                    d(Code::UnknownTestStep, span, format!("workflow `{workflow}` has no step `{name}`"))
+                        .with_label("unknown step");
                 match suggestion {
                     Some(s) => diag.with_help(format!("did you mean `{s}`?")).with_fix(span, s),
-                    None => diag.with_help("unnamed steps are named after their action: `send_email_1`, `request_2`, …"),
+                    None => diag.with_help(
+                        "unnamed steps are named after their action: `send_email_1`, `request_2`, …",
+                    ),
                 }
             }
             E::TestWorkflowAmbiguous { span, workflows } => {
-                let msg = if workflows == 0 { "this file has no workflow to test" } else { "this file has several workflows" };
+                let msg = if workflows == 0 {
+                    "this file has no workflow to test"
+                } else {
+                    "this file has several workflows"
+                };
                 d(Code::TestWorkflowAmbiguous, span, format!("{msg}; the test must name one"))
                     .with_label("which workflow?")
                     .with_help("add `workflow <name>` to the test")
             }
-            E::DuplicateTest { name, span, first } => {
-                Diagnostic::new(Code::DuplicateTest, file, span, format!("test \"{name}\" is defined more than once"))
-                    .with_label("defined again here")
-                    .with_secondary(first.file, first.span, first.message)
-                    .with_help("give each test its own name")
-            }
+            E::DuplicateTest { name, span, first } => Diagnostic::new(
+                Code::DuplicateTest,
+                file,
+                span,
+                format!("test \"{name}\" is defined more than once"),
+            )
+            .with_label("defined again here")
+            .with_secondary(first.file, first.span, first.message)
+            .with_help("give each test its own name"),
         }
     }
 }

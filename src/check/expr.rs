@@ -11,7 +11,9 @@ use super::flow::Flow;
 use super::literals;
 use super::types::{Type, named_type};
 use crate::diagnostics::did_you_mean;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind, RecordField, StringLit, StringPart, TypeExpr, TypeExprKind, UnaryOp};
+use crate::syntax::ast::{
+    BinaryOp, Expr, ExprKind, RecordField, StringLit, StringPart, TypeExpr, TypeExprKind, UnaryOp,
+};
 
 /// The dotted path an expression names (`contact.phone`), if it is one.
 pub fn path_of(e: &Expr) -> Option<String> {
@@ -46,14 +48,22 @@ pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
             }
             BinaryOp::Ne | BinaryOp::Eq => {
                 let (path, other) = match (path_of(lhs), path_of(rhs)) {
-                    (Some(p), _) if !matches!(rhs.kind, ExprKind::Name(_) | ExprKind::Field { .. }) => (p, &**rhs),
-                    (_, Some(p)) if !matches!(lhs.kind, ExprKind::Name(_) | ExprKind::Field { .. }) => (p, &**lhs),
+                    (Some(p), _) if !matches!(rhs.kind, ExprKind::Name(_) | ExprKind::Field { .. }) => {
+                        (p, &**rhs)
+                    }
+                    (_, Some(p)) if !matches!(lhs.kind, ExprKind::Name(_) | ExprKind::Field { .. }) => {
+                        (p, &**lhs)
+                    }
                     _ => return (Vec::new(), Vec::new()),
                 };
                 let is_null = matches!(other.kind, ExprKind::Null);
                 let is_literal = matches!(
                     other.kind,
-                    ExprKind::String(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Duration(_)
+                    ExprKind::String(_)
+                        | ExprKind::Int(_)
+                        | ExprKind::Float(_)
+                        | ExprKind::Bool(_)
+                        | ExprKind::Duration(_)
                 );
                 match (op.node, is_null, is_literal) {
                     (BinaryOp::Ne, true, _) => (vec![path], Vec::new()),
@@ -133,7 +143,12 @@ impl Env {
                     } else {
                         let suggestion = did_you_mean(&f.key.node, rt.field_names()).map(str::to_string);
                         let owner = want.non_null().to_string();
-                        self.error(CheckError::UnknownField { owner, field: f.key.node.clone(), span: f.key.span, suggestion });
+                        self.error(CheckError::UnknownField {
+                            owner,
+                            field: f.key.node.clone(),
+                            span: f.key.span,
+                            suggestion,
+                        });
                         self.infer(&f.value, flow);
                     }
                 }
@@ -155,7 +170,14 @@ impl Env {
         }
     }
 
-    fn expect_string_literal(&mut self, e: &Expr, lit: &StringLit, format: &Type, flow: &Flow, context: &str) {
+    fn expect_string_literal(
+        &mut self,
+        e: &Expr,
+        lit: &StringLit,
+        format: &Type,
+        flow: &Flow,
+        context: &str,
+    ) {
         let kind = format!("`{format}`");
         if let Some(text) = lit.as_plain() {
             let result = match format {
@@ -196,14 +218,23 @@ impl Env {
             self.error(CheckError::SecretMisuse { span, usage: format!("passed as {context}") });
         } else if found.is_optional() && want.accepts(&found.non_null()) {
             let (what, path) = describe(e);
-            self.error(CheckError::MaybeNull { what, span, path, context: format!("{context} needs a `{want}`") });
+            self.error(CheckError::MaybeNull {
+                what,
+                span,
+                path,
+                context: format!("{context} expects `{want}`"),
+            });
         } else {
             let help = match (found, want.non_null()) {
                 (Type::Json, w) => Some(format!("convert it with `as {w}` (checked when the workflow runs)")),
-                (f, w @ (Type::Email | Type::Phone | Type::Url | Type::Timestamp)) if f.non_null().is_stringish() => {
+                (f, w @ (Type::Email | Type::Phone | Type::Url | Type::Timestamp))
+                    if f.non_null().is_stringish() =>
+                {
                     Some(format!("convert it with `as {w}` (checked when the workflow runs)"))
                 }
-                (Type::Int | Type::Float | Type::Bool, Type::String) => Some("use `string(…)` or `\"${…}\"`".to_string()),
+                (Type::Int | Type::Float | Type::Bool, Type::String) => {
+                    Some("use `string(…)` or `\"${…}\"`".to_string())
+                }
                 _ => None,
             };
             self.error(CheckError::TypeMismatch {
@@ -243,7 +274,8 @@ impl Env {
             }
             ExprKind::Record(fields) => {
                 self.check_duplicate_keys(fields);
-                let fields = fields.iter().map(|f| (f.key.node.clone(), self.infer(&f.value, flow))).collect();
+                let fields =
+                    fields.iter().map(|f| (f.key.node.clone(), self.infer(&f.value, flow))).collect();
                 Type::record(None, fields)
             }
             ExprKind::Name(id) => self.resolve_name(id, flow),
@@ -258,7 +290,8 @@ impl Env {
                         None if rt.rest.is_some() => rt.rest.clone().unwrap_or(Type::Json),
                         None => {
                             let suggestion = did_you_mean(&field.node, rt.field_names()).map(str::to_string);
-                            let owner = path_of(target).unwrap_or_else(|| Type::Record(rt.clone()).to_string());
+                            let owner =
+                                path_of(target).unwrap_or_else(|| Type::Record(rt.clone()).to_string());
                             self.error(CheckError::UnknownField {
                                 owner,
                                 field: field.node.clone(),
@@ -270,7 +303,12 @@ impl Env {
                     },
                     other => {
                         let owner = other.to_string();
-                        self.error(CheckError::UnknownField { owner, field: field.node.clone(), span: field.span, suggestion: None });
+                        self.error(CheckError::UnknownField {
+                            owner,
+                            field: field.node.clone(),
+                            span: field.span,
+                            suggestion: None,
+                        });
                         Type::Error
                     }
                 };
@@ -301,7 +339,13 @@ impl Env {
                     }
                     other => {
                         self.infer(index, flow);
-                        self.invalid_operands("[]", other, None, e, Some("only lists, records and `Json` can be indexed"));
+                        self.invalid_operands(
+                            "[]",
+                            other,
+                            None,
+                            e,
+                            Some("only lists, records and `Json` can be indexed"),
+                        );
                         Type::Error
                     }
                 }
@@ -340,7 +384,10 @@ impl Env {
             if let StringPart::Interp(inner) = part {
                 let t = self.infer(inner, flow);
                 if t.contains_secret() {
-                    self.error(CheckError::SecretMisuse { span: inner.span, usage: "interpolated into a string".into() });
+                    self.error(CheckError::SecretMisuse {
+                        span: inner.span,
+                        usage: "interpolated into a string".into(),
+                    });
                 }
             }
         }
@@ -372,8 +419,21 @@ impl Env {
         }
     }
 
-    fn invalid_operands(&mut self, op: &'static str, left: Type, right: Option<Type>, e: &Expr, help: Option<&str>) {
-        self.error(CheckError::InvalidOperands { op, left, right, span: e.span, help: help.map(str::to_string) });
+    fn invalid_operands(
+        &mut self,
+        op: &'static str,
+        left: Type,
+        right: Option<Type>,
+        e: &Expr,
+        help: Option<&str>,
+    ) {
+        self.error(CheckError::InvalidOperands {
+            op,
+            left,
+            right,
+            span: e.span,
+            help: help.map(str::to_string),
+        });
     }
 
     fn infer_binary(&mut self, e: &Expr, op: BinaryOp, lhs: &Expr, rhs: &Expr, flow: &Flow) -> Type {
@@ -444,7 +504,9 @@ impl Env {
                 let ok = match &ct {
                     Type::Error | Type::Json => true,
                     Type::List(elem) => comparable(elem, &it),
-                    t if t.is_stringish() => it.non_null().is_stringish() || matches!(it, Type::Json | Type::Error),
+                    t if t.is_stringish() => {
+                        it.non_null().is_stringish() || matches!(it, Type::Json | Type::Error)
+                    }
                     _ => false,
                 };
                 if !ok {
@@ -463,7 +525,10 @@ impl Env {
                 let l = self.infer(lhs, flow);
                 let r = self.infer(rhs, flow);
                 if l.contains_secret() || r.contains_secret() {
-                    self.error(CheckError::SecretMisuse { span: e.span, usage: "used in arithmetic or joined to text".into() });
+                    self.error(CheckError::SecretMisuse {
+                        span: e.span,
+                        usage: "used in arithmetic or joined to text".into(),
+                    });
                     return Type::Error;
                 }
                 let l = self.require_value(lhs, l, &format!("`{}` needs a value", op.symbol()));
@@ -472,7 +537,9 @@ impl Env {
                     Some(t) => t,
                     None => {
                         let help = match (&l, &r) {
-                            (Type::Json, _) | (_, Type::Json) => Some("convert the `Json` value first, e.g. `x as Int`"),
+                            (Type::Json, _) | (_, Type::Json) => {
+                                Some("convert the `Json` value first, e.g. `x as Int`")
+                            }
                             (a, b) if a.is_stringish() || b.is_stringish() => {
                                 Some("to join text with other values, interpolate: `\"${a}${b}\"`")
                             }
@@ -523,7 +590,9 @@ impl Env {
         let ok = match (&base, to) {
             (Type::Error, _) | (_, Type::Error) | (Type::Json, _) => true,
             (a, b) if b.accepts(a) => true,
-            (a, Type::Email | Type::Phone | Type::Url | Type::Timestamp | Type::Int | Type::Float) => a.is_stringish(),
+            (a, Type::Email | Type::Phone | Type::Url | Type::Timestamp | Type::Int | Type::Float) => {
+                a.is_stringish()
+            }
             _ => false,
         };
         if !ok {

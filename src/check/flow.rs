@@ -125,8 +125,7 @@ mod tests {
 
     #[test]
     fn error_needs_every_path_to_be_a_failure() {
-        let mut a = Flow::default();
-        a.error = Some(Span::new(3, 4));
+        let a = Flow { error: Some(Span::new(3, 4)), ..Flow::default() };
         let b = Flow::default();
         let joined = join(vec![(a.clone(), because("first")), (b, because("jump"))]).unwrap();
         assert_eq!(joined.error, None);

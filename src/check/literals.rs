@@ -119,7 +119,9 @@ mod tests {
     fn emails() {
         assert!(check_email("ana@example.com").is_ok());
         assert!(check_email("a.b+c@sub.example.co.uk").is_ok());
-        for bad in ["not-an-email", "@example.com", "ana@", "ana@example", "a b@example.com", "a@b@c.com", "a@.com"] {
+        for bad in
+            ["not-an-email", "@example.com", "ana@", "ana@example", "a b@example.com", "a@b@c.com", "a@.com"]
+        {
             assert!(check_email(bad).is_err(), "{bad}");
         }
     }
@@ -143,7 +145,14 @@ mod tests {
         ] {
             assert!(check_url(good).is_ok(), "{good}");
         }
-        for bad in ["ftp://x.com", "example.com", "https://", "https://a b.com/", "https://u:p@x.com/", "https://x.com:99999/"] {
+        for bad in [
+            "ftp://x.com",
+            "example.com",
+            "https://",
+            "https://a b.com/",
+            "https://u:p@x.com/",
+            "https://x.com:99999/",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }

@@ -46,41 +46,46 @@ pub struct CheckOutput {
 /// name a workflow of another file.
 pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
     let mut out = CheckOutput::default();
-    let mut per_file: Vec<(FileId, Vec<String>)> = Vec::new();
+    // Each file's own workflows (duplicates included): a test runs one of its file's.
+    let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();
     for (file, parsed) in files {
-        let mut names = Vec::new();
+        let mut own = Vec::new();
         for item in &parsed.items {
             let ast::Item::Workflow(wf) = item else { continue };
             let (info, errors) = workflow::check_workflow(*file, wf);
             out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
             match out.program.workflows.get(&info.name) {
                 Some(first) => {
-                    let first = Because { file: first.file, span: first.span, message: "first defined here".into() };
-                    let dup = CheckError::DuplicateWorkflow { name: info.name.clone(), span: info.span, first };
+                    let first =
+                        Because { file: first.file, span: first.span, message: "first defined here".into() };
+                    let dup =
+                        CheckError::DuplicateWorkflow { name: info.name.clone(), span: info.span, first };
                     out.diagnostics.push(dup.into_diagnostic(*file));
                 }
                 None => {
-                    names.push(info.name.clone());
-                    out.program.workflows.insert(info.name.clone(), info);
+                    out.program.workflows.insert(info.name.clone(), info.clone());
                 }
             }
+            own.push(info);
         }
-        per_file.push((*file, names));
+        per_file.push(own);
     }
     let mut test_names: HashMap<String, Because> = HashMap::new();
-    for ((file, parsed), (_, names)) in files.iter().zip(&per_file) {
-        let scope = test_items::TestScope {
-            all: &out.program.workflows,
-            in_file: names.iter().filter_map(|n| out.program.workflows.get(n)).collect(),
-        };
+    for ((file, parsed), own) in files.iter().zip(&per_file) {
+        let scope = test_items::TestScope { all: &out.program.workflows, in_file: own.iter().collect() };
         let mut errors = Vec::new();
         for item in &parsed.items {
             let ast::Item::Test(test) = item else { continue };
             if let Some(first) = test_names.get(&test.name.node) {
                 let first = first.clone();
-                errors.push(CheckError::DuplicateTest { name: test.name.node.clone(), span: test.name.span, first });
+                errors.push(CheckError::DuplicateTest {
+                    name: test.name.node.clone(),
+                    span: test.name.span,
+                    first,
+                });
             } else {
-                let first = Because { file: *file, span: test.name.span, message: "first defined here".into() };
+                let first =
+                    Because { file: *file, span: test.name.span, message: "first defined here".into() };
                 test_names.insert(test.name.node.clone(), first);
             }
             let runs = test_items::check_test(*file, test, &scope, &mut errors);

@@ -14,7 +14,9 @@ use super::flow::{Flow, LetBinding, Reach, join};
 use super::types::Type;
 use crate::diagnostics::did_you_mean;
 use crate::source::Span;
-use crate::syntax::ast::{ActionCall, ActionStmt, Block, Expr, ExprKind, Ident, Modifier, Spanned, Stmt, StmtKind};
+use crate::syntax::ast::{
+    ActionCall, ActionStmt, Block, Expr, ExprKind, Ident, Modifier, Spanned, Stmt, StmtKind,
+};
 
 /// The longest `wait`, in milliseconds (365 days).
 pub const MAX_WAIT_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -99,19 +101,31 @@ impl FlowChecker {
             Some(("a `let` name here".to_string(), Some(b.span)))
         } else if let Some(step) = self.env.steps.get(&name.node) {
             Some(("the name of a step".to_string(), Some(step.span)))
-        } else if BUILTIN_NAMES.contains(&name.node.as_str()) || ContextName::from_name(&name.node).is_some() {
+        } else if BUILTIN_NAMES.contains(&name.node.as_str()) || ContextName::from_name(&name.node).is_some()
+        {
             Some(("a built-in name".to_string(), None))
         } else {
             None
         };
         if let Some((taken_by, first)) = taken_by {
-            self.env.error(CheckError::DuplicateLet { name: name.node.clone(), span: name.span, first, taken_by });
+            self.env.error(CheckError::DuplicateLet {
+                name: name.node.clone(),
+                span: name.span,
+                first,
+                taken_by,
+            });
             return;
         }
+        self.env.all_lets.insert(name.node.clone());
         flow.lets.insert(name.node.clone(), LetBinding { ty, span: name.span });
     }
 
-    fn if_stmt(&mut self, branches: &[super::super::syntax::ast::IfBranch], otherwise: Option<&Block>, flow: &mut Flow) -> Reach {
+    fn if_stmt(
+        &mut self,
+        branches: &[super::super::syntax::ast::IfBranch],
+        otherwise: Option<&Block>,
+        flow: &mut Flow,
+    ) -> Reach {
         let mut outs: Vec<(Flow, Because)> = Vec::new();
         let mut rest = flow.clone();
         for branch in branches {
@@ -120,7 +134,10 @@ impl FlowChecker {
             let mut inside = rest.clone();
             inside.add_facts(when_true);
             if self.block(&branch.block, &mut inside) == Reach::Continues {
-                outs.push((inside, self.env.because(branch.cond.span, "on the path where this condition is true")));
+                outs.push((
+                    inside,
+                    self.env.because(branch.cond.span, "on the path where this condition is true"),
+                ));
             }
             rest.add_facts(when_false);
         }
@@ -148,7 +165,11 @@ impl FlowChecker {
     fn enter_route(&mut self, route: &Ident, flow: Flow) {
         if !self.routes.contains_key(&route.node) {
             let suggestion = did_you_mean(&route.node, self.routes.keys()).map(str::to_string);
-            self.env.error(CheckError::UnknownRoute { name: route.node.clone(), span: route.span, suggestion });
+            self.env.error(CheckError::UnknownRoute {
+                name: route.node.clone(),
+                span: route.span,
+                suggestion,
+            });
             return;
         }
         let because = self.env.because(route.span, format!("when `{}` is entered from here", route.node));
@@ -189,7 +210,8 @@ impl FlowChecker {
                 self.block(block, &mut inside);
             }
             Some(Modifier::OnFailureContinue) => {
-                let because = self.env.because(stmt.span, "on the path where this step fails (`on failure continue`)");
+                let because =
+                    self.env.because(stmt.span, "on the path where this step fails (`on failure continue`)");
                 failed.error = None;
                 failed.error_missing = Some(because.clone());
                 failed.missing.insert(name.clone(), because.clone());
@@ -199,7 +221,8 @@ impl FlowChecker {
         }
         match mods.on_success {
             Some(route) => self.enter_route(route, succeeded),
-            None => outs.insert(0, (succeeded, self.env.because(stmt.span, "on the path where this step succeeds"))),
+            None => outs
+                .insert(0, (succeeded, self.env.because(stmt.span, "on the path where this step succeeds"))),
         }
         match join(outs) {
             Some(after) => {
@@ -232,7 +255,11 @@ impl FlowChecker {
                     if positional > spec.params.len() && !too_many_reported {
                         too_many_reported = true;
                         let max = spec.params.len();
-                        self.env.error(CheckError::TooManyArguments { callee: full.clone(), max, span: arg.span });
+                        self.env.error(CheckError::TooManyArguments {
+                            callee: full.clone(),
+                            max,
+                            span: arg.span,
+                        });
                     }
                     Some(positional - 1).filter(|i| *i < spec.params.len())
                 }
@@ -259,7 +286,11 @@ impl FlowChecker {
             };
             if let Some(Some(first)) = given.get(index) {
                 let first = *first;
-                self.env.error(CheckError::DuplicateArgument { name: param.name.into(), span: arg.span, first });
+                self.env.error(CheckError::DuplicateArgument {
+                    name: param.name.into(),
+                    span: arg.span,
+                    first,
+                });
             }
             if let Some(slot) = given.get_mut(index) {
                 *slot = Some(arg.span);
@@ -274,6 +305,17 @@ impl FlowChecker {
         if let Some(needed) = spec.needs {
             self.needs_context(needed, call, flow);
         }
+        if spec.needs_contact() && self.env.contact_ty.is_optional() && !flow.facts.contains("contact") {
+            self.env.error(CheckError::MaybeNull {
+                what: "`contact`".into(),
+                span: call.namespace.span,
+                path: Some("contact".into()),
+                context: format!("`{full}` acts on the contact"),
+            });
+        }
+        if full == "contact.update" {
+            self.settable_fields(call);
+        }
         for (param, given) in spec.params.iter().zip(&given) {
             if given.is_some() {
                 continue;
@@ -285,8 +327,23 @@ impl FlowChecker {
                     ty: catalog::catalog_type(param.ty).to_string(),
                     span: call.span,
                 }),
-                ParamDefault::ContactField(field) => self.default_from_contact(spec, param.name, param.ty, field, call, flow),
+                ParamDefault::ContactField(field) => {
+                    self.default_from_contact(spec, param.name, param.ty, field, call, flow)
+                }
                 ParamDefault::Absent | ParamDefault::Literal(_) => {}
+            }
+        }
+    }
+
+    /// `contact.update(set: { … })` may not write the fields other actions own.
+    fn settable_fields(&mut self, call: &ActionCall) {
+        let Some(set) = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == "set")) else {
+            return;
+        };
+        let ExprKind::Record(fields) = &set.value.kind else { return };
+        for f in fields {
+            if let Some((_, hint)) = catalog::CONTACT_OWNED_FIELDS.iter().find(|(n, _)| *n == f.key.node) {
+                self.env.error(CheckError::NotSettable { field: f.key.node.clone(), span: f.key.span, hint });
             }
         }
     }
@@ -302,7 +359,8 @@ impl FlowChecker {
         flow: &Flow,
     ) {
         let contact_missing = self.env.contact_ty.is_optional() && !flow.facts.contains("contact");
-        let field_ty = catalog::CONTACT_FIELDS.iter().find(|(n, _)| *n == field).map(|(_, t)| *t).unwrap_or("String");
+        let field_ty =
+            catalog::CONTACT_FIELDS.iter().find(|(n, _)| *n == field).map(|(_, t)| *t).unwrap_or("String");
         let path = format!("contact.{field}");
         let field_missing = field_ty.ends_with('?') && !flow.facts.contains(&path);
         if contact_missing || field_missing {
@@ -320,7 +378,12 @@ impl FlowChecker {
     fn needs_context(&mut self, needed: ContextName, call: &ActionCall, flow: &Flow) {
         match self.env.context_type(needed) {
             Err(CheckError::ContextNotCarried { name, trigger, carriers, .. }) => {
-                self.env.error(CheckError::ContextNotCarried { name, trigger, span: call.namespace.span, carriers });
+                self.env.error(CheckError::ContextNotCarried {
+                    name,
+                    trigger,
+                    span: call.namespace.span,
+                    carriers,
+                });
             }
             Ok(t) if t.is_optional() && !flow.facts.contains(needed.as_str()) => {
                 let what = format!("`{}`", needed.as_str());

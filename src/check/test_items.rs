@@ -25,7 +25,12 @@ pub struct TestScope<'p> {
 }
 
 /// Checks one test; returns the workflow it runs, if known.
-pub fn check_test(file: FileId, test: &Test, scope: &TestScope<'_>, errors: &mut Vec<CheckError>) -> Option<String> {
+pub fn check_test(
+    file: FileId,
+    test: &Test,
+    scope: &TestScope<'_>,
+    errors: &mut Vec<CheckError>,
+) -> Option<String> {
     let mut first: HashMap<&'static str, Span> = HashMap::new();
     let mut named = None;
     for clause in &test.clauses {
@@ -49,14 +54,21 @@ pub fn check_test(file: FileId, test: &Test, scope: &TestScope<'_>, errors: &mut
             Some(wf) => Some(wf),
             None => {
                 let suggestion = did_you_mean(&name.node, scope.all.keys()).map(str::to_string);
-                errors.push(CheckError::UnknownWorkflow { name: name.node.clone(), span: name.span, suggestion });
+                errors.push(CheckError::UnknownWorkflow {
+                    name: name.node.clone(),
+                    span: name.span,
+                    suggestion,
+                });
                 None
             }
         },
         None => match scope.in_file.as_slice() {
             [only] => Some(*only),
             others => {
-                errors.push(CheckError::TestWorkflowAmbiguous { span: test.name.span, workflows: others.len() });
+                errors.push(CheckError::TestWorkflowAmbiguous {
+                    span: test.name.span,
+                    workflows: others.len(),
+                });
                 None
             }
         },
@@ -71,8 +83,7 @@ pub fn check_test(file: FileId, test: &Test, scope: &TestScope<'_>, errors: &mut
     };
     let known = workflow.is_some_and(|wf| wf.trigger.is_some());
     // After the run every step's output may be asserted on.
-    let mut after = Flow::default();
-    after.succeeded = env.steps.keys().cloned().collect();
+    let after = Flow { succeeded: env.steps.keys().cloned().collect(), ..Flow::default() };
 
     for clause in &test.clauses {
         match &clause.node {
@@ -101,9 +112,16 @@ pub fn check_test(file: FileId, test: &Test, scope: &TestScope<'_>, errors: &mut
                 match &mock.outcome {
                     MockOutcome::Ok(record) => {
                         let want = all_optional(&spec.output_type());
-                        env.expect(record, &want, &Flow::default(), &format!("the output of `{}`", spec.full_name()));
+                        env.expect(
+                            record,
+                            &want,
+                            &Flow::default(),
+                            &format!("the output of `{}`", spec.full_name()),
+                        );
                     }
-                    MockOutcome::Fail { message, .. } => env.expect(message, &Type::String, &Flow::default(), "a mock failure"),
+                    MockOutcome::Fail { message, .. } => {
+                        env.expect(message, &Type::String, &Flow::default(), "a mock failure")
+                    }
                 }
             }
             TestClause::Expect(expectation) => match expectation {
@@ -116,12 +134,7 @@ pub fn check_test(file: FileId, test: &Test, scope: &TestScope<'_>, errors: &mut
                 Expectation::CalledWith { step, args } => {
                     let action = workflow.and_then(|wf| known_step(wf, step, errors)).and_then(|s| s.action);
                     match action {
-                        Some(spec) => {
-                            let fields =
-                                spec.params.iter().map(|p| (p.name.to_string(), Type::optional(catalog::catalog_type(p.ty)))).collect();
-                            let want = Type::record(Some(&format!("the arguments of `{}`", spec.full_name())), fields);
-                            env.expect(args, &want, &Flow::default(), "`called with`");
-                        }
+                        Some(spec) => called_with(&mut env, spec, args),
                         None => {
                             env.infer(args, &Flow::default());
                         }
@@ -148,9 +161,43 @@ fn known_step<'w>(
     if found.is_none() {
         let names: Vec<&str> = wf.steps.iter().map(|s| s.name.as_str()).collect();
         let suggestion = did_you_mean(&step.node, &names).map(str::to_string);
-        errors.push(CheckError::UnknownTestStep { name: step.node.clone(), workflow: wf.name.clone(), span: step.span, suggestion });
+        errors.push(CheckError::UnknownTestStep {
+            name: step.node.clone(),
+            workflow: wf.name.clone(),
+            span: step.span,
+            suggestion,
+        });
     }
     found
+}
+
+/// `expect step s called with { … }`: a partial record of the action's parameters.
+fn called_with(env: &mut Env, spec: &'static catalog::ActionSpec, args: &Expr) {
+    let ExprKind::Record(fields) = &args.kind else {
+        env.infer(args, &Flow::default());
+        return;
+    };
+    let full = spec.full_name();
+    for field in fields {
+        match spec.param(&field.key.node) {
+            Some(p) => {
+                let ty = Type::optional(catalog::catalog_type(p.ty));
+                env.expect(&field.value, &ty, &Flow::default(), &format!("`{}` of `{full}`", p.name));
+            }
+            None => {
+                let names: Vec<&'static str> = spec.params.iter().map(|p| p.name).collect();
+                let suggestion = did_you_mean(&field.key.node, &names).map(str::to_string);
+                env.error(CheckError::UnknownParameter {
+                    action: full.clone(),
+                    name: field.key.node.clone(),
+                    span: field.key.span,
+                    suggestion,
+                    params: names,
+                });
+                env.infer(&field.value, &Flow::default());
+            }
+        }
+    }
 }
 
 /// `event { … }`: the trigger's own fields and the context records it carries, side by
@@ -195,7 +242,8 @@ fn check_event(env: &mut Env, record: &Expr) {
                 env.expect(&field.value, ty, &Flow::default(), &context);
             }
             None => {
-                let suggestion = did_you_mean(&field.key.node, allowed.iter().map(|(n, _)| n)).map(str::to_string);
+                let suggestion =
+                    did_you_mean(&field.key.node, allowed.iter().map(|(n, _)| n)).map(str::to_string);
                 env.error(CheckError::UnknownEventField {
                     trigger: trigger.name,
                     field: field.key.node.clone(),

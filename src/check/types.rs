@@ -261,16 +261,10 @@ mod tests {
     fn records_fit_structurally() {
         let want = Type::record(
             None,
-            vec![
-                ("id".into(), Type::String),
-                ("note".into(), Type::optional(Type::String)),
-            ],
+            vec![("id".into(), Type::String), ("note".into(), Type::optional(Type::String))],
         );
         let have = Type::record(None, vec![("id".into(), Type::String)]);
-        let extra = Type::record(
-            None,
-            vec![("id".into(), Type::String), ("x".into(), Type::Int)],
-        );
+        let extra = Type::record(None, vec![("id".into(), Type::String), ("x".into(), Type::Int)]);
         assert!(want.accepts(&have));
         assert!(!want.accepts(&extra));
         assert!(!want.accepts(&Type::record(None, vec![])));
@@ -278,14 +272,8 @@ mod tests {
 
     #[test]
     fn displays_like_source() {
-        assert_eq!(
-            Type::optional(Type::list(Type::Email)).to_string(),
-            "List<Email>?"
-        );
-        assert_eq!(
-            Type::record(None, vec![("id".into(), Type::String)]).to_string(),
-            "{ id: String }"
-        );
+        assert_eq!(Type::optional(Type::list(Type::Email)).to_string(), "List<Email>?");
+        assert_eq!(Type::record(None, vec![("id".into(), Type::String)]).to_string(), "{ id: String }");
         assert_eq!(Type::Map(Box::new(Type::Json)).to_string(), "{ … }");
     }
 }

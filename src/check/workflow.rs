@@ -118,14 +118,22 @@ fn check_header<'w>(file: FileId, wf: &'w Workflow, errors: &mut Vec<CheckError>
                 match catalog::trigger(&name.node) {
                     Some((spec, alias)) => {
                         if alias {
-                            errors.push(CheckError::TriggerAlias { alias: name.node.clone(), canonical: spec.name, span: name.span });
+                            errors.push(CheckError::TriggerAlias {
+                                alias: name.node.clone(),
+                                canonical: spec.name,
+                                span: name.span,
+                            });
                         }
                         out.trigger = Some(spec);
                     }
                     None => {
                         let names: Vec<&str> = catalog::trigger_names().collect();
                         let suggestion = did_you_mean(&name.node, &names).map(str::to_string);
-                        errors.push(CheckError::UnknownTrigger { name: name.node.clone(), span: name.span, suggestion });
+                        errors.push(CheckError::UnknownTrigger {
+                            name: name.node.clone(),
+                            span: name.span,
+                            suggestion,
+                        });
                     }
                 }
             }
@@ -138,7 +146,11 @@ fn check_header<'w>(file: FileId, wf: &'w Workflow, errors: &mut Vec<CheckError>
     errors.append(&mut scratch.errors);
     for clause in ["scope", "trigger"] {
         if !first.contains_key(if clause == "scope" { "`scope`" } else { "`trigger`" }) {
-            errors.push(CheckError::MissingClause { clause, workflow: wf.name.node.clone(), span: wf.name.span });
+            errors.push(CheckError::MissingClause {
+                clause,
+                workflow: wf.name.node.clone(),
+                span: wf.name.span,
+            });
         }
     }
     if let (Some(trigger), Some(scope)) = (out.trigger, out.scope) {
@@ -169,7 +181,10 @@ fn check_header<'w>(file: FileId, wf: &'w Workflow, errors: &mut Vec<CheckError>
         }
         match out.trigger {
             Some(t) if !t.form_data => {
-                errors.push(CheckError::FormNotAllowed { trigger: t.name, span: form_span.unwrap_or_default() });
+                errors.push(CheckError::FormNotAllowed {
+                    trigger: t.name,
+                    span: form_span.unwrap_or_default(),
+                });
             }
             _ => out.form = Some(fields_ty),
         }
@@ -229,7 +244,11 @@ fn collect_steps(wf: &Workflow, env: &mut Env) -> Vec<StepDecl> {
         if let Some(&i) = by_name.get(&name) {
             if let Some(first) = steps.get(i) {
                 let (dup_span, first_span, message) = if generated {
-                    (first.span, span, format!("the unnamed `{}` here is also called `{name}`", a.call.full_name()))
+                    (
+                        first.span,
+                        span,
+                        format!("the unnamed `{}` here is also called `{name}`", a.call.full_name()),
+                    )
                 } else if first.generated {
                     (span, first.span, format!("the unnamed step here is also called `{name}`"))
                 } else {
@@ -253,7 +272,11 @@ fn collect_routes(wf: &Workflow, env: &mut Env) -> HashMap<String, Span> {
     let mut routes: HashMap<String, Span> = HashMap::new();
     for r in &wf.routes {
         if let Some(first) = routes.get(&r.name.node) {
-            env.error(CheckError::DuplicateRoute { name: r.name.node.clone(), span: r.name.span, first: *first });
+            env.error(CheckError::DuplicateRoute {
+                name: r.name.node.clone(),
+                span: r.name.span,
+                first: *first,
+            });
         } else {
             routes.insert(r.name.node.clone(), r.name.span);
         }
@@ -275,7 +298,9 @@ fn jumps(block: &Block, out: &mut Vec<(String, Span)>) {
             StmtKind::Action(a) => {
                 for m in &a.modifiers {
                     match &m.node {
-                        Modifier::OnSuccess(r) | Modifier::OnFailureRoute(r) => out.push((r.node.clone(), r.span)),
+                        Modifier::OnSuccess(r) | Modifier::OnFailureRoute(r) => {
+                            out.push((r.node.clone(), r.span))
+                        }
                         Modifier::OnFailureBlock(b) => jumps(b, out),
                         _ => {}
                     }
@@ -288,7 +313,8 @@ fn jumps(block: &Block, out: &mut Vec<(String, Span)>) {
 
 /// Cycles, unused routes, then each route's body with the state it is entered with.
 fn check_routes(wf: &Workflow, checker: &mut FlowChecker) {
-    let index: HashMap<&str, usize> = wf.routes.iter().enumerate().rev().map(|(i, r)| (r.name.node.as_str(), i)).collect();
+    let index: HashMap<&str, usize> =
+        wf.routes.iter().enumerate().rev().map(|(i, r)| (r.name.node.as_str(), i)).collect();
     let edges: Vec<Vec<(usize, Span)>> = wf
         .routes
         .iter()
@@ -326,7 +352,9 @@ fn check_routes(wf: &Workflow, checker: &mut FlowChecker) {
     for (i, route) in wf.routes.iter().enumerate() {
         let first_of_name = index.get(route.name.node.as_str()) == Some(&i);
         if first_of_name && !reachable.get(i).copied().unwrap_or(false) {
-            checker.env.error(CheckError::UnusedRoute { name: route.name.node.clone(), span: route.name.span });
+            checker
+                .env
+                .error(CheckError::UnusedRoute { name: route.name.node.clone(), span: route.name.span });
         }
     }
     for i in order {
@@ -362,8 +390,11 @@ fn visit(
             Some(0) => visit(j, edges, state, order, path, wf, env),
             Some(1) => {
                 let from = path.iter().position(|&k| k == j).unwrap_or(0);
-                let mut cycle: Vec<String> =
-                    path.iter().skip(from).filter_map(|&k| wf.routes.get(k).map(|r| r.name.node.clone())).collect();
+                let mut cycle: Vec<String> = path
+                    .iter()
+                    .skip(from)
+                    .filter_map(|&k| wf.routes.get(k).map(|r| r.name.node.clone()))
+                    .collect();
                 cycle.extend(wf.routes.get(j).map(|r| r.name.node.clone()));
                 env.error(CheckError::RouteCycle { span, cycle });
             }

@@ -50,11 +50,7 @@ impl Diagnostic {
             code,
             severity: code.severity(),
             message: message.into(),
-            primary: Label {
-                file,
-                span,
-                message: String::new(),
-            },
+            primary: Label { file, span, message: String::new() },
             secondary: Vec::new(),
             help: None,
             fix: None,
@@ -68,17 +64,8 @@ impl Diagnostic {
     }
 
     /// Adds a secondary label (a cause: "declared here", "opened here").
-    pub fn with_secondary(
-        mut self,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        self.secondary.push(Label {
-            file,
-            span,
-            message: message.into(),
-        });
+    pub fn with_secondary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label { file, span, message: message.into() });
         self
     }
 
@@ -95,10 +82,7 @@ impl Diagnostic {
     }
 
     pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
-        self.fix = Some(Fix {
-            span,
-            replacement: replacement.into(),
-        });
+        self.fix = Some(Fix { span, replacement: replacement.into() });
         self
     }
 
@@ -130,9 +114,6 @@ pub fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
 
 /// Counts errors and warnings.
 pub fn tally(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     (errors, diags.len() - errors)
 }

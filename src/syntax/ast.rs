@@ -2,7 +2,7 @@
 //!
 //! In: built only by `syntax::parser`. Out: read by the checker, the formatter and IR
 //! lowering. Every node carries a [`Span`]; spans are ignored by `PartialEq` (see
-//! [`Spanned`] and the manual impls), so two trees that differ only in layout compare
+//! [`Spanned`] and `eq_without_span!`), so two trees that differ only in layout compare
 //! equal.
 
 use crate::source::Span;
@@ -26,6 +26,29 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
     }
 }
 
+/// Equality of nodes that ignores their `span` field.
+macro_rules! eq_without_span {
+    ($($ty:ident { $($field:ident),* })*) => {$(
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field == other.$field)*
+            }
+        }
+    )*};
+}
+
+eq_without_span! {
+    Workflow { doc, name, header, body, routes }
+    Route { doc, name, body }
+    Block { stmts }
+    Stmt { doc, kind }
+    ActionCall { namespace, action, args }
+    Arg { name, value }
+    TypeExpr { kind }
+    Expr { kind }
+    Test { doc, name, clauses }
+}
+
 /// A name as written: identifiers, step, route and workflow names.
 pub type Ident = Spanned<String>;
 
@@ -42,7 +65,7 @@ pub enum Item {
 }
 
 /// `workflow name { header… statements… routes… }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Workflow {
     /// The text of the `///` lines before the item, without the slashes.
     pub doc: Option<String>,
@@ -82,7 +105,7 @@ pub struct FormField {
 }
 
 /// `route name { … }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Route {
     pub doc: Option<String>,
     pub name: Ident,
@@ -91,13 +114,13 @@ pub struct Route {
 }
 
 /// Statements between braces (or the main flow of a workflow).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Stmt {
     pub doc: Option<String>,
     pub kind: StmtKind,
@@ -111,10 +134,7 @@ pub enum StmtKind {
     /// `let name = expr`
     Let { name: Ident, value: Expr },
     /// `if c { … } else if c { … } else { … }`
-    If {
-        branches: Vec<IfBranch>,
-        otherwise: Option<Block>,
-    },
+    If { branches: Vec<IfBranch>, otherwise: Option<Block> },
     /// `wait <duration expr>`
     Wait(Expr),
     /// `wait until <timestamp expr>`
@@ -142,7 +162,7 @@ pub struct ActionStmt {
 }
 
 /// `ns.action(args)`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ActionCall {
     pub namespace: Ident,
     pub action: Ident,
@@ -158,7 +178,7 @@ impl ActionCall {
 }
 
 /// A positional (`name: None`) or named argument.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
@@ -168,10 +188,7 @@ pub struct Arg {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Modifier {
     /// `retry n [backoff d]`
-    Retry {
-        count: Spanned<i64>,
-        backoff: Option<Spanned<Duration>>,
-    },
+    Retry { count: Spanned<i64>, backoff: Option<Spanned<Duration>> },
     /// `timeout d`
     Timeout(Spanned<Duration>),
     /// `on success -> route`
@@ -191,7 +208,7 @@ pub struct Duration {
 }
 
 /// A type as written: `String`, `Email?`, `List<Int>`, `{ name: String }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct TypeExpr {
     pub kind: TypeExprKind,
     pub span: Span,
@@ -206,7 +223,7 @@ pub enum TypeExprKind {
     Optional(Box<TypeExpr>),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
@@ -382,7 +399,7 @@ pub struct RecordField {
 }
 
 /// `test "name" { clauses… }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Test {
     pub doc: Option<String>,
     pub name: Spanned<String>,
@@ -423,10 +440,7 @@ pub enum MockOutcome {
     /// `-> ok { … }`
     Ok(Expr),
     /// `-> fail "message" [kind "kind"]`
-    Fail {
-        message: Expr,
-        kind: Option<Spanned<String>>,
-    },
+    Fail { message: Expr, kind: Option<Spanned<String>> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -436,10 +450,7 @@ pub enum Expectation {
     /// `expect no run`
     NoRun,
     /// `expect step name succeeded|failed|skipped`
-    Step {
-        step: Ident,
-        status: Spanned<StepOutcome>,
-    },
+    Step { step: Ident, status: Spanned<StepOutcome> },
     /// `expect step name called with { … }`
     CalledWith { step: Ident, args: Expr },
     /// `expect run took <duration>`
@@ -460,4 +471,19 @@ pub enum StepOutcome {
     Succeeded,
     Failed,
     Skipped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_do_not_take_part_in_equality() {
+        let at = |start, end| Span::new(start, end);
+        let a = Expr { kind: ExprKind::Name(Spanned::new("x".into(), at(0, 1))), span: at(0, 1) };
+        let b = Expr { kind: ExprKind::Name(Spanned::new("x".into(), at(7, 8))), span: at(7, 8) };
+        let c = Expr { kind: ExprKind::Name(Spanned::new("y".into(), at(0, 1))), span: at(0, 1) };
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
 }

@@ -1,10 +1,24 @@
 //! Syntax: `.komo` text in, AST with spans and syntax diagnostics out.
 //!
-//! `parser.rs` is the only file that touches pest; `prescan.rs` guards pest against
-//! inputs that would make it recurse too deep (and finds unterminated strings and
-//! unbalanced brackets with precise positions).
+//! - `decode.rs` turns file bytes into text (BOM, invalid UTF-8);
+//! - `prescan.rs` makes one byte-level pass first: it refuses files pest must not see
+//!   (too large, nested too deep), finds unterminated strings and comments and
+//!   unbalanced brackets with precise positions, and splits the file into items;
+//! - `parser.rs` (and `parser/`) is the only code that touches pest: it parses each
+//!   item on its own and builds the [`ast`];
+//! - `literals.rs` decodes escapes, numbers and durations, `doc.rs` finds `///` doc
+//!   comments, and `errors.rs` holds every syntax error and its wording.
 
 pub mod ast;
+mod decode;
+mod doc;
+mod errors;
+mod literals;
 mod parser;
+mod prescan;
 
-pub use parser::{ParseOutput, decode_source, parse};
+#[cfg(test)]
+mod tests;
+
+pub use decode::decode_source;
+pub use parser::{Limits, ParseOutput, parse, parse_with};
