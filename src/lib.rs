@@ -22,6 +22,9 @@
 //! assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `Contact.Identified`?"));
 //! ```
 
+// pest_derive without its `std` feature names `alloc` paths (see `syntax::parser`).
+extern crate alloc;
+
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
