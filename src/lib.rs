@@ -28,6 +28,8 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod ir;
+pub mod runtime;
 pub mod source;
 pub mod syntax;
 

@@ -1,7 +1,8 @@
 //! Every `.komo` file under `examples/` is a test case: adding a file adds a case.
 //!
 //! Each case is checked alone and snapshotted with its SOURCE, the human DIAGNOSTICS
-//! (no colour) and the JSON report. On top of the snapshot, the expectations written in
+//! (no colour) and the JSON report; a valid one also with its IR (and the IR must
+//! survive IR → JSON → IR unchanged) and the RUN of each of its tests (in the sandbox). On top of the snapshot, the expectations written in
 //! the file are asserted: `// expect-errors: 7 8|9` (an error on line 7, and one on line
 //! 8 or 9), `// expect-warnings: 4` (a warning on line 4 and no error); a file without
 //! such a line must check clean.
@@ -80,14 +81,73 @@ fn examples() {
         let human = render::human(&sources, &diags, false);
         let json = render::json_string(&sources, &diags);
         let shown = String::from_utf8_lossy(text.as_bytes()).replace('\0', "\\0");
-        let snapshot = format!(
+        let mut snapshot = format!(
             "=== SOURCE\n{shown}\n=== DIAGNOSTICS\n{}\n=== JSON\n{json}\n",
             if human.is_empty() { "(none)".to_string() } else { human }
         );
+        if !diags.iter().any(Diagnostic::is_error) {
+            let (ir, runs) = ir_and_runs(&sources);
+            snapshot.push_str(&format!("=== IR\n{ir}\n=== RUN\n{runs}"));
+        }
         insta::with_settings!({ omit_expression => true }, {
             insta::assert_snapshot!(snapshot);
         });
     });
+}
+
+/// The IR as JSON (after checking that it round-trips) and each test's outcome.
+fn ir_and_runs(sources: &SourceMap) -> (String, String) {
+    let checked = komo::check_sources(sources);
+    let program = komo::ir::lower_program(&checked).unwrap();
+    let json = serde_json::to_string_pretty(&program).unwrap();
+    let back: komo::ir::Program = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, program, "IR → JSON → IR must be the identity");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut runs = String::new();
+    for case in &program.tests {
+        let outcome = runtime.block_on(komo::runtime::testing::run_test(&program, case));
+        runs.push_str(&format!(
+            "test \"{}\": {}\n",
+            outcome.name,
+            if outcome.passed() { "passed" } else { "FAILED" }
+        ));
+        for f in &outcome.failures {
+            runs.push_str(&format!(
+                "  failure: {} (expected {:?}, found {:?})\n",
+                f.message, f.expected, f.actual
+            ));
+        }
+        if let Some(reason) = &outcome.no_run {
+            runs.push_str(&format!("  no run: {reason}\n"));
+        }
+        if let Some(record) = &outcome.record {
+            runs.push_str(&format!(
+                "  run {} {} → {}\n",
+                record.status.as_str(),
+                record.started_at,
+                record.finished_at.as_deref().unwrap_or("-")
+            ));
+            for step in &record.steps {
+                runs.push_str(&format!(
+                    "  {:<9} {} ({}) attempts={} {}{}\n",
+                    step.status.as_str(),
+                    step.name,
+                    step.action,
+                    step.attempts,
+                    step.started_at.as_deref().unwrap_or("-"),
+                    step.route.as_deref().map(|r| format!(" → {r}")).unwrap_or_default(),
+                ));
+            }
+            for wait in &record.waits {
+                runs.push_str(&format!("  {} {} → {}\n", wait.kind, wait.started_at, wait.until));
+            }
+            if let Some(e) = &record.error {
+                runs.push_str(&format!("  error: {}\n", e.message));
+            }
+        }
+        assert!(outcome.passed(), "test \"{}\" failed: {:?}", outcome.name, outcome.failures);
+    }
+    (json, runs)
 }
 
 /// Every code (but the two that cannot be shown with a small file) has an example in

@@ -48,6 +48,8 @@ pub struct Env {
     pub in_filter: bool,
     /// Every `let` name declared anywhere in the workflow (for "out of scope" notes).
     pub all_lets: std::collections::HashSet<String>,
+    /// When set, the type of every expression checked, by span (for IR lowering).
+    pub types: Option<HashMap<Span, Type>>,
     pub errors: Vec<CheckError>,
 }
 
@@ -64,6 +66,7 @@ impl Env {
             steps: HashMap::new(),
             in_filter: false,
             all_lets: std::collections::HashSet::new(),
+            types: None,
             errors: Vec::new(),
         }
     }

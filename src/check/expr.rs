@@ -103,6 +103,14 @@ impl Env {
     /// Checks `e` where a value of type `want` is needed; `context` names the place
     /// ("`to` of `contact.send_email`").
     pub fn expect(&mut self, e: &Expr, want: &Type, flow: &Flow, context: &str) {
+        self.expect_kind(e, want, flow, context);
+        if let Some(types) = &mut self.types {
+            // Literals checked against the expected type take that type.
+            types.entry(e.span).or_insert_with(|| want.clone());
+        }
+    }
+
+    fn expect_kind(&mut self, e: &Expr, want: &Type, flow: &Flow, context: &str) {
         if want.is_error() {
             self.infer(e, flow);
             return;
@@ -257,6 +265,14 @@ impl Env {
 
     /// The type of an expression.
     pub fn infer(&mut self, e: &Expr, flow: &Flow) -> Type {
+        let t = self.infer_kind(e, flow);
+        if let Some(types) = &mut self.types {
+            types.insert(e.span, t.clone());
+        }
+        t
+    }
+
+    fn infer_kind(&mut self, e: &Expr, flow: &Flow) -> Type {
         match &e.kind {
             ExprKind::Null => Type::Null,
             ExprKind::Bool(_) => Type::Bool,

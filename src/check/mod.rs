@@ -95,3 +95,23 @@ pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
     }
     out
 }
+
+/// One workflow checked again with the type of every expression recorded (by span), for
+/// IR lowering.
+pub fn workflow_types(file: FileId, wf: &ast::Workflow) -> (WorkflowInfo, HashMap<Span, types::Type>) {
+    let (info, _, types) = workflow::check_workflow_with(file, wf, true);
+    (info, types)
+}
+
+/// One test checked again with the type of every expression recorded (by span).
+pub fn test_types(
+    file: FileId,
+    test: &ast::Test,
+    program: &Program,
+    file_workflows: &[&WorkflowInfo],
+) -> HashMap<Span, types::Type> {
+    let scope = test_items::TestScope { all: &program.workflows, in_file: file_workflows.to_vec() };
+    let mut types = HashMap::new();
+    test_items::check_test_with(file, test, &scope, &mut Vec::new(), Some(&mut types));
+    types
+}

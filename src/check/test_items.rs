@@ -31,6 +31,17 @@ pub fn check_test(
     scope: &TestScope<'_>,
     errors: &mut Vec<CheckError>,
 ) -> Option<String> {
+    check_test_with(file, test, scope, errors, None)
+}
+
+/// Checks one test, recording the type of every expression into `types` if given.
+pub fn check_test_with(
+    file: FileId,
+    test: &Test,
+    scope: &TestScope<'_>,
+    errors: &mut Vec<CheckError>,
+    types: Option<&mut HashMap<Span, Type>>,
+) -> Option<String> {
     let mut first: HashMap<&'static str, Span> = HashMap::new();
     let mut named = None;
     for clause in &test.clauses {
@@ -81,6 +92,9 @@ pub fn check_test(
         }
         None => Env::new(file, None, None),
     };
+    if types.is_some() {
+        env.types = Some(HashMap::new());
+    }
     let known = workflow.is_some_and(|wf| wf.trigger.is_some());
     // After the run every step's output may be asserted on.
     let after = Flow { succeeded: env.steps.keys().cloned().collect(), ..Flow::default() };
@@ -149,6 +163,9 @@ pub fn check_test(
         }
     }
     errors.append(&mut env.errors);
+    if let (Some(out), Some(found)) = (types, env.types.take()) {
+        out.extend(found);
+    }
     workflow.map(|wf| wf.name.clone())
 }
 

@@ -38,10 +38,23 @@ impl WorkflowInfo {
 
 /// Checks one workflow.
 pub fn check_workflow(file: FileId, wf: &Workflow) -> (WorkflowInfo, Vec<CheckError>) {
+    let (info, errors, _) = check_workflow_with(file, wf, false);
+    (info, errors)
+}
+
+/// Checks one workflow and, if `record_types`, returns the type of every expression.
+pub fn check_workflow_with(
+    file: FileId,
+    wf: &Workflow,
+    record_types: bool,
+) -> (WorkflowInfo, Vec<CheckError>, HashMap<Span, Type>) {
     let mut errors = Vec::new();
     let header = check_header(file, wf, &mut errors);
     let mut env = Env::new(file, header.trigger, header.form.clone());
     env.errors = errors;
+    if record_types {
+        env.types = Some(HashMap::new());
+    }
     let steps = collect_steps(wf, &mut env);
     let routes = collect_routes(wf, &mut env);
     let mut checker = FlowChecker {
@@ -71,7 +84,8 @@ pub fn check_workflow(file: FileId, wf: &Workflow) -> (WorkflowInfo, Vec<CheckEr
         form: header.form,
         steps,
     };
-    (info, checker.env.errors)
+    let types = checker.env.types.take().unwrap_or_default();
+    (info, checker.env.errors, types)
 }
 
 #[derive(Default)]

@@ -1,0 +1,479 @@
+//! Lowering: a checked program (no errors) → [`Program`].
+//!
+//! In: the ASTs and the checker's [`crate::check::Program`]. Out: IR workflows and
+//! tests with names resolved, positional arguments matched to parameters, defaults
+//! written out (`to` becomes `contact.email` when not given), and each expression's
+//! static type (re-derived by the checker with type recording on).
+
+use std::collections::HashMap;
+
+use super::{
+    Action, BinOp, Block, BlockId, Builtin, Expect, ExpectKind, Expr, ExprId, ExprKind, Mock, MockOutcome,
+    OnFailure, Part, Program, Retry, Route, RouteId, RunStatus, Scope, Step, StepId, StepStatus, Stmt,
+    StmtId, StmtKind, TestCase, Ty, Var, Workflow,
+};
+use crate::check::catalog::{self, ParamDefault};
+use crate::check::types::Type;
+use crate::check::{self, WorkflowInfo};
+use crate::source::{FileId, Span};
+use crate::syntax::ast;
+
+/// Why a program could not be lowered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LowerError {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+/// Lowers every workflow and test of a checked program; refuses a program with errors.
+pub fn lower_program(checked: &crate::Checked) -> Result<Program, Vec<LowerError>> {
+    if let Some(d) = checked.diagnostics.iter().find(|d| d.is_error()) {
+        return Err(vec![LowerError {
+            file: d.file(),
+            span: d.span(),
+            message: "the program has errors; run `komo check`".into(),
+        }]);
+    }
+    let mut errors = Vec::new();
+    let mut workflows = Vec::new();
+    let mut tests = Vec::new();
+    for (file, parsed) in &checked.files {
+        let mut own: Vec<WorkflowInfo> = Vec::new();
+        for item in &parsed.items {
+            if let ast::Item::Workflow(wf) = item {
+                let (info, types) = check::workflow_types(*file, wf);
+                let mut lower = Lower::new(*file, types, &info);
+                let ir = lower.workflow(wf);
+                errors.extend(lower.errors);
+                workflows.push(ir);
+                own.push(info);
+            }
+        }
+        let own_refs: Vec<&WorkflowInfo> = own.iter().collect();
+        for item in &parsed.items {
+            if let ast::Item::Test(test) = item {
+                let types = check::test_types(*file, test, &checked.program, &own_refs);
+                let target = test_workflow(test, &checked.program, &own_refs);
+                let Some(info) = target else {
+                    errors.push(LowerError {
+                        file: *file,
+                        span: test.name.span,
+                        message: "test without a workflow".into(),
+                    });
+                    continue;
+                };
+                let mut lower = Lower::new(*file, types, info);
+                let case = lower.test(test, &info.name);
+                errors.extend(lower.errors);
+                tests.push(case);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Program { ir_version: super::IR_VERSION, workflows, tests })
+    } else {
+        Err(errors)
+    }
+}
+
+fn test_workflow<'p>(
+    test: &ast::Test,
+    program: &'p check::Program,
+    own: &[&'p WorkflowInfo],
+) -> Option<&'p WorkflowInfo> {
+    let named = test.clauses.iter().find_map(|c| match &c.node {
+        ast::TestClause::Workflow(name) => Some(name.node.as_str()),
+        _ => None,
+    });
+    match named {
+        Some(name) => program.workflows.get(name),
+        None => match own {
+            [only] => Some(*only),
+            _ => None,
+        },
+    }
+}
+
+struct Lower<'a> {
+    file: FileId,
+    types: HashMap<Span, Type>,
+    info: &'a WorkflowInfo,
+    exprs: Vec<Expr>,
+    stmts: Vec<Stmt>,
+    blocks: Vec<Block>,
+    steps_by_call: HashMap<Span, StepId>,
+    routes: HashMap<String, RouteId>,
+    errors: Vec<LowerError>,
+}
+
+fn id32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl<'a> Lower<'a> {
+    fn new(file: FileId, types: HashMap<Span, Type>, info: &'a WorkflowInfo) -> Lower<'a> {
+        let steps_by_call = info.steps.iter().enumerate().map(|(i, s)| (s.call, StepId(id32(i)))).collect();
+        Lower {
+            file,
+            types,
+            info,
+            exprs: Vec::new(),
+            stmts: Vec::new(),
+            blocks: Vec::new(),
+            steps_by_call,
+            routes: HashMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(LowerError { file: self.file, span, message: message.into() });
+    }
+
+    fn workflow(&mut self, wf: &ast::Workflow) -> Workflow {
+        for (i, r) in wf.routes.iter().enumerate() {
+            self.routes.entry(r.name.node.clone()).or_insert(RouteId(id32(i)));
+        }
+        let mut title = None;
+        let mut scope = Scope::Workspace;
+        let mut filter = None;
+        for clause in &wf.header {
+            match &clause.node {
+                ast::HeaderClause::Title(t) => {
+                    if let ast::ExprKind::String(lit) = &t.kind {
+                        title = lit.as_plain();
+                    }
+                }
+                ast::HeaderClause::Scope(s) => {
+                    scope = match s {
+                        ast::Scope::Workspace => Scope::Workspace,
+                        ast::Scope::Hub(id) => Scope::Hub(id.node.clone()),
+                        ast::Scope::Card(id) => Scope::Card(id.node.clone()),
+                    }
+                }
+                ast::HeaderClause::Trigger { filter: Some(f), .. } => filter = Some(self.expr(f)),
+                _ => {}
+            }
+        }
+        let form = match &self.info.form {
+            Some(Type::Record(r)) => r.fields.iter().map(|(n, t)| (n.clone(), Ty::from(t))).collect(),
+            _ => Vec::new(),
+        };
+        let body = self.block(&wf.body);
+        let routes = wf
+            .routes
+            .iter()
+            .map(|r| Route { name: r.name.node.clone(), body: self.block(&r.body), span: r.name.span })
+            .collect();
+        let steps = self
+            .info
+            .steps
+            .iter()
+            .map(|s| Step {
+                name: s.name.clone(),
+                action: s.action.map_or_else(String::new, catalog::ActionSpec::full_name),
+                span: s.span,
+            })
+            .collect();
+        Workflow {
+            name: wf.name.node.clone(),
+            title,
+            doc: wf.doc.clone(),
+            scope,
+            trigger: self.info.trigger.map_or_else(String::new, |t| t.name.to_string()),
+            filter,
+            form,
+            steps,
+            routes,
+            body,
+            blocks: std::mem::take(&mut self.blocks),
+            stmts: std::mem::take(&mut self.stmts),
+            exprs: std::mem::take(&mut self.exprs),
+            span: wf.name.span,
+        }
+    }
+
+    fn block(&mut self, block: &ast::Block) -> BlockId {
+        let stmts = block.stmts.iter().map(|s| self.stmt(s)).collect();
+        self.blocks.push(Block { stmts });
+        BlockId(id32(self.blocks.len() - 1))
+    }
+
+    fn route_id(&mut self, name: &ast::Ident) -> RouteId {
+        match self.routes.get(&name.node) {
+            Some(id) => *id,
+            None => {
+                self.error(name.span, format!("unknown route `{}`", name.node));
+                RouteId(0)
+            }
+        }
+    }
+
+    fn stmt(&mut self, stmt: &ast::Stmt) -> StmtId {
+        let kind = match &stmt.kind {
+            ast::StmtKind::Action(a) => StmtKind::Action(self.action(a)),
+            ast::StmtKind::Let { name, value } => {
+                StmtKind::Let { name: name.node.clone(), value: self.expr(value) }
+            }
+            ast::StmtKind::If { branches, otherwise } => StmtKind::If {
+                branches: branches.iter().map(|b| (self.expr(&b.cond), self.block(&b.block))).collect(),
+                otherwise: otherwise.as_ref().map(|b| self.block(b)),
+            },
+            ast::StmtKind::Wait(d) => StmtKind::Wait { duration: self.expr(d) },
+            ast::StmtKind::WaitUntil(t) => StmtKind::WaitUntil { at: self.expr(t) },
+            ast::StmtKind::Goto(r) => StmtKind::Goto { route: self.route_id(r) },
+            ast::StmtKind::Stop => StmtKind::Stop,
+            ast::StmtKind::Fail(m) => StmtKind::Fail { message: self.expr(m) },
+        };
+        self.stmts.push(Stmt { kind, span: stmt.span });
+        StmtId(id32(self.stmts.len() - 1))
+    }
+
+    fn action(&mut self, a: &ast::ActionStmt) -> Action {
+        let step = self.steps_by_call.get(&a.call.span).copied().unwrap_or_else(|| {
+            self.error(a.call.span, "a step the checker did not name");
+            StepId(0)
+        });
+        let mut args = Vec::new();
+        match catalog::action(&a.call.namespace.node, &a.call.action.node) {
+            Some(spec) => {
+                let mut given: Vec<Option<&ast::Expr>> = vec![None; spec.params.len()];
+                let mut positional = 0;
+                for arg in &a.call.args {
+                    let index = match &arg.name {
+                        Some(n) => spec.params.iter().position(|p| p.name == n.node),
+                        None => {
+                            positional += 1;
+                            Some(positional - 1)
+                        }
+                    };
+                    if let Some(slot) = index.and_then(|i| given.get_mut(i)) {
+                        *slot = Some(&arg.value);
+                    }
+                }
+                for (param, value) in spec.params.iter().zip(given) {
+                    let id = match (value, param.default) {
+                        (Some(v), _) => self.expr(v),
+                        (None, ParamDefault::ContactField(field)) => {
+                            self.contact_field(field, param.ty, a.call.span)
+                        }
+                        (None, ParamDefault::Literal(text)) => self.literal(text, a.call.span),
+                        (None, ParamDefault::Absent | ParamDefault::Required) => continue,
+                    };
+                    args.push((param.name.to_string(), id));
+                }
+            }
+            None => self.error(a.call.span, format!("unknown action `{}`", a.call.full_name())),
+        }
+        let mut action = Action {
+            step,
+            args,
+            retry: None,
+            timeout_ms: None,
+            on_success: None,
+            on_failure: OnFailure::End,
+        };
+        for m in &a.modifiers {
+            match &m.node {
+                ast::Modifier::Retry { count, backoff } => {
+                    action.retry = Some(Retry {
+                        count: u32::try_from(count.node).unwrap_or(0),
+                        backoff_ms: backoff
+                            .as_ref()
+                            .map_or(1000, |b| u64::try_from(b.node.millis).unwrap_or(0)),
+                    });
+                }
+                ast::Modifier::Timeout(d) => {
+                    action.timeout_ms = Some(u64::try_from(d.node.millis).unwrap_or(0))
+                }
+                ast::Modifier::OnSuccess(r) => action.on_success = Some(self.route_id(r)),
+                ast::Modifier::OnFailureRoute(r) => action.on_failure = OnFailure::Route(self.route_id(r)),
+                ast::Modifier::OnFailureBlock(b) => action.on_failure = OnFailure::Block(self.block(b)),
+                ast::Modifier::OnFailureContinue => action.on_failure = OnFailure::Continue,
+            }
+        }
+        action
+    }
+
+    fn push(&mut self, kind: ExprKind, ty: Ty, span: Span) -> ExprId {
+        self.exprs.push(Expr { kind, ty, span });
+        ExprId(id32(self.exprs.len() - 1))
+    }
+
+    /// `contact.<field>`, written out for a parameter's default.
+    fn contact_field(&mut self, field: &str, param_ty: &str, span: Span) -> ExprId {
+        let contact = self.push(ExprKind::Var(Var::Contact), Ty::Named("Contact".into()), span);
+        let ty = Ty::from(&catalog::catalog_type(param_ty));
+        self.push(ExprKind::Field(contact, field.to_string()), ty, span)
+    }
+
+    /// A literal default from the catalog (`"default"`, `1`).
+    fn literal(&mut self, text: &str, span: Span) -> ExprId {
+        match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(s) => self.push(ExprKind::String(s.to_string()), Ty::String, span),
+            None => match text.parse::<i64>() {
+                Ok(n) => self.push(ExprKind::Int(n), Ty::Int, span),
+                Err(_) => {
+                    self.error(span, format!("bad catalog default `{text}`"));
+                    self.push(ExprKind::Null, Ty::Null, span)
+                }
+            },
+        }
+    }
+
+    fn var(&self, name: &str) -> Var {
+        match name {
+            "event" => Var::Event,
+            "contact" => Var::Contact,
+            "run" => Var::Run,
+            "error" => Var::Error,
+            "hub" => Var::Hub,
+            "card" => Var::Card,
+            "entry" => Var::Entry,
+            "prize" => Var::Prize,
+            "coupon" => Var::Coupon,
+            "receipt" => Var::Receipt,
+            other => match self.info.steps.iter().position(|s| s.name == other) {
+                Some(i) => Var::Step(StepId(id32(i))),
+                None => Var::Local(other.to_string()),
+            },
+        }
+    }
+
+    fn expr(&mut self, e: &ast::Expr) -> ExprId {
+        let ty = self.types.get(&e.span).map_or(Ty::Json, Ty::from);
+        let kind = match &e.kind {
+            ast::ExprKind::Paren(inner) => return self.expr(inner),
+            ast::ExprKind::Null => ExprKind::Null,
+            ast::ExprKind::Bool(b) => ExprKind::Bool(*b),
+            ast::ExprKind::Int(i) => ExprKind::Int(*i),
+            ast::ExprKind::Float(f) => ExprKind::Float(*f),
+            ast::ExprKind::Duration(d) => ExprKind::Duration(d.millis),
+            ast::ExprKind::String(lit) => match lit.as_plain() {
+                Some(text) => ExprKind::String(text),
+                None => ExprKind::Interp(
+                    lit.parts
+                        .iter()
+                        .map(|p| match p {
+                            ast::StringPart::Text(t) => Part::Text(t.node.clone()),
+                            ast::StringPart::Interp(e) => Part::Expr(self.expr(e)),
+                        })
+                        .collect(),
+                ),
+            },
+            ast::ExprKind::List(items) => ExprKind::List(items.iter().map(|i| self.expr(i)).collect()),
+            ast::ExprKind::Record(fields) => {
+                ExprKind::Record(fields.iter().map(|f| (f.key.node.clone(), self.expr(&f.value))).collect())
+            }
+            ast::ExprKind::Name(id) => ExprKind::Var(self.var(&id.node)),
+            ast::ExprKind::Field { target, field } => ExprKind::Field(self.expr(target), field.node.clone()),
+            ast::ExprKind::Index { target, index } => ExprKind::Index(self.expr(target), self.expr(index)),
+            ast::ExprKind::Call { function, args } => match Builtin::from_name(&function.node) {
+                Some(b) => ExprKind::Call(b, args.iter().map(|a| self.expr(a)).collect()),
+                None => {
+                    self.error(function.span, format!("unknown function `{}`", function.node));
+                    ExprKind::Null
+                }
+            },
+            ast::ExprKind::Cast { expr, .. } => ExprKind::Cast(self.expr(expr), ty.clone()),
+            ast::ExprKind::Unary { op, expr } => match op.node {
+                ast::UnaryOp::Not => ExprKind::Not(self.expr(expr)),
+                ast::UnaryOp::Neg => ExprKind::Neg(self.expr(expr)),
+            },
+            ast::ExprKind::Binary { op, lhs, rhs } => {
+                ExprKind::Binary(bin_op(op.node), self.expr(lhs), self.expr(rhs))
+            }
+        };
+        self.push(kind, ty, e.span)
+    }
+
+    fn test(&mut self, test: &ast::Test, workflow: &str) -> TestCase {
+        let mut case = TestCase {
+            name: test.name.node.clone(),
+            doc: test.doc.clone(),
+            workflow: workflow.to_string(),
+            event: None,
+            contact: None,
+            mocks: Vec::new(),
+            expects: Vec::new(),
+            exprs: Vec::new(),
+            span: test.name.span,
+        };
+        for clause in &test.clauses {
+            match &clause.node {
+                ast::TestClause::Workflow(_) => {}
+                ast::TestClause::Event(e) => case.event = Some(self.expr(e)),
+                ast::TestClause::Contact(e) => case.contact = Some(self.expr(e)),
+                ast::TestClause::Mock(m) => {
+                    let filter = m.filter.as_ref().map(|f| self.expr(f));
+                    let outcome = match &m.outcome {
+                        ast::MockOutcome::Ok(e) => MockOutcome::Ok(self.expr(e)),
+                        ast::MockOutcome::Fail { message, kind } => MockOutcome::Fail {
+                            message: self.expr(message),
+                            kind: kind.as_ref().map(|k| k.node.clone()),
+                        },
+                    };
+                    case.mocks.push(Mock { action: m.full_name(), filter, outcome, span: clause.span });
+                }
+                ast::TestClause::Expect(x) => {
+                    let kind = match x {
+                        ast::Expectation::Run(o) => ExpectKind::Run(match o.node {
+                            ast::RunOutcome::Succeeded => RunStatus::Succeeded,
+                            ast::RunOutcome::Failed => RunStatus::Failed,
+                            ast::RunOutcome::Waiting => RunStatus::Waiting,
+                        }),
+                        ast::Expectation::NoRun => ExpectKind::NoRun,
+                        ast::Expectation::Step { step, status } => ExpectKind::Step(
+                            self.step_id(step),
+                            match status.node {
+                                ast::StepOutcome::Succeeded => StepStatus::Succeeded,
+                                ast::StepOutcome::Failed => StepStatus::Failed,
+                                ast::StepOutcome::Skipped => StepStatus::Skipped,
+                            },
+                        ),
+                        ast::Expectation::CalledWith { step, args } => {
+                            ExpectKind::CalledWith(self.step_id(step), self.expr(args))
+                        }
+                        ast::Expectation::Took(d) => ExpectKind::Took(d.node.millis),
+                        ast::Expectation::That(e) => ExpectKind::That(self.expr(e)),
+                    };
+                    case.expects.push(Expect { kind, span: clause.span });
+                }
+            }
+        }
+        case.exprs = std::mem::take(&mut self.exprs);
+        case
+    }
+
+    fn step_id(&mut self, step: &ast::Ident) -> StepId {
+        match self.info.steps.iter().position(|s| s.name == step.node) {
+            Some(i) => StepId(id32(i)),
+            None => {
+                self.error(step.span, format!("unknown step `{}`", step.node));
+                StepId(0)
+            }
+        }
+    }
+}
+
+fn bin_op(op: ast::BinaryOp) -> BinOp {
+    match op {
+        ast::BinaryOp::Coalesce => BinOp::Coalesce,
+        ast::BinaryOp::Or => BinOp::Or,
+        ast::BinaryOp::And => BinOp::And,
+        ast::BinaryOp::Eq => BinOp::Eq,
+        ast::BinaryOp::Ne => BinOp::Ne,
+        ast::BinaryOp::Lt => BinOp::Lt,
+        ast::BinaryOp::Le => BinOp::Le,
+        ast::BinaryOp::Gt => BinOp::Gt,
+        ast::BinaryOp::Ge => BinOp::Ge,
+        ast::BinaryOp::In => BinOp::In,
+        ast::BinaryOp::Contains => BinOp::Contains,
+        ast::BinaryOp::Add => BinOp::Add,
+        ast::BinaryOp::Sub => BinOp::Sub,
+        ast::BinaryOp::Mul => BinOp::Mul,
+        ast::BinaryOp::Div => BinOp::Div,
+        ast::BinaryOp::Rem => BinOp::Rem,
+    }
+}

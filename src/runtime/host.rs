@@ -1,0 +1,87 @@
+//! The only way the interpreter reaches the outside world.
+//!
+//! In: requests from the interpreter (the time, jitter, a secret, the live contact and
+//! entry, an action to perform). Out: values or failures. The sandbox host (tests,
+//! `komo run`) answers from memory with a virtual clock; the engine answers from its
+//! store and real connectors.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use super::value::Value;
+
+/// One attempt of one action.
+#[derive(Clone, Debug)]
+pub struct ActionRequest<'a> {
+    pub run_id: &'a str,
+    /// The step's name in the run record.
+    pub step: &'a str,
+    /// `ns.action`.
+    pub action: &'a str,
+    /// Every parameter with a value, evaluated (secrets included, for the connector).
+    pub args: &'a BTreeMap<String, Value>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Stable per (run, step): sent where the provider takes one.
+    pub idempotency_key: &'a str,
+    pub timeout_ms: Option<u64>,
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionFailure {
+    /// `error`, `timeout`, `http_status`, `auth`, `rate_limited`, `invalid_request`,
+    /// `invalid_value` (an argument did not convert).
+    pub kind: String,
+    pub message: String,
+    /// The HTTP status, for `http_status`.
+    pub status: Option<i64>,
+    /// A delay the provider asked for (`Retry-After`), in milliseconds.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ActionFailure {
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> ActionFailure {
+        ActionFailure { kind: kind.into(), message: message.into(), status: None, retry_after_ms: None }
+    }
+
+    /// Whether another attempt may succeed (`auth`, `invalid_request` and
+    /// `invalid_value` will fail the same way again).
+    pub fn retryable(&self) -> bool {
+        !matches!(self.kind.as_str(), "auth" | "invalid_request" | "invalid_value")
+    }
+}
+
+/// The host could not answer (its store is down, say): the run is not failed, the
+/// engine resumes it later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostError {
+    pub message: String,
+}
+
+/// Everything the interpreter needs from outside.
+pub trait Host {
+    /// The current time (virtual in the sandbox).
+    fn now(&self) -> jiff::Timestamp;
+
+    /// A number in `[0, 1)` for retry jitter (seeded in the sandbox).
+    fn jitter(&mut self) -> f64;
+
+    /// A configured secret's value.
+    fn secret(&self, name: &str) -> Option<String>;
+
+    /// The run's contact as it is now (`Null` when the run has none).
+    fn contact(&mut self) -> impl Future<Output = Result<Value, HostError>> + Send;
+
+    /// The run's competition entry as it is now (`Null` when the trigger has none).
+    fn entry(&mut self) -> impl Future<Output = Result<Value, HostError>> + Send;
+
+    /// Performs one attempt of an action; internal actions act on the store, external
+    /// ones call a connector (or are recorded, in the sandbox).
+    fn perform(
+        &mut self,
+        request: ActionRequest<'_>,
+    ) -> impl Future<Output = Result<Value, ActionFailure>> + Send;
+}

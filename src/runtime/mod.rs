@@ -1,0 +1,16 @@
+//! The interpreter and what it runs against.
+//!
+//! In: IR workflows, events and a [`host::Host`]. Out: run states that can be parked at
+//! any wait (plain, serialisable data), and run records. The interpreter reaches the
+//! outside only through the host: the sandbox host for tests and `komo run`, the
+//! engine's host in `komo serve`.
+
+pub mod admit;
+pub mod eval;
+pub mod event;
+pub mod host;
+pub mod interp;
+pub mod record;
+pub mod sandbox;
+pub mod testing;
+pub mod value;

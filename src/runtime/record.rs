@@ -1,0 +1,77 @@
+//! The run record: the public JSON shape of a run (engine.md §3), the same for
+//! `komo run --format json` and the engine's `GET /v1/runs/{id}`.
+//!
+//! In: a run's state and its workflow. Out: [`RunRecord`], every step of the workflow in
+//! source order (those that did not run as `skipped`), inputs with secrets redacted,
+//! timestamps with millisecond precision.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ir::{RunStatus, StepStatus};
+use crate::source::Span;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow: String,
+    pub version: i64,
+    pub status: RunStatus,
+    pub trigger: String,
+    pub event: serde_json::Value,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub steps: Vec<StepRecord>,
+    /// The contact's final state.
+    pub contact: serde_json::Value,
+    /// Why the run failed, when it did.
+    pub error: Option<RunError>,
+    /// Every time the run was parked: `wait`s and retry delays.
+    pub waits: Vec<WaitRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub action: String,
+    pub status: StepStatus,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// The evaluated arguments (secrets as `[redacted]`).
+    pub input: serde_json::Value,
+    pub output: serde_json::Value,
+    pub error: Option<StepError>,
+    /// The route taken after the step (`on success ->` / `on failure ->`).
+    pub route: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub kind: String,
+    pub message: String,
+    pub status: Option<i64>,
+}
+
+/// A failed run's reason, with where in the source it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunError {
+    pub message: String,
+    /// The step that failed, if a step did.
+    pub step: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitRecord {
+    /// `wait` or `retry`.
+    pub kind: String,
+    pub started_at: String,
+    pub until: String,
+    /// The `wait` statement, or the retried action.
+    pub span: Span,
+}
+
+/// RFC 3339 in UTC with milliseconds, as run records show times.
+pub fn format_millis(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

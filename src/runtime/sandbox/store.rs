@@ -1,0 +1,410 @@
+//! The sandbox's in-memory store and the internal actions that act on it.
+//!
+//! In: the run's contact and entry, and internal action requests (`contact.*`,
+//! `loyalty.*`, `entry.add_tags`, `giftcard.*`) with evaluated arguments. Out: the
+//! actions' outputs and the store's new state, with the engine's semantics: tags, lists
+//! and achievements keep their order and never repeat, the `default` loyalty program is
+//! the contact's `points` and `tier`, coupon and gift codes are deterministic. An action
+//! that fails changes nothing.
+
+use std::collections::BTreeMap;
+
+use crate::check::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
+use crate::runtime::host::ActionFailure;
+use crate::runtime::value::Value;
+
+type Record = BTreeMap<String, Value>;
+type Args = BTreeMap<String, Value>;
+
+/// The loyalty program that is the contact's `points` and `tier`.
+pub const DEFAULT_PROGRAM: &str = "default";
+
+/// The most coupons one `contact.issue_coupon` may issue.
+pub const MAX_COUPONS_PER_CALL: i64 = 100;
+
+/// A coupon issued to the contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCoupon {
+    pub offer: String,
+    pub code: String,
+}
+
+/// A gift card sent from a template or a campaign gift generated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gift {
+    /// The template or the campaign.
+    pub source: String,
+    /// `gift_<n>` for a card, the code for a campaign gift.
+    pub id: String,
+}
+
+/// The contact's standing in one loyalty program.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoyaltyState {
+    pub points: i64,
+    pub tier: Option<String>,
+}
+
+/// Everything internal actions act on, for one run.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    contact: Option<Record>,
+    entry: Option<Record>,
+    /// Programs other than `default`.
+    programs: BTreeMap<String, LoyaltyState>,
+    coupons: Vec<IssuedCoupon>,
+    gifts: Vec<Gift>,
+    /// Codes issued so far per code prefix (coupons and campaign gifts).
+    counters: BTreeMap<String, u32>,
+    gift_cards_sent: u32,
+}
+
+impl Store {
+    /// A store whose contact is a new one created at `created_at`.
+    pub fn new(created_at: jiff::Timestamp) -> Store {
+        Store { contact: Some(default_contact(created_at)), ..Store::default() }
+    }
+
+    /// Sets the run's contact: `Null` for none, else the given fields over a new
+    /// contact's (`contact_1`, no email or phone, no tags, 0 points, created at
+    /// `created_at`). Nothing is validated; a `created_at` in RFC 3339 text is read as
+    /// a timestamp.
+    pub fn set_contact(&mut self, partial: &Value, created_at: jiff::Timestamp) {
+        let given = match partial {
+            Value::Null => {
+                self.contact = None;
+                return;
+            }
+            Value::Record(given) => given.clone(),
+            _ => BTreeMap::new(),
+        };
+        let mut contact = default_contact(created_at);
+        for (key, value) in given {
+            let value = match (key.as_str(), value) {
+                ("created_at", Value::String(text)) => match text.parse::<jiff::Timestamp>() {
+                    Ok(t) => Value::Timestamp(t),
+                    Err(_) => Value::String(text),
+                },
+                (_, value) => value,
+            };
+            contact.insert(key, value);
+        }
+        self.contact = Some(contact);
+    }
+
+    /// Sets the run's competition entry (`Null` for none).
+    pub fn set_entry(&mut self, entry: Value) {
+        self.entry = match entry {
+            Value::Record(entry) => Some(entry),
+            _ => None,
+        };
+    }
+
+    /// The contact as it is now (`Null` when the run has none).
+    pub fn contact(&self) -> Value {
+        self.contact.clone().map_or(Value::Null, Value::Record)
+    }
+
+    /// The entry as it is now (`Null` when the run has none).
+    pub fn entry(&self) -> Value {
+        self.entry.clone().map_or(Value::Null, Value::Record)
+    }
+
+    /// The contact's standing in a loyalty program (`default`: its points and tier).
+    pub fn loyalty(&self, program: &str) -> LoyaltyState {
+        if program == DEFAULT_PROGRAM {
+            let contact = self.contact();
+            let tier = contact.field("tier").as_str().map(str::to_string);
+            LoyaltyState { points: contact.field("points").as_int().unwrap_or(0), tier }
+        } else {
+            self.programs.get(program).cloned().unwrap_or_default()
+        }
+    }
+
+    /// Coupons issued in this run, in order.
+    pub fn coupons(&self) -> &[IssuedCoupon] {
+        &self.coupons
+    }
+
+    /// Gift cards sent and campaign gifts generated in this run, in order.
+    pub fn gifts(&self) -> &[Gift] {
+        &self.gifts
+    }
+
+    /// Performs an internal action. On failure the store is unchanged.
+    pub fn perform(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+        match action {
+            "entry.add_tags" => {
+                let tags = string_list(args, "tags", true)?;
+                let entry = self.entry.as_mut().ok_or_else(|| invalid("the run has no competition entry"))?;
+                update_list(entry, "tags", |list| add_unique(list, &tags));
+                Ok(empty())
+            }
+            "giftcard.send_from_template" => {
+                let template = string(args, "template")?;
+                self.contact_ref()?;
+                self.gift_cards_sent = self.gift_cards_sent.saturating_add(1);
+                let id = format!("gift_{}", self.gift_cards_sent);
+                self.gifts.push(Gift { source: template.to_string(), id: id.clone() });
+                Ok(one("card_id", Value::str(id)))
+            }
+            "giftcard.generate_campaign_gift" => {
+                let campaign = string(args, "campaign")?;
+                self.contact_ref()?;
+                let code = self.next_code(&format!("GIFT-{}", code_prefix(campaign)));
+                self.gifts.push(Gift { source: campaign.to_string(), id: code.clone() });
+                Ok(one("code", Value::str(code)))
+            }
+            "contact.issue_coupon" => self.issue_coupon(args),
+            "loyalty.award_points" => self.award_points(args),
+            "loyalty.add_to_tier" => self.add_to_tier(args),
+            _ => {
+                // The rest act on the contact alone: change a copy, keep it on success.
+                let mut contact = self.contact_ref()?.clone();
+                let output = contact_action(&mut contact, action, args)?;
+                self.contact = Some(contact);
+                Ok(output)
+            }
+        }
+    }
+
+    fn contact_ref(&self) -> Result<&Record, ActionFailure> {
+        self.contact.as_ref().ok_or_else(|| invalid("the run has no contact"))
+    }
+
+    fn contact_mut(&mut self) -> Result<&mut Record, ActionFailure> {
+        self.contact.as_mut().ok_or_else(|| invalid("the run has no contact"))
+    }
+
+    fn issue_coupon(&mut self, args: &Args) -> Result<Value, ActionFailure> {
+        let offer = string(args, "offer")?.to_string();
+        let quantity = optional_int(args, "quantity")?.unwrap_or(1);
+        if !(1..=MAX_COUPONS_PER_CALL).contains(&quantity) {
+            let message = format!("`quantity` must be from 1 to {MAX_COUPONS_PER_CALL}, not {quantity}");
+            return Err(ActionFailure::new("invalid_value", message));
+        }
+        self.contact_ref()?;
+        let prefix = code_prefix(&offer);
+        let codes: Vec<String> = (0..quantity).map(|_| self.next_code(&prefix)).collect();
+        for code in &codes {
+            self.coupons.push(IssuedCoupon { offer: offer.clone(), code: code.clone() });
+        }
+        Ok(one("codes", Value::List(codes.into_iter().map(Value::String).collect())))
+    }
+
+    fn award_points(&mut self, args: &Args) -> Result<Value, ActionFailure> {
+        let points = int(args, "points")?;
+        let program = optional_string(args, "program")?.unwrap_or(DEFAULT_PROGRAM).to_string();
+        let current = self.loyalty(&program).points;
+        self.contact_ref()?;
+        let balance =
+            current.checked_add(points).ok_or_else(|| invalid("the points balance would overflow"))?;
+        if balance < 0 {
+            let message = format!(
+                "cannot deduct {} points from program `{program}`: the balance is {current}",
+                -points
+            );
+            return Err(invalid(&message));
+        }
+        if program == DEFAULT_PROGRAM {
+            self.contact_mut()?.insert("points".to_string(), Value::Int(balance));
+        } else {
+            self.programs.entry(program).or_default().points = balance;
+        }
+        Ok(one("balance", Value::Int(balance)))
+    }
+
+    fn add_to_tier(&mut self, args: &Args) -> Result<Value, ActionFailure> {
+        let tier = string(args, "tier")?.to_string();
+        let program = optional_string(args, "program")?.unwrap_or(DEFAULT_PROGRAM).to_string();
+        if program == DEFAULT_PROGRAM {
+            self.contact_mut()?.insert("tier".to_string(), Value::str(&tier));
+        } else {
+            self.contact_ref()?;
+            self.programs.entry(program).or_default().tier = Some(tier.clone());
+        }
+        Ok(one("tier", Value::String(tier)))
+    }
+
+    /// `PREFIX-0001`, `PREFIX-0002`, … per prefix.
+    fn next_code(&mut self, prefix: &str) -> String {
+        let counter = self.counters.entry(prefix.to_string()).or_insert(0);
+        *counter = counter.saturating_add(1);
+        format!("{prefix}-{counter:04}")
+    }
+}
+
+/// The `contact.*` actions that change only the contact record.
+fn contact_action(contact: &mut Record, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+    match action {
+        "contact.update" => {
+            if let Some(set) = args.get("set").filter(|v| !v.is_null()) {
+                let Value::Record(set) = set else {
+                    return Err(ActionFailure::new("invalid_value", "`set` must be a record"));
+                };
+                for (key, value) in set {
+                    set_field(contact, key, value)?;
+                }
+            }
+            let add = string_list(args, "add_tags", false)?;
+            let remove = string_list(args, "remove_tags", false)?;
+            update_list(contact, "tags", |tags| {
+                add_unique(tags, &add);
+                tags.retain(|t| !t.as_str().is_some_and(|t| remove.iter().any(|r| r == t)));
+            });
+            Ok(empty())
+        }
+        "contact.add_to_list" => {
+            let list = string(args, "list")?.to_string();
+            update_list(contact, "lists", |lists| add_unique(lists, &[list]));
+            Ok(empty())
+        }
+        "contact.remove_from_list" => {
+            let list = string(args, "list")?;
+            update_list(contact, "lists", |lists| lists.retain(|l| l.as_str() != Some(list)));
+            Ok(empty())
+        }
+        "contact.assign_achievement" => {
+            let achievement = string(args, "achievement")?.to_string();
+            update_list(contact, "achievements", |list| add_unique(list, &[achievement]));
+            Ok(empty())
+        }
+        other => Err(invalid(&format!("`{other}` is not an action of the sandbox store"))),
+    }
+}
+
+/// One key of `contact.update(set: …)`: a standard field, or a custom property
+/// (`null` removes it).
+fn set_field(contact: &mut Record, key: &str, value: &Value) -> Result<(), ActionFailure> {
+    if CONTACT_SETTABLE_FIELDS.iter().any(|(name, _)| *name == key) {
+        contact.insert(key.to_string(), value.clone());
+        return Ok(());
+    }
+    if let Some((_, why)) = CONTACT_OWNED_FIELDS.iter().find(|(name, _)| *name == key) {
+        return Err(invalid(&format!("`{key}` cannot be set: {why}")));
+    }
+    let properties = contact.entry("properties".to_string()).or_insert_with(|| Value::Record(Record::new()));
+    if !matches!(properties, Value::Record(_)) {
+        *properties = Value::Record(Record::new());
+    }
+    if let Value::Record(properties) = properties {
+        if value.is_null() {
+            properties.remove(key);
+        } else {
+            properties.insert(key.to_string(), value.clone());
+        }
+    }
+    Ok(())
+}
+
+/// A new contact: `contact_1`, no email, phone or names, nothing collected yet.
+pub fn default_contact(created_at: jiff::Timestamp) -> Record {
+    let list = || Value::List(Vec::new());
+    [
+        ("id", Value::str("contact_1")),
+        ("email", Value::Null),
+        ("phone", Value::Null),
+        ("first_name", Value::Null),
+        ("last_name", Value::Null),
+        ("tags", list()),
+        ("lists", list()),
+        ("points", Value::Int(0)),
+        ("tier", Value::Null),
+        ("achievements", list()),
+        ("created_at", Value::Timestamp(created_at)),
+        ("properties", Value::Record(Record::new())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// `Welcome 10%` → `WELCOME-10`: upper case, runs of other characters as one `-`.
+pub fn code_prefix(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_uppercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() { "CODE".to_string() } else { out.to_string() }
+}
+
+/// Changes a list field of a record (made a list if it was not one).
+fn update_list(record: &mut Record, key: &str, change: impl FnOnce(&mut Vec<Value>)) {
+    let mut items = match record.remove(key) {
+        Some(Value::List(items)) => items,
+        _ => Vec::new(),
+    };
+    change(&mut items);
+    record.insert(key.to_string(), Value::List(items));
+}
+
+/// Appends the strings not yet in the list, in order.
+fn add_unique(list: &mut Vec<Value>, items: &[String]) {
+    for item in items {
+        if !list.iter().any(|v| v.as_str() == Some(item)) {
+            list.push(Value::str(item));
+        }
+    }
+}
+
+fn empty() -> Value {
+    Value::Record(Record::new())
+}
+
+fn one(key: &str, value: Value) -> Value {
+    Value::record([(key.to_string(), value)])
+}
+
+fn invalid(message: &str) -> ActionFailure {
+    ActionFailure::new("invalid_request", message)
+}
+
+fn missing(name: &str) -> ActionFailure {
+    invalid(&format!("missing argument `{name}`"))
+}
+
+fn wrong(name: &str, expected: &str, found: &Value) -> ActionFailure {
+    ActionFailure::new("invalid_value", format!("`{name}` must be {expected}, not {}", found.kind()))
+}
+
+fn string<'a>(args: &'a Args, name: &str) -> Result<&'a str, ActionFailure> {
+    optional_string(args, name)?.ok_or_else(|| missing(name))
+}
+
+fn optional_string<'a>(args: &'a Args, name: &str) -> Result<Option<&'a str>, ActionFailure> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(wrong(name, "a String", other)),
+    }
+}
+
+fn int(args: &Args, name: &str) -> Result<i64, ActionFailure> {
+    optional_int(args, name)?.ok_or_else(|| missing(name))
+}
+
+fn optional_int(args: &Args, name: &str) -> Result<Option<i64>, ActionFailure> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Int(i)) => Ok(Some(*i)),
+        Some(other) => Err(wrong(name, "an Int", other)),
+    }
+}
+
+/// A `List<String>` argument; a missing optional one is empty.
+fn string_list(args: &Args, name: &str, required: bool) -> Result<Vec<String>, ActionFailure> {
+    match args.get(name) {
+        None | Some(Value::Null) if required => Err(missing(name)),
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string).ok_or_else(|| wrong(name, "a List<String>", item)))
+            .collect(),
+        Some(other) => Err(wrong(name, "a List<String>", other)),
+    }
+}
