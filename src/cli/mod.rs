@@ -1,8 +1,9 @@
 //! The `komo` command line: the only place that reads argv, the environment and files.
 //!
 //! In: the process's arguments, environment, files and terminal. Out: text on stdout
-//! (data: JSON, short diagnostics, explanations) and stderr (human diagnostics,
-//! summaries, errors), and an exit code:
+//! (data: JSON, short diagnostics, explanations, IR, run timelines and records, test
+//! reports) and stderr (human diagnostics, progress, summaries, errors), and an exit
+//! code:
 //!
 //! | code | meaning |
 //! |---|---|
@@ -15,9 +16,13 @@
 //! pipe (`komo check --format short | head`) ends output quietly instead of failing.
 
 mod check;
+mod compile;
 mod explain;
 mod files;
 mod output;
+mod run;
+mod test;
+mod timeline;
 
 use std::io::{IsTerminal, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -65,6 +70,10 @@ Examples:
   komo check --format json           machine-readable diagnostics on stdout
   komo check --deny warnings         fail on warnings too (for CI)
   komo explain K0301                 what a diagnostic code means, and how to fix it
+  komo test                          run every `test` block under the current directory
+  komo run welcome.komo --event e.json
+                                     one sandboxed run on a sample event, as a timeline
+  komo compile welcome.komo          the IR as JSON
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -74,9 +83,10 @@ Colour follows the terminal; set NO_COLOR to turn it off.";
 #[command(
     name = "komo",
     version,
-    about = "Check komo workflows and explain their diagnostics",
+    about = "Check, test, run and compile komo workflows",
     long_about = "komo is a typed workflow language for marketing automation. \
-                  This tool parses and checks .komo files and explains the diagnostics it reports.",
+                  This tool checks .komo files and explains the diagnostics it reports, \
+                  runs their tests and sample events in a sandbox, and compiles them to IR.",
     after_long_help = EXAMPLES,
     propagate_version = true
 )]
@@ -91,6 +101,12 @@ enum Command {
     Check(check::CheckArgs),
     /// Explain a diagnostic code, with a wrong and a fixed example
     Explain(explain::ExplainArgs),
+    /// Run the `test` blocks, in a sandbox with a virtual clock
+    Test(test::TestArgs),
+    /// Run a workflow once on a sample event, in the sandbox, and show the run
+    Run(run::RunArgs),
+    /// Check a file and print its IR as JSON
+    Compile(compile::CompileArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -121,6 +137,9 @@ fn run() -> Exit {
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &mut console),
         Command::Explain(args) => explain::run(&args, &mut console),
+        Command::Test(args) => test::run(&args, &mut console),
+        Command::Run(args) => run::run(&args, &mut console),
+        Command::Compile(args) => compile::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

@@ -52,7 +52,6 @@ pub struct StepState {
     pub started_at: Option<jiff::Timestamp>,
     pub finished_at: Option<jiff::Timestamp>,
     pub input: serde_json::Value,
-    pub output: Value,
     pub error: Option<StepError>,
     pub route: Option<String>,
 }
@@ -82,6 +81,8 @@ pub struct RunState {
     pub locals: BTreeMap<String, Value>,
     /// By step id.
     pub steps: Vec<StepState>,
+    /// Step outputs by step id: `Null` until the step succeeds.
+    pub outputs: Vec<Value>,
     /// The failure being handled (`error`), in `on failure` blocks and routes.
     pub error: Option<StepError>,
     pub error_step: Option<String>,
@@ -129,6 +130,7 @@ pub fn start(wf: &Workflow, run: RunStart, event: &TriggerEvent) -> RunState {
         frames: vec![Frame { block: wf.body, next: 0, kind: FrameKind::Main }],
         locals: BTreeMap::new(),
         steps: vec![StepState::default(); wf.steps.len()],
+        outputs: vec![Value::Null; wf.steps.len()],
         error: None,
         error_step: None,
         failed_path: false,
@@ -159,7 +161,7 @@ impl RunState {
     }
 
     /// `run` as the workflow sees it.
-    fn run_value(&self) -> Value {
+    pub fn run_value(&self) -> Value {
         Value::record([
             ("id".to_string(), Value::str(self.id.clone())),
             ("workflow".to_string(), Value::str(self.workflow.clone())),
@@ -180,14 +182,6 @@ impl RunState {
             _ => Value::Null,
         }
     }
-
-    /// Step outputs by id (`Null` for steps that have not succeeded).
-    pub fn outputs(&self) -> Vec<Value> {
-        self.steps
-            .iter()
-            .map(|s| if s.status == Some(StepStatus::Succeeded) { s.output.clone() } else { Value::Null })
-            .collect()
-    }
 }
 
 /// What one statement did to control.
@@ -205,16 +199,17 @@ pub async fn resume<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut
     }
     st.status = RunStatus::Running;
     st.waiting_until = None;
+    let run = st.run_value();
     loop {
         let next = match st.pending.take() {
             Some(p) => {
-                let next = action_stmt(wf, st, host, p.stmt, p.attempt).await;
+                let next = action_stmt(wf, st, host, &run, p.stmt, p.attempt).await;
                 if matches!(next, Next::Interrupted(_)) {
                     st.pending = Some(p);
                 }
                 next
             }
-            None => step(wf, st, host).await,
+            None => step(wf, st, host, &run).await,
         };
         match next {
             Next::Continue => {}
@@ -230,7 +225,7 @@ pub async fn resume<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut
 }
 
 /// Executes the next statement (or ends a block).
-async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) -> Next {
+async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, run: &Value) -> Next {
     let now = host.now();
     let Some(frame) = st.frames.last_mut() else {
         st.finish(RunStatus::Succeeded, now);
@@ -276,8 +271,8 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) ->
     };
     let span = stmt.span;
     match &stmt.kind {
-        StmtKind::Action(_) => action_stmt(wf, st, host, stmt_id, 1).await,
-        StmtKind::Let { name, value } => match evaluate(wf, st, host, *value).await {
+        StmtKind::Action(_) => action_stmt(wf, st, host, run, stmt_id, 1).await,
+        StmtKind::Let { name, value } => match evaluate(wf, st, host, run, *value).await {
             Ok(v) => {
                 st.locals.insert(name.clone(), v);
                 Next::Continue
@@ -287,7 +282,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) ->
         },
         StmtKind::If { branches, otherwise } => {
             for (cond, block) in branches {
-                match evaluate(wf, st, host, *cond).await {
+                match evaluate(wf, st, host, run, *cond).await {
                     Ok(Value::Bool(true)) => {
                         st.frames.push(Frame { block: *block, next: 0, kind: FrameKind::Branch });
                         return Next::Continue;
@@ -306,7 +301,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) ->
             }
             Next::Continue
         }
-        StmtKind::Wait { duration } => match evaluate(wf, st, host, *duration).await {
+        StmtKind::Wait { duration } => match evaluate(wf, st, host, run, *duration).await {
             Ok(Value::Duration(ms)) => {
                 park_until(st, now, now.checked_add(jiff::SignedDuration::from_millis(ms)).ok(), span, "wait")
             }
@@ -318,7 +313,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) ->
             Err(Stop::Host(e)) => Next::Interrupted(e),
             Err(Stop::Eval(e)) => fail_eval(st, e, now),
         },
-        StmtKind::WaitUntil { at } => match evaluate(wf, st, host, *at).await {
+        StmtKind::WaitUntil { at } => match evaluate(wf, st, host, run, *at).await {
             Ok(Value::Timestamp(t)) => park_until(st, now, Some(t), span, "wait"),
             Ok(Value::String(s)) => match s.parse::<jiff::Timestamp>() {
                 Ok(t) => park_until(st, now, Some(t), span, "wait"),
@@ -345,7 +340,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H) ->
             st.finish(RunStatus::Succeeded, now);
             Next::Done
         }
-        StmtKind::Fail { message } => match evaluate(wf, st, host, *message).await {
+        StmtKind::Fail { message } => match evaluate(wf, st, host, run, *message).await {
             Ok(v) => {
                 st.fail(v.to_text(), None, span, now);
                 Next::Done
@@ -417,10 +412,11 @@ async fn evaluate<H: Host + Send>(
     wf: &Workflow,
     st: &RunState,
     host: &mut H,
+    run: &Value,
     id: crate::ir::ExprId,
 ) -> Result<Value, Stop> {
     let live = live(host).await?;
-    eval_with(wf, st, host, &live, id)
+    eval_with(wf, st, host, &live, run, id)
 }
 
 fn eval_with<H: Host>(
@@ -428,12 +424,11 @@ fn eval_with<H: Host>(
     st: &RunState,
     host: &H,
     live: &Live,
+    run: &Value,
     id: crate::ir::ExprId,
 ) -> Result<Value, Stop> {
     let (contact, entry) = (&live.contact, &live.entry);
-    let outputs = st.outputs();
-    let run = st.run_value();
-    let error = st.error_value();
+    let error = if st.error.is_some() { st.error_value() } else { Value::Null };
     let has_secret = |name: &str| host.secret(name).is_some();
     let scope = Scope {
         exprs: &wf.exprs,
@@ -442,8 +437,8 @@ fn eval_with<H: Host>(
         entry,
         context: &st.context,
         locals: &st.locals,
-        steps: &outputs,
-        run: &run,
+        steps: &st.outputs,
+        run,
         error: &error,
         now: host.now(),
         has_secret: &has_secret,
@@ -456,6 +451,7 @@ async fn action_stmt<H: Host + Send>(
     wf: &Workflow,
     st: &mut RunState,
     host: &mut H,
+    run: &Value,
     stmt_id: StmtId,
     attempt: u32,
 ) -> Next {
@@ -478,7 +474,7 @@ async fn action_stmt<H: Host + Send>(
             return Next::Done;
         }
     }
-    let args = match evaluate_args(wf, st, host, action).await {
+    let args = match evaluate_args(wf, st, host, run, action).await {
         Ok(args) => Ok(args),
         Err(Stop::Host(e)) => return Next::Interrupted(e),
         Err(Stop::Eval(e)) => Err(ActionFailure::new("invalid_value", e.message)),
@@ -515,7 +511,10 @@ async fn action_stmt<H: Host + Send>(
                 state.status = Some(StepStatus::Succeeded);
                 state.attempts = attempt;
                 state.finished_at = Some(now);
-                state.output = output;
+                state.error = None;
+            }
+            if let Some(slot) = st.outputs.get_mut(index) {
+                *slot = output;
             }
             if let Some(route) = action.on_success {
                 if let Some(state) = st.steps.get_mut(index) {
@@ -532,7 +531,16 @@ async fn action_stmt<H: Host + Send>(
                 let delay = retry_delay(backoff, attempt, host.jitter(), failure.retry_after_ms);
                 st.pending = Some(Pending { stmt: stmt_id, attempt: attempt + 1 });
                 if let Some(state) = st.steps.get_mut(index) {
+                    // Between attempts the step shows its last attempt: failed, with
+                    // the error (a later attempt may still succeed).
                     state.attempts = attempt;
+                    state.status = Some(StepStatus::Failed);
+                    state.finished_at = Some(now);
+                    state.error = Some(StepError {
+                        kind: failure.kind.clone(),
+                        message: failure.message.clone(),
+                        status: failure.status,
+                    });
                 }
                 let until = now.checked_add(jiff::SignedDuration::from_millis(delay)).ok();
                 return park_until(st, now, until, span, "retry");
@@ -600,12 +608,13 @@ async fn evaluate_args<H: Host + Send>(
     wf: &Workflow,
     st: &RunState,
     host: &mut H,
+    run: &Value,
     action: &Action,
 ) -> Result<BTreeMap<String, Value>, Stop> {
     let live = live(host).await?;
     let mut args = BTreeMap::new();
     for (name, expr) in &action.args {
-        args.insert(name.clone(), eval_with(wf, st, host, &live, *expr)?);
+        args.insert(name.clone(), eval_with(wf, st, host, &live, run, *expr)?);
     }
     Ok(args)
 }
@@ -635,7 +644,8 @@ impl RunState {
             .steps
             .iter()
             .zip(&self.steps)
-            .map(|(step, state)| {
+            .enumerate()
+            .map(|(i, (step, state))| {
                 let ran = state.status.is_some();
                 StepRecord {
                     name: step.name.clone(),
@@ -650,7 +660,7 @@ impl RunState {
                         serde_json::Value::Null
                     },
                     output: if state.status == Some(StepStatus::Succeeded) {
-                        state.output.to_json()
+                        self.outputs.get(i).map_or(serde_json::Value::Null, Value::to_json)
                     } else {
                         serde_json::Value::Null
                     },

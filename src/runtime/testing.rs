@@ -353,11 +353,11 @@ impl Finals<'_> {
     }
 
     fn that(&self, case: &TestCase, id: ExprId, span: Span) -> Result<(), AssertionFailure> {
-        let outputs = self.state.outputs();
+        let outputs = &self.state.outputs;
         let run = Value::record([("id".to_string(), Value::str(self.state.id.clone()))]);
         let yes = |_: &str| true;
         let empty = BTreeMap::new();
-        let scope = self.scope(&case.exprs, &outputs, &run, &yes, &empty);
+        let scope = self.scope(&case.exprs, outputs, &run, &yes, &empty);
         match scope.eval(id) {
             Ok(Value::Bool(true)) => Ok(()),
             Ok(other) => {

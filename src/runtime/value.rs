@@ -111,7 +111,8 @@ impl Value {
         }
     }
 
-    /// The JSON form; secrets become [`REDACTED`].
+    /// The JSON form; secrets become [`REDACTED`], timestamps carry milliseconds (as
+    /// every time in a run record does).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
@@ -121,7 +122,7 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.clone()),
             Value::Duration(ms) => J::String(format_duration(*ms)),
-            Value::Timestamp(t) => J::String(format_timestamp(*t)),
+            Value::Timestamp(t) => J::String(super::record::format_millis(*t)),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::Record(r) => J::Object(r.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Secret(_) => J::String(REDACTED.to_string()),
