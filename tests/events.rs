@@ -4,7 +4,6 @@
 //! derived from event ids, so records are deterministic and nothing needs redacting.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -12,7 +11,7 @@ fn sample_events() {
     insta::glob!("../examples/events", "*.json", |path| {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let workflow = stem.split('.').next().unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let source = root.join("examples").join(format!("{workflow}.komo"));
         let output = Command::new(env!("CARGO_BIN_EXE_komo"))
             .arg("run")

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::files::{self, SourcePath};
+use super::files;
 use super::{Console, Exit};
 use crate::diagnostics::{Diagnostic, render, sort_diagnostics, tally};
-use crate::source::{FileId, SourceMap};
+use crate::source::SourceMap;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
@@ -55,20 +55,7 @@ enum Deny {
 }
 
 pub(crate) fn run(args: &CheckArgs, console: &mut Console<'_>) -> io::Result<Exit> {
-    let (paths, mut problems) = files::collect(&args.paths);
-    let mut sources = SourceMap::new();
-    let mut diagnostics = Vec::new();
-    for SourcePath { path, name } in &paths {
-        match files::read_source(path) {
-            Ok(bytes) => {
-                let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-                let (text, found) = crate::syntax::decode_source(id, &bytes);
-                sources.add(name.as_str(), text);
-                diagnostics.extend(found);
-            }
-            Err(error) => problems.push(files::cannot_read(path, &error)),
-        }
-    }
+    let files::Sources { sources, mut diagnostics, problems, .. } = files::read_sources(&args.paths);
     if !problems.is_empty() {
         for problem in &problems {
             writeln!(console.err, "{} {problem}", console.red("error:"))?;
@@ -135,7 +122,7 @@ fn counted(n: usize, noun: &str) -> String {
 mod tests {
     use super::*;
     use crate::diagnostics::Code;
-    use crate::source::Span;
+    use crate::source::{FileId, Span};
 
     fn diags(errors: usize, warnings: usize) -> Vec<Diagnostic> {
         let error = Diagnostic::new(Code::Syntax, FileId(0), Span::point(0), "e");

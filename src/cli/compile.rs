@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::files::{self, SourcePath};
+use super::files;
 use super::{Console, Exit};
 use crate::diagnostics::{Code, Diagnostic, render, sort_diagnostics, tally};
 use crate::ir::Program;
@@ -132,20 +132,7 @@ pub(crate) fn load(
     outcome: &str,
     console: &mut Console<'_>,
 ) -> io::Result<Result<Loaded, Exit>> {
-    let (found, mut problems) = files::collect(paths);
-    let mut sources = SourceMap::new();
-    let mut diagnostics = Vec::new();
-    for SourcePath { path, name } in &found {
-        match files::read_source(path) {
-            Ok(bytes) => {
-                let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-                let (text, decoded) = crate::syntax::decode_source(id, &bytes);
-                sources.add(name.as_str(), text);
-                diagnostics.extend(decoded);
-            }
-            Err(error) => problems.push(files::cannot_read(path, &error)),
-        }
-    }
+    let files::Sources { sources, mut diagnostics, problems, .. } = files::read_sources(paths);
     if !problems.is_empty() {
         for problem in &problems {
             writeln!(console.err, "{} {problem}", console.red("error:"))?;

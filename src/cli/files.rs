@@ -206,3 +206,32 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 }
+
+/// Every `.komo` file under `paths`, read and decoded into one source map.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    pub sources: crate::source::SourceMap,
+    /// Decoding findings (invalid UTF-8).
+    pub diagnostics: Vec<crate::diagnostics::Diagnostic>,
+    /// Paths that could not be read, worded for stderr.
+    pub problems: Vec<String>,
+}
+
+/// Collects and reads `paths` (files, or directories walked for `.komo` files).
+pub(crate) fn read_sources(paths: &[PathBuf]) -> Sources {
+    let (found, mut problems) = collect(paths);
+    let mut sources = crate::source::SourceMap::new();
+    let mut diagnostics = Vec::new();
+    for SourcePath { path, name } in &found {
+        match read_source(path) {
+            Ok(bytes) => {
+                let id = crate::source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+                let (text, decoded) = crate::syntax::decode_source(id, &bytes);
+                sources.add(name.as_str(), text);
+                diagnostics.extend(decoded);
+            }
+            Err(error) => problems.push(cannot_read(path, &error)),
+        }
+    }
+    Sources { sources, diagnostics, problems }
+}
