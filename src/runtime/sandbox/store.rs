@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::check::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
@@ -23,14 +25,14 @@ pub const DEFAULT_PROGRAM: &str = "default";
 pub const MAX_COUPONS_PER_CALL: i64 = 100;
 
 /// A coupon issued to the contact.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedCoupon {
     pub offer: String,
     pub code: String,
 }
 
 /// A gift card sent from a template or a campaign gift generated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gift {
     /// The template or the campaign.
     pub source: String,
@@ -39,14 +41,14 @@ pub struct Gift {
 }
 
 /// The contact's standing in one loyalty program.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoyaltyState {
     pub points: i64,
     pub tier: Option<String>,
 }
 
 /// Everything internal actions act on, for one run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Store {
     contact: Option<Record>,
     entry: Option<Record>,

@@ -1,0 +1,228 @@
+//! Ingest: an event envelope in, runs stored, all in one transaction.
+//!
+//! In: a request body. Out: the started runs (or `duplicate`). The body is checked
+//! (size, JSON depth, the trigger's type) before anything is stored; the contact is
+//! matched by id, then email, then phone, and created when new; every active workflow
+//! of the trigger whose scope, `form` and `where` admit the event gets one run pinned to
+//! its active version. The event, a new contact and the runs commit together, and only
+//! then is the answer sent.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::api::{IngestResponse, StartedRun};
+use super::error::EngineError;
+use super::host::{EngineHost, blob_of, blob_state};
+use super::store::{self, RunRow};
+use super::{Engine, random_hex};
+use crate::runtime::admit::{Admission, admit, in_scope};
+use crate::runtime::event::{TriggerEvent, parse_envelope};
+use crate::runtime::interp::{RunStart, start};
+use crate::runtime::sandbox::Store as ContactState;
+use crate::runtime::value::Value;
+
+/// The largest event body (engine.md §7).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The deepest JSON nesting accepted.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Refuses JSON nested deeper than `max` before a parser recurses into it.
+pub fn check_depth(body: &[u8], max: usize) -> Result<(), EngineError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &b) in body.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(EngineError::BadRequest(format!(
+                        "the JSON is nested more than {max} levels deep (at byte {at})"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub async fn ingest(
+    engine: &Engine,
+    ws: &str,
+    body: &[u8],
+    _replay: Option<()>,
+) -> Result<IngestResponse, EngineError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(EngineError::TooLarge(format!("the event is over {MAX_BODY_BYTES} bytes")));
+    }
+    check_depth(body, MAX_JSON_DEPTH)?;
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| EngineError::BadRequest(format!("the body is not JSON: {e}")))?;
+    let event = parse_envelope(&json)
+        .map_err(|e| EngineError::Invalid { message: e.to_string(), field: Some(e.path.clone()) })?;
+    let (duplicate, runs) = start_runs(engine, ws, &event, &json.to_string(), None).await?;
+    Ok(IngestResponse { event_id: event.id, duplicate, runs })
+}
+
+/// A new run of `row`'s workflow (its active version) on the event `row` started from.
+pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRun, EngineError> {
+    let body = engine
+        .store
+        .transaction(|tx| store::event_body(tx, ws, &row.event_id))?
+        .ok_or_else(|| EngineError::NotFound(format!("the event of run `{}` is gone", row.id)))?;
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| EngineError::Store(format!("stored event unreadable: {e}")))?;
+    let event =
+        parse_envelope(&json).map_err(|e| EngineError::Store(format!("stored event no longer fits: {e}")))?;
+    let (_, runs) = start_runs(engine, ws, &event, &body, Some(&row.workflow)).await?;
+    runs.into_iter().next().ok_or_else(|| {
+        EngineError::Conflict(format!("`{}` is not active, or no longer admits this event", row.workflow))
+    })
+}
+
+/// The contact an event is about: `(id, state, is_new)`.
+fn resolve_contact(
+    engine: &Engine,
+    ws: &str,
+    event: &TriggerEvent,
+) -> Result<(Option<String>, ContactState, bool), EngineError> {
+    let c = &event.contact;
+    let text = |k: &str| c.field(k).as_str().map(str::to_string);
+    let found = engine.store.find_contact(
+        ws,
+        text("id").as_deref(),
+        text("email").as_deref(),
+        text("phone").as_deref(),
+    )?;
+    if let Some(row) = found {
+        return Ok((Some(row.id), blob_state(&row.data), false));
+    }
+    if c.is_null() && event.trigger.contact_optional {
+        let mut state = ContactState::default();
+        state.set_contact(&Value::Null, event.occurred_at);
+        return Ok((None, state, false));
+    }
+    let id = text("id").unwrap_or(format!("ct_{}", random_hex(8)?));
+    let mut given = match c {
+        Value::Record(r) => r.clone(),
+        _ => BTreeMap::new(),
+    };
+    given.insert("id".into(), Value::str(id.clone()));
+    let mut state = ContactState::new(jiff::Timestamp::now());
+    state.set_contact(&Value::Record(given), jiff::Timestamp::now());
+    Ok((Some(id), state, true))
+}
+
+/// Matches, admits and stores; `only` restricts to one workflow and skips the event
+/// record (replays).
+async fn start_runs(
+    engine: &Engine,
+    ws: &str,
+    event: &TriggerEvent,
+    body: &str,
+    only: Option<&str>,
+) -> Result<(bool, Vec<StartedRun>), EngineError> {
+    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
+    if let Some(entry) = event.context.get("entry").filter(|e| !e.is_null()) {
+        state.set_entry(entry.clone());
+    }
+    let now = jiff::Timestamp::now();
+    let secrets = Arc::new(engine.project.secrets.clone());
+    let mut new_runs = Vec::new();
+    for (name, version, _) in engine.store.active_for_trigger(ws, event.trigger.name)? {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let wf = engine.version(ws, &name, version)?;
+        if !in_scope(&wf, event) {
+            continue;
+        }
+        let mut host = EngineHost::new(
+            Arc::clone(&engine.store),
+            ws,
+            "admission",
+            contact_id.clone(),
+            state.clone(),
+            Arc::clone(&secrets),
+        );
+        let admitted =
+            admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Store(e.message))?;
+        let admitted = match admitted {
+            Admission::Run(admitted) => admitted,
+            Admission::NoRun(reason) => {
+                tracing::info!(workflow = %name, event = %event.id, %reason, "no run");
+                continue;
+            }
+        };
+        let id = format!("run_{}", random_hex(10)?);
+        let run = start(&wf, RunStart { id: id.clone(), version, started_at: now }, &admitted);
+        let state_json = serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))?;
+        let ctx_id = |k: &str| event.context.get(k).and_then(|v| v.field("id").as_str().map(str::to_string));
+        new_runs.push(RunRow {
+            id,
+            workspace: ws.to_string(),
+            workflow: name,
+            version,
+            status: "pending".into(),
+            trigger: event.trigger.name.to_string(),
+            hub: ctx_id("hub"),
+            card: ctx_id("card"),
+            event_id: event.id.clone(),
+            contact_id: contact_id.clone(),
+            started_at: now.as_millisecond(),
+            finished_at: None,
+            due_at: Some(now.as_millisecond()),
+            state: state_json,
+        });
+    }
+    let stored = engine.store.transaction(|tx| {
+        if only.is_none()
+            && !store::record_event(tx, ws, &event.id, event.trigger.name, body, now.as_millisecond())?
+        {
+            return Ok(false);
+        }
+        if let Some(id) = &contact_id {
+            if is_new || event.context.get("entry").is_some_and(|e| !e.is_null()) {
+                let (data, email, phone) = blob_of(&state);
+                store::save_contact(tx, ws, id, email.as_deref(), phone.as_deref(), &data)?;
+            }
+        }
+        for run in &new_runs {
+            store::insert_run(tx, run)?;
+        }
+        Ok(true)
+    })?;
+    if !stored {
+        return Ok((true, Vec::new()));
+    }
+    engine.wake.notify_one();
+    let runs = new_runs
+        .into_iter()
+        .map(|r| StartedRun { id: r.id, workflow: r.workflow, version: r.version })
+        .collect();
+    Ok((false, runs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_is_checked_outside_strings_only() {
+        assert!(check_depth(b"[[[]]]", 3).is_ok());
+        assert!(check_depth(b"[[[[]]]]", 3).is_err());
+        assert!(check_depth(br#"{"a": "[[[[[[[["}"#, 3).is_ok());
+        assert!(check_depth(br#"{"a": "\"[[[[[["}"#, 3).is_ok());
+        assert!(check_depth("[".repeat(100_000).as_bytes(), 64).is_err());
+    }
+}

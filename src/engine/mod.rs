@@ -1,0 +1,364 @@
+//! The engine behind `komo serve`: workflows and their lifecycle, event ingest and
+//! matching, durable runs on the store, and the read side of the API.
+//!
+//! In: a project (`komo.toml`, `workflows/*.komo`) and a SQLite file. Out: the
+//! [`Engine`] facade the HTTP server calls. Runs are journaled in the store: a run's
+//! state is saved at every park, internal actions commit with their step record
+//! (exactly once), and the scheduler resumes whatever is due, also after a restart.
+
+pub mod api;
+pub mod error;
+mod host;
+mod ingest;
+mod project;
+mod scheduler;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use api::{RunFilter, RunPage, RunSummary, WorkflowDetail, WorkflowMetrics, WorkflowStatus, WorkflowSummary};
+use error::EngineError;
+use store::Store;
+
+use crate::ir;
+use crate::runtime::record::{RunRecord, format_millis};
+use crate::runtime::value::Value;
+use crate::source::SourceMap;
+
+pub use project::Project;
+
+/// The engine of one project's workspace.
+#[derive(Debug)]
+pub struct Engine {
+    store: Arc<Store>,
+    project: Project,
+    /// Wakes the scheduler when new runs are stored.
+    wake: Arc<tokio::sync::Notify>,
+    /// Parsed IR by (workspace, workflow, version); versions are immutable.
+    ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
+}
+
+/// A random token: 32 hex characters.
+fn random_hex(bytes: usize) -> Result<String, EngineError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| EngineError::Store(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+impl Engine {
+    /// Loads the project and opens (creating) its store; workflows found in the project
+    /// are saved as drafts (unchanged ones are left alone).
+    pub fn open(project_dir: &Path, db: Option<&Path>) -> Result<Engine, EngineError> {
+        let project = Project::load(project_dir)?;
+        let default_db = project_dir.join(".komo").join("komo.db");
+        let store = Store::open(db.unwrap_or(&default_db))?;
+        store.ensure_workspace(&project.workspace)?;
+        for (name, source) in &project.workflows {
+            store.save_draft(&project.workspace, name, source)?;
+        }
+        Ok(Engine {
+            store: Arc::new(store),
+            project,
+            wake: Arc::new(tokio::sync::Notify::new()),
+            ir_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn workspace(&self) -> &str {
+        &self.project.workspace
+    }
+
+    pub fn create_key(&self) -> Result<String, EngineError> {
+        let key = format!("komo_{}", random_hex(24)?);
+        self.store.add_key(&self.project.workspace, &sha256_hex(&key))?;
+        Ok(key)
+    }
+
+    pub fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
+        self.store.key_workspace(&sha256_hex(key.trim()))
+    }
+
+    fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {
+        self.store.workflow(ws, name)?.ok_or_else(|| EngineError::NotFound(format!("no workflow `{name}`")))
+    }
+
+    pub fn workflows(&self, ws: &str) -> Result<Vec<WorkflowSummary>, EngineError> {
+        self.store.workflows(ws)?.into_iter().map(|row| self.summary(ws, &row)).collect()
+    }
+
+    pub fn workflow(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        let row = self.row(ws, name)?;
+        Ok(WorkflowDetail {
+            summary: self.summary(ws, &row)?,
+            source: row.source.clone(),
+            versions: self.store.versions(ws, name)?,
+        })
+    }
+
+    fn summary(&self, ws: &str, row: &store::WorkflowRow) -> Result<WorkflowSummary, EngineError> {
+        let status = WorkflowStatus::parse(&row.status).unwrap_or(WorkflowStatus::Draft);
+        let header = project::header_of(&row.source);
+        Ok(WorkflowSummary {
+            name: row.name.clone(),
+            status,
+            title: header.title,
+            scope: header.scope,
+            trigger: header.trigger,
+            version: row.active_version,
+            metrics: self.metrics(ws, &row.name)?,
+        })
+    }
+
+    fn metrics(&self, ws: &str, name: &str) -> Result<WorkflowMetrics, EngineError> {
+        let mut m = WorkflowMetrics::default();
+        let mut durations = Vec::new();
+        for (status, started, finished) in self.store.run_stats(ws, name)? {
+            m.runs += 1;
+            match status.as_str() {
+                "succeeded" => m.succeeded += 1,
+                "failed" => m.failed += 1,
+                "waiting" => m.waiting += 1,
+                "cancelled" => m.cancelled += 1,
+                _ => m.running += 1,
+            }
+            if let (Some(end), "succeeded" | "failed") = (finished, status.as_str()) {
+                durations.push(end - started);
+            }
+        }
+        let finished = m.succeeded + m.failed;
+        if finished > 0 {
+            m.success_rate = Some(m.succeeded as f64 / finished as f64);
+        }
+        durations.sort_unstable();
+        let pick = |q: f64| -> Option<i64> {
+            let last = durations.len().checked_sub(1)?;
+            let i = ((last as f64) * q).round() as usize;
+            durations.get(i.min(last)).copied()
+        };
+        m.p50_ms = pick(0.5);
+        m.p95_ms = pick(0.95);
+        Ok(m)
+    }
+
+    pub fn save_draft(&self, ws: &str, name: &str, source: &str) -> Result<WorkflowDetail, EngineError> {
+        if !crate::check::is_snake_case(name) {
+            return Err(EngineError::Invalid {
+                message: format!("`{name}` is not a valid workflow name (snake_case)"),
+                field: Some("name".into()),
+            });
+        }
+        self.store.save_draft(ws, name, source)?;
+        self.workflow(ws, name)
+    }
+
+    /// Compiles the draft; refuses it with the full list of diagnostics if anything is
+    /// wrong; otherwise stores an immutable version and activates it.
+    pub fn activate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        let row = self.row(ws, name)?;
+        let mut sources = SourceMap::new();
+        sources.add(format!("{name}.komo"), row.source.clone());
+        let checked = crate::check_sources(&sources);
+        if checked.diagnostics.iter().any(|d| d.is_error()) {
+            let report = crate::diagnostics::render::json(&sources, &checked.diagnostics);
+            let diagnostics = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
+            return Err(EngineError::Refused { diagnostics });
+        }
+        let program = ir::lower_program(&checked)
+            .map_err(|e| EngineError::Store(format!("internal error while compiling: {e:?}")))?;
+        let Some(wf) = program.workflows.into_iter().find(|w| w.name == name) else {
+            return Err(EngineError::Invalid {
+                message: format!("the source of `{name}` does not define workflow `{name}`"),
+                field: Some("source".into()),
+            });
+        };
+        if let Some(missing) = host::unavailable_connector(&wf) {
+            return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
+        }
+        let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
+        self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
+        self.workflow(ws, name)
+    }
+
+    fn transition(
+        &self,
+        ws: &str,
+        name: &str,
+        from: &[WorkflowStatus],
+        to: WorkflowStatus,
+    ) -> Result<(), EngineError> {
+        let row = self.row(ws, name)?;
+        let status = WorkflowStatus::parse(&row.status).unwrap_or(WorkflowStatus::Draft);
+        if !from.contains(&status) {
+            return Err(EngineError::Conflict(format!(
+                "`{name}` is {}; it cannot become {}",
+                status.as_str(),
+                to.as_str()
+            )));
+        }
+        self.store.set_status(ws, name, to.as_str())
+    }
+
+    pub fn pause(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        self.transition(ws, name, &[WorkflowStatus::Active], WorkflowStatus::Paused)?;
+        self.workflow(ws, name)
+    }
+
+    pub fn resume(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        self.transition(ws, name, &[WorkflowStatus::Paused], WorkflowStatus::Active)?;
+        self.wake.notify_one();
+        self.workflow(ws, name)
+    }
+
+    /// Stops the workflow; its waiting runs are cancelled.
+    pub fn deactivate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        self.transition(
+            ws,
+            name,
+            &[WorkflowStatus::Active, WorkflowStatus::Paused],
+            WorkflowStatus::Inactive,
+        )?;
+        scheduler::cancel_unfinished(&self.store, ws, name)?;
+        self.workflow(ws, name)
+    }
+
+    /// Copies the source into a new draft (`<name>_copy` unless named).
+    pub fn clone_workflow(
+        &self,
+        ws: &str,
+        name: &str,
+        new_name: Option<&str>,
+    ) -> Result<WorkflowDetail, EngineError> {
+        let row = self.row(ws, name)?;
+        let target = new_name.map_or_else(|| format!("{name}_copy"), str::to_string);
+        if self.store.workflow(ws, &target)?.is_some() {
+            return Err(EngineError::Conflict(format!("a workflow `{target}` exists already")));
+        }
+        let source = project::rename_workflow(&row.source, name, &target);
+        self.save_draft(ws, &target, &source)
+    }
+
+    /// The IR of a version (cached; versions never change).
+    fn version(&self, ws: &str, name: &str, version: i64) -> Result<Arc<ir::Workflow>, EngineError> {
+        let key = (ws.to_string(), name.to_string(), version);
+        if let Some(wf) = self.ir_cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(wf);
+        }
+        let json = self
+            .store
+            .version_ir(ws, name, version)?
+            .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
+        let wf: ir::Workflow = serde_json::from_str(&json)
+            .map_err(|e| EngineError::Store(format!("stored IR unreadable: {e}")))?;
+        let wf = Arc::new(wf);
+        if let Ok(mut cache) = self.ir_cache.lock() {
+            cache.insert(key, Arc::clone(&wf));
+        }
+        Ok(wf)
+    }
+
+    pub fn runs(&self, ws: &str, filter: &RunFilter) -> Result<RunPage, EngineError> {
+        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let mut clauses: Vec<(&str, String)> = Vec::new();
+        let pairs = [
+            ("workflow =", &filter.workflow),
+            ("status =", &filter.status),
+            ("trigger =", &filter.trigger),
+            ("hub =", &filter.hub),
+            ("card =", &filter.card),
+        ];
+        for (clause, value) in pairs {
+            if let Some(v) = value {
+                clauses.push((clause, v.clone()));
+            }
+        }
+        for (clause, value) in [("started_at >=", &filter.since), ("started_at <", &filter.until)] {
+            if let Some(v) = value {
+                let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
+                    message: format!("`{v}` is not an RFC 3339 time"),
+                    field: Some(clause.split(' ').next().unwrap_or("since").to_string()),
+                })?;
+                clauses.push((clause, t.as_millisecond().to_string()));
+            }
+        }
+        let after = match &filter.cursor {
+            Some(c) => Some(decode_cursor(c)?),
+            None => None,
+        };
+        let rows = self.store.list_runs(ws, &clauses, after, limit + 1)?;
+        let more = rows.len() > limit as usize;
+        let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+        let next_cursor = if more { rows.last().map(|r| format!("{}_{}", r.started_at, r.id)) } else { None };
+        let runs = rows
+            .into_iter()
+            .map(|r| RunSummary {
+                id: r.id,
+                workflow: r.workflow,
+                version: r.version,
+                status: r.status,
+                trigger: r.trigger,
+                hub: r.hub,
+                card: r.card,
+                started_at: format_ms(r.started_at),
+                finished_at: r.finished_at.map(format_ms),
+            })
+            .collect();
+        Ok(RunPage { runs, next_cursor })
+    }
+
+    pub fn run(&self, ws: &str, id: &str) -> Result<RunRecord, EngineError> {
+        let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        let wf = self.version(ws, &row.workflow, row.version)?;
+        let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
+            .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+        let contact = match &row.contact_id {
+            Some(cid) => host::contact_value(&self.store, ws, cid)?,
+            None => Value::Null,
+        };
+        Ok(state.record(&wf, &contact))
+    }
+
+    pub fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {
+        match self.store.contact(ws, id)? {
+            Some(row) => Ok(host::blob_contact(&row.data).to_json()),
+            None => Err(EngineError::NotFound(format!("no contact `{id}`"))),
+        }
+    }
+
+    pub fn contact_by_email(&self, ws: &str, email: &str) -> Result<serde_json::Value, EngineError> {
+        match self.store.find_contact(ws, None, Some(email), None)? {
+            Some(row) => Ok(host::blob_contact(&row.data).to_json()),
+            None => Err(EngineError::NotFound(format!("no contact with email `{email}`"))),
+        }
+    }
+
+    pub async fn ingest(&self, ws: &str, body: &[u8]) -> Result<api::IngestResponse, EngineError> {
+        ingest::ingest(self, ws, body, None).await
+    }
+
+    /// Starts a new run of the same workflow (its active version) on the run's event.
+    pub async fn replay(&self, ws: &str, id: &str) -> Result<api::StartedRun, EngineError> {
+        let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        ingest::replay(self, ws, &row).await
+    }
+
+    pub async fn run_scheduler(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
+        scheduler::run(self, shutdown).await;
+    }
+}
+
+fn format_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(format_millis).unwrap_or_default()
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String), EngineError> {
+    let bad = || EngineError::Invalid { message: "unreadable cursor".into(), field: Some("cursor".into()) };
+    let (at, id) = cursor.split_once('_').ok_or_else(bad)?;
+    Ok((at.parse().map_err(|_| bad())?, id.to_string()))
+}

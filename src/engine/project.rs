@@ -1,0 +1,163 @@
+//! A user's project on disk: `komo.toml` and `workflows/*.komo`.
+//!
+//! In: the project directory. Out: the workspace id, configured secrets (by env-var
+//! name) and each workflow's own source text (doc comment included; tests are left
+//! to `komo test`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::error::EngineError;
+use crate::source::FileId;
+use crate::syntax::ast::{self, HeaderClause, Item, Scope};
+
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    pub workspace: String,
+    /// Secret name → value read from its environment variable (missing ones absent).
+    pub secrets: BTreeMap<String, String>,
+    /// `(name, source)` of every workflow found, in file order.
+    pub workflows: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    workspace: WorkspaceConfig,
+    #[serde(default)]
+    secrets: BTreeMap<String, SecretRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WorkspaceConfig {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SecretRef {
+    env: String,
+}
+
+impl Project {
+    pub fn load(dir: &Path) -> Result<Project, EngineError> {
+        let path = dir.join("komo.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| EngineError::Project(format!("cannot read {}: {e}", path.display())))?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| EngineError::Project(format!("{}: {e}", path.display())))?;
+        if config.workspace.id.trim().is_empty() {
+            return Err(EngineError::Project(format!("{}: `workspace.id` is empty", path.display())));
+        }
+        let secrets = config
+            .secrets
+            .into_iter()
+            .filter_map(|(name, r)| std::env::var(&r.env).ok().map(|v| (name, v)))
+            .collect();
+        let mut workflows = Vec::new();
+        let dir = dir.join("workflows");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "komo"));
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| EngineError::Project(format!("cannot read {}: {e}", file.display())))?;
+            workflows.extend(split_workflows(&text));
+        }
+        Ok(Project { workspace: config.workspace.id, secrets, workflows })
+    }
+}
+
+/// Each workflow of a file with its own text (from its doc comment to its brace).
+pub fn split_workflows(text: &str) -> Vec<(String, String)> {
+    let parsed = crate::syntax::parse(FileId(0), text);
+    parsed
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Workflow(wf) => {
+                let body = text.get(wf.span.range()).unwrap_or("");
+                let doc = wf
+                    .doc
+                    .as_deref()
+                    .map(|d| d.lines().map(|l| format!("/// {l}\n")).collect::<String>())
+                    .unwrap_or_default();
+                Some((wf.name.node.clone(), format!("{doc}{body}\n")))
+            }
+            Item::Test(_) => None,
+        })
+        .collect()
+}
+
+/// What a workflow's header says (for listings), when its source parses.
+#[derive(Debug, Default)]
+pub struct Header {
+    pub title: Option<String>,
+    pub scope: Option<String>,
+    pub trigger: Option<String>,
+}
+
+pub fn header_of(source: &str) -> Header {
+    let parsed = crate::syntax::parse(FileId(0), source);
+    let mut header = Header::default();
+    let Some(Item::Workflow(wf)) = parsed.file.items.first() else { return header };
+    for clause in &wf.header {
+        match &clause.node {
+            HeaderClause::Title(t) => {
+                if let ast::ExprKind::String(lit) = &t.kind {
+                    header.title = lit.as_plain();
+                }
+            }
+            HeaderClause::Scope(s) => {
+                header.scope = Some(match s {
+                    Scope::Workspace => "workspace".to_string(),
+                    Scope::Hub(id) => format!("hub \"{}\"", id.node),
+                    Scope::Card(id) => format!("card \"{}\"", id.node),
+                })
+            }
+            HeaderClause::Trigger { name, .. } => {
+                header.trigger = Some(
+                    crate::check::catalog::trigger(&name.node)
+                        .map_or(name.node.clone(), |(t, _)| t.name.into()),
+                )
+            }
+            HeaderClause::Form(_) => {}
+        }
+    }
+    header
+}
+
+/// The source with the workflow's name changed (for clones).
+pub fn rename_workflow(source: &str, old: &str, new: &str) -> String {
+    let parsed = crate::syntax::parse(FileId(0), source);
+    for item in &parsed.file.items {
+        if let Item::Workflow(wf) = item {
+            if wf.name.node == old {
+                let r = wf.name.span.range();
+                if let (Some(before), Some(after)) = (source.get(..r.start), source.get(r.end..)) {
+                    return format!("{before}{new}{after}");
+                }
+            }
+        }
+    }
+    source.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_a_file_into_workflows_with_their_docs() {
+        let text = "/// Hello.\nworkflow a {\n  scope workspace\n  trigger Contact.Identified\n}\n\ntest \"t\" {\n  workflow a\n}\nworkflow b {\n  scope workspace\n  trigger Prize.Won\n}\n";
+        let split = split_workflows(text);
+        assert_eq!(split.len(), 2);
+        assert_eq!(split[0].0, "a");
+        assert!(split[0].1.starts_with("/// Hello.\nworkflow a {"));
+        assert_eq!(header_of(&split[1].1).trigger.as_deref(), Some("Prize.Awarded"));
+        assert!(rename_workflow(&split[1].1, "b", "b_copy").contains("workflow b_copy {"));
+    }
+}

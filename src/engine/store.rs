@@ -1,0 +1,591 @@
+//! The engine's store: one SQLite file (WAL, full sync on commit), every table scoped by
+//! workspace.
+//!
+//! In: engine operations (save a draft, add a version, ingest an event with its runs,
+//! save a run's state, apply an internal action exactly once). Out: rows. Each
+//! operation is one transaction: nothing is ever half-written. Migrations are embedded
+//! and run on open.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::error::EngineError;
+
+/// Embedded migrations, applied in order; `meta.schema_version` records the last one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE workspaces (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+CREATE TABLE api_keys (
+  hash TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL REFERENCES workspaces(id),
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE workflows (
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  source TEXT NOT NULL,
+  active_version INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, name)
+);
+CREATE TABLE versions (
+  workspace TEXT NOT NULL,
+  workflow TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  ir TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, workflow, version)
+);
+CREATE TABLE events (
+  workspace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (workspace, id)
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  workflow TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  hub TEXT,
+  card TEXT,
+  event_id TEXT NOT NULL,
+  contact_id TEXT,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  due_at INTEGER,
+  state TEXT NOT NULL
+);
+CREATE INDEX runs_due ON runs(due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX runs_newest ON runs(workspace, started_at DESC, id DESC);
+CREATE TABLE contacts (
+  workspace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  email TEXT,
+  phone TEXT,
+  data TEXT NOT NULL,
+  PRIMARY KEY (workspace, id)
+);
+CREATE INDEX contacts_email ON contacts(workspace, email);
+CREATE INDEX contacts_phone ON contacts(workspace, phone);
+CREATE TABLE effects (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY (run_id, step)
+);
+"#];
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// A workflow row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowRow {
+    pub name: String,
+    pub status: String,
+    pub source: String,
+    pub active_version: Option<i64>,
+}
+
+/// A run row (the state is the interpreter's `RunState` as JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRow {
+    pub id: String,
+    pub workspace: String,
+    pub workflow: String,
+    pub version: i64,
+    pub status: String,
+    pub trigger: String,
+    pub hub: Option<String>,
+    pub card: Option<String>,
+    pub event_id: String,
+    pub contact_id: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub state: String,
+}
+
+/// A contact row: its store blob (the contact record and its loyalty state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRow {
+    pub id: String,
+    pub data: String,
+}
+
+const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state";
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        id: r.get(0)?,
+        workspace: r.get(1)?,
+        workflow: r.get(2)?,
+        version: r.get(3)?,
+        status: r.get(4)?,
+        trigger: r.get(5)?,
+        hub: r.get(6)?,
+        card: r.get(7)?,
+        event_id: r.get(8)?,
+        contact_id: r.get(9)?,
+        started_at: r.get(10)?,
+        finished_at: r.get(11)?,
+        due_at: r.get(12)?,
+        state: r.get(13)?,
+    })
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Store {
+    /// Opens (creating and migrating) the SQLite file at `path`.
+    pub fn open(path: &Path) -> Result<Store, EngineError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError::Store(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = Store { conn: Mutex::new(conn) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, EngineError> {
+        self.conn.lock().map_err(|_| EngineError::Store("the store lock is poisoned".into()))
+    }
+
+    fn migrate(&self) -> Result<(), EngineError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", [])?;
+        let current: i64 = tx
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(i).unwrap_or(i64::MAX) + 1;
+            if version > current {
+                tx.execute_batch(sql)?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+                    params![version.to_string()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction (committed only if it succeeds).
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn ensure_workspace(&self, id: &str) -> Result<(), EngineError> {
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?1, ?2)",
+                params![id, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Stores a key's hash for `workspace`.
+    pub fn add_key(&self, workspace: &str, hash: &str) -> Result<(), EngineError> {
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO api_keys (hash, workspace, created_at) VALUES (?1, ?2, ?3)",
+                params![hash, workspace, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The workspace a key hash belongs to.
+    pub fn key_workspace(&self, hash: &str) -> Result<Option<String>, EngineError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row("SELECT workspace FROM api_keys WHERE hash = ?1", params![hash], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, EngineError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT name, status, source, active_version FROM workflows WHERE workspace = ?1 AND name = ?2",
+                params![workspace, name],
+                |r| Ok(WorkflowRow { name: r.get(0)?, status: r.get(1)?, source: r.get(2)?, active_version: r.get(3)? }),
+            )
+            .optional()?)
+    }
+
+    pub fn workflows(&self, workspace: &str) -> Result<Vec<WorkflowRow>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT name, status, source, active_version FROM workflows WHERE workspace = ?1 ORDER BY name",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace], |r| {
+                Ok(WorkflowRow {
+                    name: r.get(0)?,
+                    status: r.get(1)?,
+                    source: r.get(2)?,
+                    active_version: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Saves `source` as the draft of `name` (a new workflow starts as a draft).
+    /// Returns false when the source is unchanged.
+    pub fn save_draft(&self, workspace: &str, name: &str, source: &str) -> Result<bool, EngineError> {
+        self.transaction(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT source FROM workflows WHERE workspace = ?1 AND name = ?2",
+                    params![workspace, name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(old) if old == source => Ok(false),
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE workflows SET source = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
+                        params![workspace, name, source, now_ms()],
+                    )?;
+                    Ok(true)
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO workflows (workspace, name, status, source, updated_at) VALUES (?1, ?2, 'draft', ?3, ?4)",
+                        params![workspace, name, source, now_ms()],
+                    )?;
+                    Ok(true)
+                }
+            }
+        })
+    }
+
+    pub fn set_status(&self, workspace: &str, name: &str, status: &str) -> Result<(), EngineError> {
+        self.transaction(|tx| {
+            tx.execute(
+                "UPDATE workflows SET status = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
+                params![workspace, name, status, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Adds an immutable version and makes it the active one.
+    pub fn activate_version(
+        &self,
+        workspace: &str,
+        name: &str,
+        source: &str,
+        ir: &str,
+        trigger: &str,
+    ) -> Result<i64, EngineError> {
+        self.transaction(|tx| {
+            let last: Option<i64> = tx.query_row(
+                "SELECT MAX(version) FROM versions WHERE workspace = ?1 AND workflow = ?2",
+                params![workspace, name],
+                |r| r.get(0),
+            )?;
+            let version = last.unwrap_or(0) + 1;
+            tx.execute(
+                "INSERT INTO versions (workspace, workflow, version, source, ir, trigger, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![workspace, name, version, source, ir, trigger, now_ms()],
+            )?;
+            tx.execute(
+                "UPDATE workflows SET status = 'active', active_version = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
+                params![workspace, name, version, now_ms()],
+            )?;
+            Ok(version)
+        })
+    }
+
+    pub fn versions(&self, workspace: &str, name: &str) -> Result<Vec<i64>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT version FROM versions WHERE workspace = ?1 AND workflow = ?2 ORDER BY version",
+        )?;
+        let rows =
+            stmt.query_map(params![workspace, name], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+        Ok(rows)
+    }
+
+    /// A version's IR JSON.
+    pub fn version_ir(
+        &self,
+        workspace: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>, EngineError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT ir FROM versions WHERE workspace = ?1 AND workflow = ?2 AND version = ?3",
+                params![workspace, name, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// `(name, version, ir)` of every active workflow listening to `trigger`.
+    pub fn active_for_trigger(
+        &self,
+        workspace: &str,
+        trigger: &str,
+    ) -> Result<Vec<(String, i64, String)>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT w.name, v.version, v.ir FROM workflows w JOIN versions v
+               ON v.workspace = w.workspace AND v.workflow = w.name AND v.version = w.active_version
+             WHERE w.workspace = ?1 AND w.status = 'active' AND v.trigger = ?2 ORDER BY w.name",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace, trigger], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The contact matched by id, then email, then phone.
+    pub fn find_contact(
+        &self,
+        workspace: &str,
+        id: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Option<ContactRow>, EngineError> {
+        let conn = self.lock()?;
+        for (column, value) in [("id", id), ("email", email), ("phone", phone)] {
+            let Some(value) = value else { continue };
+            let sql = format!("SELECT id, data FROM contacts WHERE workspace = ?1 AND {column} = ?2 LIMIT 1");
+            let row = conn
+                .query_row(&sql, params![workspace, value], |r| {
+                    Ok(ContactRow { id: r.get(0)?, data: r.get(1)? })
+                })
+                .optional()?;
+            if row.is_some() {
+                return Ok(row);
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn contact(&self, workspace: &str, id: &str) -> Result<Option<ContactRow>, EngineError> {
+        self.find_contact(workspace, Some(id), None, None)
+    }
+
+    /// The run, in its workspace.
+    pub fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, EngineError> {
+        let conn = self.lock()?;
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND id = ?2");
+        Ok(conn.query_row(&sql, params![workspace, id], run_row).optional()?)
+    }
+
+    /// Runs due at `now` (unfinished, their due time passed) of active workflows, oldest
+    /// first; a paused workflow's runs stay parked.
+    pub fn due_runs(&self, now: i64, limit: u32) -> Result<Vec<RunRow>, EngineError> {
+        let conn = self.lock()?;
+        let columns: Vec<String> = RUN_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
+        let sql = format!(
+            "SELECT {} FROM runs r JOIN workflows w ON w.workspace = r.workspace AND w.name = r.workflow
+             WHERE r.due_at IS NOT NULL AND r.due_at <= ?1 AND w.status = 'active' ORDER BY r.due_at LIMIT ?2",
+            columns.join(", ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![now, limit], run_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Runs of a workspace, newest first, with filters (see the server for the SQL
+    /// filter values) and keyset paging on `(started_at, id)`.
+    pub fn list_runs(
+        &self,
+        workspace: &str,
+        filters: &[(&str, String)],
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<RunRow>, EngineError> {
+        let conn = self.lock()?;
+        let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1");
+        let mut values: Vec<rusqlite::types::Value> = vec![workspace.to_string().into()];
+        for (clause, value) in filters {
+            values.push(value.clone().into());
+            sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+        }
+        if let Some((started, id)) = after {
+            values.push(started.into());
+            let a = values.len();
+            values.push(id.into());
+            let b = values.len();
+            sql.push_str(&format!(" AND (started_at < ?{a} OR (started_at = ?{a} AND id < ?{b}))"));
+        }
+        values.push(i64::from(limit).into());
+        sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT ?{}", values.len()));
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values.iter()), run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every run of a workflow (for its metrics): status, started, finished.
+    pub fn run_stats(
+        &self,
+        workspace: &str,
+        workflow: &str,
+    ) -> Result<Vec<(String, i64, Option<i64>)>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT status, started_at, finished_at FROM runs WHERE workspace = ?1 AND workflow = ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace, workflow], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// Inserts a run.
+pub fn insert_run(tx: &Transaction<'_>, run: &RunRow) -> Result<(), EngineError> {
+    tx.execute(
+        &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+        params![
+            run.id,
+            run.workspace,
+            run.workflow,
+            run.version,
+            run.status,
+            run.trigger,
+            run.hub,
+            run.card,
+            run.event_id,
+            run.contact_id,
+            run.started_at,
+            run.finished_at,
+            run.due_at,
+            run.state
+        ],
+    )?;
+    Ok(())
+}
+
+/// Saves a run's progress.
+pub fn update_run(
+    tx: &Transaction<'_>,
+    id: &str,
+    status: &str,
+    state: &str,
+    due_at: Option<i64>,
+    finished_at: Option<i64>,
+) -> Result<(), EngineError> {
+    tx.execute(
+        "UPDATE runs SET status = ?2, state = ?3, due_at = ?4, finished_at = ?5 WHERE id = ?1",
+        params![id, status, state, due_at, finished_at],
+    )?;
+    Ok(())
+}
+
+/// Saves a contact's blob (inserting it when new).
+pub fn save_contact(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    id: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    data: &str,
+) -> Result<(), EngineError> {
+    tx.execute(
+        "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(workspace, id) DO UPDATE SET email = ?3, phone = ?4, data = ?5",
+        params![workspace, id, email, phone, data],
+    )?;
+    Ok(())
+}
+
+/// Records an event; false when the same id was received in the last 24 hours (a
+/// duplicate: the caller starts nothing). An older one is replaced.
+pub fn record_event(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    id: &str,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> Result<bool, EngineError> {
+    let previous: Option<i64> = tx
+        .query_row(
+            "SELECT received_at FROM events WHERE workspace = ?1 AND id = ?2",
+            params![workspace, id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    match previous {
+        Some(at) if now - at < DAY_MS => Ok(false),
+        _ => {
+            tx.execute(
+                "INSERT INTO events (workspace, id, type, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(workspace, id) DO UPDATE SET type = ?3, received_at = ?4, body = ?5",
+                params![workspace, id, kind, now, body],
+            )?;
+            Ok(true)
+        }
+    }
+}
+
+/// The output of an internal action already applied for `(run, step)`.
+pub fn effect(tx: &Transaction<'_>, run: &str, step: &str) -> Result<Option<String>, EngineError> {
+    Ok(tx
+        .query_row("SELECT output FROM effects WHERE run_id = ?1 AND step = ?2", params![run, step], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Records that `(run, step)` was applied, with its output.
+pub fn record_effect(tx: &Transaction<'_>, run: &str, step: &str, output: &str) -> Result<(), EngineError> {
+    tx.execute("INSERT INTO effects (run_id, step, output) VALUES (?1, ?2, ?3)", params![run, step, output])?;
+    Ok(())
+}
+
+/// The event body a run started from.
+pub fn event_body(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
+    Ok(tx
+        .query_row("SELECT body FROM events WHERE workspace = ?1 AND id = ?2", params![workspace, id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}

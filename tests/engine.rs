@@ -1,0 +1,174 @@
+//! The engine end to end on a real SQLite file: lifecycle, ingest and matching,
+//! durable runs through the scheduler, restarts, exactly-once internal effects.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use komo::engine::Engine;
+use komo::engine::api::RunFilter;
+use komo::engine::error::EngineError;
+
+fn project(test: &str, workflows: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("komo-engine-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("workflows")).unwrap();
+    std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
+    std::fs::write(dir.join("workflows/main.komo"), workflows).unwrap();
+    dir
+}
+
+const WORKFLOWS: &str = r#"
+/// Welcome every new contact.
+workflow welcome {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("New Users")
+  step award = loyalty.award_points(50, reason: "welcome")
+  wait 1s
+  contact.update(add_tags: ["balance-${award.balance}"])
+}
+
+workflow sports_only {
+  scope hub "sports"
+  trigger Gameplay.Ended where event.completed
+  loyalty.award_points(event.score ?? 1)
+}
+"#;
+
+fn envelope(id: &str, email: &str) -> Vec<u8> {
+    format!(r#"{{ "id": "{id}", "type": "Contact.Created", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "{email}" }}, "data": {{ "source": "form" }} }}"#).into_bytes()
+}
+
+async fn wait_for(engine: &Engine, run: &str, status: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let record = serde_json::to_value(engine.run("acme", run).unwrap()).unwrap();
+        if record["status"] == status {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("run {run} never became {status}");
+}
+
+fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(engine).run_scheduler(rx));
+    tx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_runs_the_active_workflows_durably() {
+    let dir = project("durable", WORKFLOWS);
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let drafts = engine.workflows("acme").unwrap();
+    assert_eq!(drafts.iter().map(|w| w.status.as_str()).collect::<Vec<_>>(), vec!["draft", "draft"]);
+    // Drafts start nothing.
+    assert!(engine.ingest("acme", &envelope("e0", "zoe@example.com")).await.unwrap().runs.is_empty());
+
+    let active = engine.activate("acme", "welcome").unwrap();
+    assert_eq!(active.summary.version, Some(1));
+    let stop = start_scheduler(&engine);
+    let answer = engine.ingest("acme", &envelope("e1", "ana@example.com")).await.unwrap();
+    assert_eq!(answer.runs.len(), 1);
+    let again = engine.ingest("acme", &envelope("e1", "ana@example.com")).await.unwrap();
+    assert!(again.duplicate && again.runs.is_empty());
+
+    let record = wait_for(&engine, &answer.runs[0].id, "succeeded").await;
+    assert_eq!(record["steps"][1]["output"]["balance"], 50);
+    let contact = engine.contact_by_email("acme", "ana@example.com").unwrap();
+    assert_eq!(contact["points"], 50);
+    assert_eq!(contact["lists"], serde_json::json!(["New Users"]));
+    assert_eq!(contact["tags"], serde_json::json!(["balance-50"]));
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
+    let dir = project("restart", WORKFLOWS);
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    engine.activate("acme", "welcome").unwrap();
+    let run = engine.ingest("acme", &envelope("e1", "kim@example.com")).await.unwrap().runs.remove(0);
+    // Advance it to the wait, then "crash" (drop the engine without finishing).
+    let stop = start_scheduler(&engine);
+    wait_for(&engine, &run.id, "waiting").await;
+    stop.send(true).unwrap();
+    drop(engine);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let stop = start_scheduler(&engine);
+    wait_for(&engine, &run.id, "succeeded").await;
+    let contact = engine.contact_by_email("acme", "kim@example.com").unwrap();
+    assert_eq!(contact["points"], 50, "the award before the wait applied once");
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matching_applies_scope_and_the_filter() {
+    let dir = project("matching", WORKFLOWS);
+    let engine = Engine::open(&dir, None).unwrap();
+    engine.activate("acme", "sports_only").unwrap();
+    let ended = |id: &str, hub: &str, completed: bool| {
+        format!(r#"{{ "id": "{id}", "type": "Gameplay.Ended", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "a@example.com" }}, "hub": {{ "id": "{hub}", "name": "H" }}, "card": {{ "id": "c", "name": "C", "type": "Quiz" }}, "data": {{ "completed": {completed}, "duration": "1m", "score": 5 }} }}"#).into_bytes()
+    };
+    assert_eq!(engine.ingest("acme", &ended("a", "sports", true)).await.unwrap().runs.len(), 1);
+    assert!(engine.ingest("acme", &ended("b", "music", true)).await.unwrap().runs.is_empty(), "other hub");
+    assert!(
+        engine.ingest("acme", &ended("c", "sports", false)).await.unwrap().runs.is_empty(),
+        "filter false"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_stored() {
+    let dir = project("refused", WORKFLOWS);
+    let engine = Engine::open(&dir, None).unwrap();
+    engine.activate("acme", "welcome").unwrap();
+    let bad = br#"{ "id": "x", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "data": { "source": 42 } }"#;
+    match engine.ingest("acme", bad).await {
+        Err(EngineError::Invalid { field, .. }) => assert_eq!(field.as_deref(), Some("data.source")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        engine.ingest("acme", "[".repeat(10_000).as_bytes()).await,
+        Err(EngineError::BadRequest(_))
+    ));
+    assert!(matches!(engine.ingest("acme", b"not json").await, Err(EngineError::BadRequest(_))));
+    assert!(engine.runs("acme", &RunFilter::default()).unwrap().runs.is_empty());
+}
+
+#[test]
+fn lifecycle_and_activation_refusals() {
+    let dir = project("lifecycle", WORKFLOWS);
+    let engine = Engine::open(&dir, None).unwrap();
+    assert!(matches!(engine.pause("acme", "welcome"), Err(EngineError::Conflict(_))));
+    engine
+        .save_draft(
+            "acme",
+            "broken",
+            "workflow broken {\n  scope workspace\n  trigger Contact.Identifed\n}\n",
+        )
+        .unwrap();
+    match engine.activate("acme", "broken") {
+        Err(EngineError::Refused { diagnostics }) => {
+            assert_eq!(diagnostics["diagnostics"][0]["code"], "K0301")
+        }
+        other => panic!("{other:?}"),
+    }
+    let email = "workflow mailer {\n  scope workspace\n  trigger Contact.Identified\n  contact.send_email(template: \"t\", to: \"a@example.com\")\n}\n";
+    engine.save_draft("acme", "mailer", email).unwrap();
+    assert!(
+        matches!(engine.activate("acme", "mailer"), Err(EngineError::Invalid { .. })),
+        "no email connector yet"
+    );
+    engine.activate("acme", "welcome").unwrap();
+    assert_eq!(engine.pause("acme", "welcome").unwrap().summary.status.as_str(), "paused");
+    assert_eq!(engine.resume("acme", "welcome").unwrap().summary.status.as_str(), "active");
+    assert_eq!(engine.deactivate("acme", "welcome").unwrap().summary.status.as_str(), "inactive");
+    let copy = engine.clone_workflow("acme", "welcome", None).unwrap();
+    assert_eq!((copy.summary.name.as_str(), copy.summary.status.as_str()), ("welcome_copy", "draft"));
+    assert!(copy.source.contains("workflow welcome_copy {"));
+    assert!(matches!(engine.workflow("acme", "nope"), Err(EngineError::NotFound(_))));
+}
