@@ -172,3 +172,75 @@ fn lifecycle_and_activation_refusals() {
     assert!(copy.source.contains("workflow welcome_copy {"));
     assert!(matches!(engine.workflow("acme", "nope"), Err(EngineError::NotFound(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    let var = format!("KOMO_TEST_HOOK_SECRET_{}", std::process::id());
+    let key = b"partner secret";
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+    // SAFETY: set once, before any engine reads it; the name is unique to this test.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var(&var, &secret)
+    };
+    let dir = project(
+        "hooks",
+        "workflow inbound {\n  scope workspace\n  trigger Webhook.Received\n  let order = event.body.order as Int\n  if order > 0 {\n    stop\n  }\n  fail \"no order\"\n}\n",
+    );
+    std::fs::write(
+        dir.join("komo.toml"),
+        format!("[workspace]\nid = \"acme\"\n\n[webhooks]\nsecret = {{ env = \"{var}\" }}\n"),
+    )
+    .unwrap();
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    engine.activate("acme", "inbound").unwrap();
+    let stop = start_scheduler(&engine);
+    let body = br#"{"order": 42}"#;
+    let now = jiff::Timestamp::now().as_second();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(format!("msg_1.{now}.").as_bytes());
+    mac.update(body);
+    let signature =
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
+    let headers = |sig: &str| {
+        [("webhook-id", "msg_1"), ("webhook-timestamp", &now.to_string()), ("webhook-signature", sig)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert!(matches!(
+        engine.hook("inbound", &headers("v1,AAAA"), body).await,
+        Err(EngineError::Unauthorized(_))
+    ));
+    let started = engine.hook("inbound", &headers(&signature), body).await.unwrap();
+    assert_eq!(started.runs.len(), 1);
+    let record = wait_for(&engine, &started.runs[0].id, "succeeded").await;
+    assert_eq!(record["event"]["body"]["order"], 42);
+    assert!(record["event"]["headers"].get("webhook-signature").is_none(), "the signature is not kept");
+    stop.send(true).unwrap();
+}
+
+#[tokio::test]
+async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
+    let dir = project(
+        "platform",
+        "workflow entries {\n  scope hub \"s1\"\n  trigger Gameplay.DataCaptured\n  form { optin: Bool }\n  if event.fields.optin {\n    contact.add_to_list(\"Opted in\")\n  }\n}\n",
+    );
+    let engine = Engine::open(&dir, None).unwrap();
+    engine.activate("acme", "entries").unwrap();
+    let entry = br#"{ "id": "p1", "event": "CompetitionEntrySuccess", "timestamp": "2026-11-29T09:00:00Z",
+        "site_id": "s1", "site_name": "Sports", "user_profile_id": "u1", "card_id": "c1", "card_name": "Quiz",
+        "card_type": "Quiz", "competition_entry_id": "e1", "email": "ana@example.com", "optin": "true" }"#;
+    let answer = engine.ingest_platform("acme", entry).await.unwrap();
+    assert_eq!(
+        answer.runs.len(),
+        1,
+        "CompetitionEntrySuccess → Gameplay.DataCaptured, optin coerced to a Bool"
+    );
+    let viewed = br#"{ "id": "p2", "event": "CardViewed", "timestamp": "2026-11-29T09:00:00Z" }"#;
+    let recorded = engine.ingest_platform("acme", viewed).await.unwrap();
+    assert!(!recorded.duplicate && recorded.runs.is_empty());
+    assert!(engine.ingest_platform("acme", viewed).await.unwrap().duplicate);
+}

@@ -6,6 +6,8 @@ use std::fmt;
 pub enum EngineError {
     /// 404: no such workflow, run or contact in this workspace.
     NotFound(String),
+    /// 401: no valid key, or a webhook signature that does not verify.
+    Unauthorized(String),
     /// 422: the request's content does not fit (an envelope field, a workflow name).
     Invalid { message: String, field: Option<String> },
     /// 422: activation refused; the `komo check --format json` report.
@@ -27,6 +29,7 @@ impl EngineError {
     pub fn status(&self) -> u16 {
         match self {
             EngineError::NotFound(_) => 404,
+            EngineError::Unauthorized(_) => 401,
             EngineError::Invalid { .. } | EngineError::Refused { .. } => 422,
             EngineError::Conflict(_) => 409,
             EngineError::BadRequest(_) => 400,
@@ -53,6 +56,7 @@ impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EngineError::NotFound(m)
+            | EngineError::Unauthorized(m)
             | EngineError::Conflict(m)
             | EngineError::BadRequest(m)
             | EngineError::TooLarge(m)

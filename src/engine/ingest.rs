@@ -56,22 +56,46 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), EngineError> {
     Ok(())
 }
 
-pub async fn ingest(
-    engine: &Engine,
-    ws: &str,
-    body: &[u8],
-    _replay: Option<()>,
-) -> Result<IngestResponse, EngineError> {
+pub async fn ingest(engine: &Engine, ws: &str, body: &[u8]) -> Result<IngestResponse, EngineError> {
+    let json = read_json(body)?;
+    ingest_envelope(engine, ws, &json, None).await
+}
+
+/// Reads a JSON body within the limits (size, then depth, before parsing).
+pub fn read_json(body: &[u8]) -> Result<serde_json::Value, EngineError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(EngineError::TooLarge(format!("the event is over {MAX_BODY_BYTES} bytes")));
     }
     check_depth(body, MAX_JSON_DEPTH)?;
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| EngineError::BadRequest(format!("the body is not JSON: {e}")))?;
-    let event = parse_envelope(&json)
+    serde_json::from_slice(body).map_err(|e| EngineError::BadRequest(format!("the body is not JSON: {e}")))
+}
+
+/// Validates an envelope and starts its runs (of `only`, when given).
+pub async fn ingest_envelope(
+    engine: &Engine,
+    ws: &str,
+    json: &serde_json::Value,
+    only: Option<&str>,
+) -> Result<IngestResponse, EngineError> {
+    let event = parse_envelope(json)
         .map_err(|e| EngineError::Invalid { message: e.to_string(), field: Some(e.path.clone()) })?;
-    let (duplicate, runs) = start_runs(engine, ws, &event, &json.to_string(), None).await?;
+    let (duplicate, runs) = start_runs(engine, ws, &event, &json.to_string(), only, true).await?;
+    engine.metrics.event(duplicate, runs.len());
     Ok(IngestResponse { event_id: event.id, duplicate, runs })
+}
+
+/// Records an event that starts no run (a platform event type that is not mapped).
+pub fn record_only(
+    engine: &Engine,
+    ws: &str,
+    id: &str,
+    kind: &str,
+    body: &str,
+) -> Result<IngestResponse, EngineError> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let fresh = engine.store.transaction(|tx| store::record_event(tx, ws, id, kind, body, now))?;
+    engine.metrics.event(!fresh, 0);
+    Ok(IngestResponse { event_id: id.to_string(), duplicate: !fresh, runs: Vec::new() })
 }
 
 /// A new run of `row`'s workflow (its active version) on the event `row` started from.
@@ -84,7 +108,7 @@ pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRu
         .map_err(|e| EngineError::Store(format!("stored event unreadable: {e}")))?;
     let event =
         parse_envelope(&json).map_err(|e| EngineError::Store(format!("stored event no longer fits: {e}")))?;
-    let (_, runs) = start_runs(engine, ws, &event, &body, Some(&row.workflow)).await?;
+    let (_, runs) = start_runs(engine, ws, &event, &body, Some(&row.workflow), false).await?;
     runs.into_iter().next().ok_or_else(|| {
         EngineError::Conflict(format!("`{}` is not active, or no longer admits this event", row.workflow))
     })
@@ -123,14 +147,15 @@ fn resolve_contact(
     Ok((Some(id), state, true))
 }
 
-/// Matches, admits and stores; `only` restricts to one workflow and skips the event
-/// record (replays).
+/// Matches, admits and stores; `only` restricts to one workflow; `record` stores the
+/// event and refuses a duplicate (replays do not).
 async fn start_runs(
     engine: &Engine,
     ws: &str,
     event: &TriggerEvent,
     body: &str,
     only: Option<&str>,
+    record: bool,
 ) -> Result<(bool, Vec<StartedRun>), EngineError> {
     let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
     if let Some(entry) = event.context.get("entry").filter(|e| !e.is_null()) {
@@ -186,8 +211,7 @@ async fn start_runs(
         });
     }
     let stored = engine.store.transaction(|tx| {
-        if only.is_none()
-            && !store::record_event(tx, ws, &event.id, event.trigger.name, body, now.as_millisecond())?
+        if record && !store::record_event(tx, ws, &event.id, event.trigger.name, body, now.as_millisecond())?
         {
             return Ok(false);
         }

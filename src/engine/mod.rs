@@ -8,8 +8,11 @@
 
 pub mod api;
 pub mod error;
+mod hooks;
 mod host;
 mod ingest;
+pub mod metrics;
+mod platform;
 mod project;
 mod scheduler;
 pub mod store;
@@ -38,6 +41,7 @@ pub struct Engine {
     wake: Arc<tokio::sync::Notify>,
     /// Parsed IR by (workspace, workflow, version); versions are immutable.
     ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
+    metrics: metrics::Metrics,
 }
 
 /// A random token: 32 hex characters.
@@ -68,6 +72,7 @@ impl Engine {
             project,
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
+            metrics: metrics::Metrics::default(),
         })
     }
 
@@ -339,7 +344,66 @@ impl Engine {
     }
 
     pub async fn ingest(&self, ws: &str, body: &[u8]) -> Result<api::IngestResponse, EngineError> {
-        ingest::ingest(self, ws, body, None).await
+        ingest::ingest(self, ws, body).await
+    }
+
+    /// `POST /v1/platform/events`: the platform's own webhook events; types that are not
+    /// mapped are recorded and start no run.
+    pub async fn ingest_platform(&self, ws: &str, body: &[u8]) -> Result<api::IngestResponse, EngineError> {
+        let json = ingest::read_json(body)?;
+        match platform::adapt(&json)? {
+            Some((_, _, envelope)) => ingest::ingest_envelope(self, ws, &envelope, None).await,
+            None => {
+                let id = json.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let kind = json.get("event").and_then(|v| v.as_str()).unwrap_or("unknown");
+                if id.is_empty() {
+                    return Err(EngineError::Invalid {
+                        message: "`id` is missing".into(),
+                        field: Some("id".into()),
+                    });
+                }
+                ingest::record_only(self, ws, &id, &format!("platform:{kind}"), &json.to_string())
+            }
+        }
+    }
+
+    /// `POST /v1/hooks/{workflow}`: a `Webhook.Received` event for one workflow of this
+    /// project's workspace, authenticated by its Standard Webhooks signature instead of a
+    /// key. `headers` are the request's (lower-case names); all are passed to the run.
+    pub async fn hook(
+        &self,
+        workflow: &str,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Result<api::IngestResponse, EngineError> {
+        let Some(secret) = &self.project.webhook_secret else {
+            return Err(EngineError::NotFound(
+                "webhooks are not configured ([webhooks] in komo.toml)".into(),
+            ));
+        };
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(String::as_str)
+                .ok_or_else(|| EngineError::Unauthorized(format!("`{name}` header missing")))
+        };
+        let (id, timestamp, signature) =
+            (header("webhook-id")?, header("webhook-timestamp")?, header("webhook-signature")?);
+        hooks::verify(secret, id, timestamp, signature, body, jiff::Timestamp::now().as_second())?;
+        let ts: i64 = timestamp.trim().parse().unwrap_or_default();
+        let shown: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "authorization" | "cookie" | "webhook-signature"))
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let envelope = hooks::envelope(id, ts, body, serde_json::Value::Object(shown))?;
+        let ws = self.project.workspace.clone();
+        ingest::ingest_envelope(self, &ws, &envelope, Some(workflow)).await
+    }
+
+    /// `GET /metrics`.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.text()
     }
 
     /// Starts a new run of the same workflow (its active version) on the run's event.

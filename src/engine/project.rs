@@ -20,6 +20,8 @@ pub struct Project {
     pub secrets: BTreeMap<String, String>,
     /// `(name, source)` of every workflow found, in file order.
     pub workflows: Vec<(String, String)>,
+    /// The signing secret of `POST /v1/hooks/{workflow}` (Standard Webhooks, `whsec_…`).
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +29,12 @@ struct Config {
     workspace: WorkspaceConfig,
     #[serde(default)]
     secrets: BTreeMap<String, SecretRef>,
+    webhooks: Option<WebhooksConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhooksConfig {
+    secret: SecretRef,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +74,8 @@ impl Project {
                 .map_err(|e| EngineError::Project(format!("cannot read {}: {e}", file.display())))?;
             workflows.extend(split_workflows(&text));
         }
-        Ok(Project { workspace: config.workspace.id, secrets, workflows })
+        let webhook_secret = config.webhooks.and_then(|w| std::env::var(&w.secret.env).ok());
+        Ok(Project { workspace: config.workspace.id, secrets, workflows, webhook_secret })
     }
 }
 

@@ -81,6 +81,10 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
             contact.set_entry(entry.clone());
         }
     }
+    if let Some(due) = row.due_at {
+        engine.metrics.scheduler_lag.observe(u64::try_from(now_ms() - due).unwrap_or(0));
+    }
+    let began = std::time::Instant::now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut host = EngineHost::new(
         Arc::clone(&engine.store),
@@ -91,6 +95,10 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
         secrets,
     );
     let progress = resume(&wf, &mut state, &mut host).await;
+    engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
+    if matches!(progress, Progress::Finished) {
+        engine.metrics.finished(state.status.as_str());
+    }
     let json = serde_json::to_string(&state).map_err(|e| EngineError::Store(e.to_string()))?;
     let (status, due, finished) = match &progress {
         Progress::Finished => (state.status, None, state.finished_at.map(|t| t.as_millisecond())),
