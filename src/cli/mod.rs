@@ -19,8 +19,10 @@ mod check;
 mod compile;
 mod explain;
 mod files;
+mod keys;
 mod output;
 mod run;
+mod serve;
 mod test;
 mod timeline;
 
@@ -74,6 +76,8 @@ Examples:
   komo run welcome.komo --event e.json
                                      one sandboxed run on a sample event, as a timeline
   komo compile welcome.komo          the IR as JSON
+  komo keys create                   an API key for the project's workspace
+  komo serve                         the engine: HTTP API and durable runs
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -83,10 +87,11 @@ Colour follows the terminal; set NO_COLOR to turn it off.";
 #[command(
     name = "komo",
     version,
-    about = "Check, test, run and compile komo workflows",
+    about = "Check, test, run, compile and serve komo workflows",
     long_about = "komo is a typed workflow language for marketing automation. \
                   This tool checks .komo files and explains the diagnostics it reports, \
-                  runs their tests and sample events in a sandbox, and compiles them to IR.",
+                  runs their tests and sample events in a sandbox, compiles them to IR, \
+                  and runs them in the engine (`komo serve`).",
     after_long_help = EXAMPLES,
     propagate_version = true
 )]
@@ -107,6 +112,10 @@ enum Command {
     Run(run::RunArgs),
     /// Check a file and print its IR as JSON
     Compile(compile::CompileArgs),
+    /// Run the engine: the HTTP API, workflow lifecycle and durable runs
+    Serve(serve::ServeArgs),
+    /// Manage the workspace's API keys
+    Keys(keys::KeysArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -132,7 +141,8 @@ fn run() -> Exit {
     let stderr = std::io::stderr();
     let color = use_color(stderr.is_terminal(), std::env::var_os("NO_COLOR"));
     let mut out = std::io::BufWriter::new(PipeSafe::new(stdout.lock()));
-    let mut err = PipeSafe::new(stderr.lock());
+    // Unlocked: `komo serve` logs to stderr from other threads while this one waits.
+    let mut err = PipeSafe::new(stderr);
     let mut console = Console { out: &mut out, err: &mut err, color };
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &mut console),
@@ -140,6 +150,8 @@ fn run() -> Exit {
         Command::Test(args) => test::run(&args, &mut console),
         Command::Run(args) => run::run(&args, &mut console),
         Command::Compile(args) => compile::run(&args, &mut console),
+        Command::Serve(args) => serve::run(&args, &mut console),
+        Command::Keys(args) => keys::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

@@ -283,11 +283,13 @@ impl Engine {
                 clauses.push((clause, v.clone()));
             }
         }
-        for (clause, value) in [("started_at >=", &filter.since), ("started_at <", &filter.until)] {
+        for (param, clause, value) in
+            [("since", "started_at >=", &filter.since), ("until", "started_at <", &filter.until)]
+        {
             if let Some(v) = value {
                 let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
                     message: format!("`{v}` is not an RFC 3339 time"),
-                    field: Some(clause.split(' ').next().unwrap_or("since").to_string()),
+                    field: Some(param.to_string()),
                 })?;
                 clauses.push((clause, t.as_millisecond().to_string()));
             }

@@ -1,0 +1,311 @@
+//! `komo serve [--project DIR] [--db URL] [--listen ADDR]`, and the project and store
+//! lookup that `komo keys` shares.
+//!
+//! In: a project (the nearest directory with a `komo.toml`, from the current directory
+//! up, or `--project`), a store (a SQLite file, by default `<project>/.komo/komo.db`)
+//! and an address. Out: the engine, serving its HTTP API (`crate::server`) and running
+//! its scheduler until SIGTERM or Ctrl-C; `komo serve: listening on http://ADDR
+//! (workspace W)` and one log line per request on stderr (`RUST_LOG` sets the level,
+//! `info` by default). On a signal it stops accepting, lets the requests in flight
+//! finish, stops the scheduler and exits 0. Exit 2 when there is no project, the store
+//! cannot be opened or the address cannot be bound; 101 when the scheduler fails.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::{Console, Exit};
+use crate::engine::Engine;
+
+/// How long, after a signal, requests in flight and the scheduler get to finish.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Where the project and its store are (`komo serve`, `komo keys create`).
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The project directory, with its komo.toml [default: the nearest directory with
+    /// one, from the current directory up]
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+
+    /// The store: a SQLite file (a path, or `sqlite://PATH`) [default:
+    /// <project>/.komo/komo.db]
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+The engine loads the project's workflows/*.komo (new or changed workflows are saved as
+drafts; states and versions live in the store), answers the HTTP API (every /v1 call
+needs `Authorization: Bearer <key>`, see `komo keys create`) and advances the runs
+that are due. Logs go to stderr; RUST_LOG sets their level (default `info`).
+
+Examples:
+  komo serve                                  the project around the current directory
+  komo serve --project acme --listen 0.0.0.0:8080
+  komo serve --db /var/lib/komo/acme.db       the store somewhere else
+  RUST_LOG=debug komo serve                   more logging
+
+Stop it with Ctrl-C or SIGTERM: it stops accepting, finishes the requests in flight and
+the steps being run, and exits 0.
+
+Exit status: 0 stopped by a signal, 2 no project, an unusable store or address, 101
+internal error.")]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+
+    /// The address to listen on (port 0: any free port, printed on stderr)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exit> {
+    if let Err(message) = init_tracing(console.color) {
+        writeln!(console.err, "{} {message}", console.bold("warning:"))?;
+    }
+    let engine = match open_engine(&args.store, console)? {
+        Ok(engine) => Arc::new(engine),
+        Err(exit) => return Ok(exit),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            writeln!(console.err, "{} cannot start the runtime: {error}", console.red("error:"))?;
+            return Ok(Exit::Usage);
+        }
+    };
+    runtime.block_on(serve(engine, args.listen, console))
+}
+
+/// Opens the project's engine, or says on stderr why it cannot be opened.
+pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Result<Result<Engine, Exit>> {
+    let opened = std::env::current_dir()
+        .map_err(|error| format!("cannot tell the current directory: {error}"))
+        .and_then(|cwd| find_project(args.project.as_deref(), &cwd))
+        .and_then(|project| Ok((project, store_path(args.db.as_deref())?)))
+        .and_then(|(project, db)| Engine::open(&project, db.as_deref()).map_err(|error| error.to_string()));
+    match opened {
+        Ok(engine) => Ok(Ok(engine)),
+        Err(message) => {
+            writeln!(console.err, "{} {message}", console.red("error:"))?;
+            Ok(Err(Exit::Usage))
+        }
+    }
+}
+
+/// `given` if it has a `komo.toml`, or else the nearest directory with one from `cwd` up.
+fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, String> {
+    let has_config = |dir: &Path| dir.join("komo.toml").is_file();
+    match given {
+        Some(dir) if has_config(dir) => Ok(dir.to_path_buf()),
+        Some(dir) if !dir.is_dir() => Err(format!("the project `{}` is not a directory", dir.display())),
+        Some(dir) => Err(format!(
+            "no `komo.toml` in `{}`: a project needs one, with at least `[workspace]` and `id = \"…\"`",
+            dir.display()
+        )),
+        None => cwd.ancestors().find(|dir| has_config(dir)).map(Path::to_path_buf).ok_or_else(|| {
+            format!(
+                "no `komo.toml` in `{}` or any directory above it; run in a project (a directory \
+                 with a `komo.toml` holding `[workspace]` and `id = \"…\"`) or pass `--project DIR`",
+                cwd.display()
+            )
+        }),
+    }
+}
+
+/// The SQLite file `--db` names (none: the engine's default in the project).
+fn store_path(db: Option<&str>) -> Result<Option<PathBuf>, String> {
+    let Some(db) = db else { return Ok(None) };
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Err("Postgres is not supported yet: use a SQLite file for `--db` (the default is \
+                    `<project>/.komo/komo.db`)"
+            .to_owned());
+    }
+    let path = db.strip_prefix("sqlite://").unwrap_or(db);
+    if path.is_empty() {
+        return Err("`--db` names no file".to_owned());
+    }
+    if path.contains("://") {
+        return Err(format!("`--db {db}` is not a store komo knows: give a SQLite file path"));
+    }
+    Ok(Some(PathBuf::from(path)))
+}
+
+/// Log lines on stderr; `RUST_LOG` sets the level (`info` when unset or unreadable).
+fn init_tracing(color: bool) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let (filter, problem) = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
+            Ok(filter) => (filter, None),
+            Err(error) => (EnvFilter::new("info"), Some(format!("ignoring RUST_LOG `{spec}`: {error}"))),
+        },
+        _ => (EnvFilter::new("info"), None),
+    };
+    // A second subscriber (in tests) is not an error: the first one stays.
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_ansi(color).try_init();
+    problem.map_or(Ok(()), Err)
+}
+
+/// Binds, announces the address, and serves with the scheduler running beside the API
+/// until a signal (or until the scheduler ends on its own, which is a bug).
+async fn serve(engine: Arc<Engine>, listen: SocketAddr, console: &mut Console<'_>) -> io::Result<Exit> {
+    let mut signals = match Signals::new() {
+        Ok(signals) => signals,
+        Err(error) => {
+            writeln!(console.err, "{} cannot listen for signals: {error}", console.red("error:"))?;
+            return Ok(Exit::Usage);
+        }
+    };
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            writeln!(console.err, "{} cannot listen on {listen}: {error}", console.red("error:"))?;
+            return Ok(Exit::Usage);
+        }
+    };
+    let address = listener.local_addr().unwrap_or(listen);
+    writeln!(console.err, "komo serve: listening on http://{address} (workspace {})", engine.workspace())?;
+    console.err.flush()?;
+
+    let (stop, stopped) = watch::channel(false);
+    let scheduler_failed = Arc::new(AtomicBool::new(false));
+    let (ended, scheduler_ended) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = tokio::spawn(Arc::clone(&engine).run_scheduler(stopped.clone()));
+    let watcher = tokio::spawn(async move {
+        let _ = scheduler.await;
+        let _ = ended.send(());
+    });
+    let shutdown = {
+        let (stop, failed) = (stop.clone(), Arc::clone(&scheduler_failed));
+        async move {
+            tokio::select! {
+                () = signals.recv() => tracing::info!("shutting down"),
+                _ = scheduler_ended => {
+                    failed.store(true, Ordering::SeqCst);
+                    tracing::error!("the scheduler stopped unexpectedly; shutting down");
+                }
+            }
+            stop.send_replace(true);
+        }
+    };
+    let served = tokio::select! {
+        served = crate::server::serve_on(engine, listener, shutdown) => served,
+        () = after_stop(stopped) => {
+            tracing::warn!("requests still in flight after {} s; exiting anyway", GRACE.as_secs());
+            Ok(())
+        }
+    };
+    stop.send_replace(true);
+    if tokio::time::timeout(GRACE, watcher).await.is_err() {
+        tracing::warn!("the scheduler did not stop within {} s; exiting anyway", GRACE.as_secs());
+    }
+    if let Err(error) = served {
+        writeln!(console.err, "{} the server failed: {error}", console.red("error:"))?;
+        return Ok(Exit::Usage);
+    }
+    if scheduler_failed.load(Ordering::SeqCst) {
+        writeln!(console.err, "{} internal error: the scheduler stopped", console.red("error:"))?;
+        return Ok(Exit::Internal);
+    }
+    writeln!(console.err, "komo serve: stopped")?;
+    Ok(Exit::Success)
+}
+
+/// Completes [`GRACE`] after the stop was requested.
+async fn after_stop(mut stopped: watch::Receiver<bool>) {
+    if stopped.wait_for(|stop| *stop).await.is_ok() {
+        tokio::time::sleep(GRACE).await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// SIGTERM and Ctrl-C, registered before the address is announced so that none is
+/// missed.
+struct Signals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    #[cfg(unix)]
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(&mut self) {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("komo-serve-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_project_is_found_walking_up_or_given() {
+        let dir = scratch("find");
+        std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
+        assert_eq!(find_project(None, &dir.join("a/b")).unwrap(), dir);
+        assert_eq!(find_project(Some(&dir), Path::new("/")).unwrap(), dir);
+        let not_one = find_project(Some(&dir.join("a")), &dir).unwrap_err();
+        assert!(not_one.starts_with("no `komo.toml` in"), "{not_one}");
+        let missing = find_project(Some(&dir.join("nope")), &dir).unwrap_err();
+        assert!(missing.contains("is not a directory"), "{missing}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_store_is_a_sqlite_file() {
+        assert_eq!(store_path(None).unwrap(), None);
+        assert_eq!(store_path(Some("x/k.db")).unwrap(), Some(PathBuf::from("x/k.db")));
+        assert_eq!(store_path(Some("sqlite:///tmp/k.db")).unwrap(), Some(PathBuf::from("/tmp/k.db")));
+        assert!(
+            store_path(Some("postgres://u@h/db")).unwrap_err().starts_with("Postgres is not supported yet")
+        );
+        assert!(
+            store_path(Some("postgresql://h/db")).unwrap_err().starts_with("Postgres is not supported yet")
+        );
+        assert!(store_path(Some("mysql://h/db")).unwrap_err().contains("not a store komo knows"));
+        assert!(store_path(Some("")).is_err());
+    }
+}
