@@ -244,3 +244,86 @@ async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
     assert!(!recorded.duplicate && recorded.runs.is_empty());
     assert!(engine.ingest_platform("acme", viewed).await.unwrap().duplicate);
 }
+
+/// A one-shot HTTP sink on loopback: answers 200 with JSON and hands back the request.
+async fn http_sink() -> (u16, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if request.len() >= head_end + 4 + length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let body = r#"{"accepted": true}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&request).to_string()
+    });
+    (port, task)
+}
+
+fn http_workflow(port: u16) -> String {
+    format!(
+        "workflow notify {{\n  scope workspace\n  trigger Contact.Identified\n  step post = http.request(\"POST\", \"http://127.0.0.1:{port}/hook\", json: {{ id: contact.id }})\n  contact.update(add_tags: [\"posted-${{post.status}}\"])\n}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_requests_go_out_to_allowed_hosts_only() {
+    let (port, sink) = http_sink().await;
+    let dir = project("http", &http_workflow(port));
+    std::fs::write(
+        dir.join("komo.toml"),
+        format!("[workspace]\nid = \"acme\"\n\n[http]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"),
+    )
+    .unwrap();
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    engine.activate("acme", "notify").unwrap();
+    let stop = start_scheduler(&engine);
+    let run = engine.ingest("acme", &envelope("h1", "ana@example.com")).await.unwrap().runs.remove(0);
+    let record = wait_for(&engine, &run.id, "succeeded").await;
+    let request = sink.await.unwrap();
+    assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+    assert!(request.to_ascii_lowercase().contains(&format!("idempotency-key: {}:post", run.id)), "{request}");
+    assert_eq!(record["steps"][0]["output"]["json"]["accepted"], true);
+    assert_eq!(
+        engine.contact_by_email("acme", "ana@example.com").unwrap()["tags"],
+        serde_json::json!(["posted-200"])
+    );
+    stop.send(true).unwrap();
+
+    // The same workflow in a project that does not allow the host: refused, nothing sent.
+    let dir = project("http-refused", &http_workflow(port));
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    engine.activate("acme", "notify").unwrap();
+    let stop = start_scheduler(&engine);
+    let run = engine.ingest("acme", &envelope("h2", "kim@example.com")).await.unwrap().runs.remove(0);
+    let record = wait_for(&engine, &run.id, "failed").await;
+    assert_eq!(record["steps"][0]["error"]["kind"], "invalid_request");
+    assert!(record["steps"][0]["error"]["message"].as_str().unwrap().contains("loopback"));
+    stop.send(true).unwrap();
+}

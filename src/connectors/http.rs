@@ -17,8 +17,8 @@ mod guard;
 mod request;
 mod response;
 
-use std::error::Error as _;
 use std::collections::BTreeMap;
+use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,7 +105,10 @@ impl HttpConnector {
             Ok(result) => result,
             Err(_) => Err(ActionFailure::new(
                 "timeout",
-                format!("no complete response within {}", format_duration(i64::try_from(ms).unwrap_or(i64::MAX))),
+                format!(
+                    "no complete response within {}",
+                    format_duration(i64::try_from(ms).unwrap_or(i64::MAX))
+                ),
             )),
         }
     }
@@ -134,12 +137,12 @@ impl HttpConnector {
 
 async fn send(
     client: &reqwest::Client,
-    outgoing: Outgoing,
+    mut outgoing: Outgoing,
     headers: reqwest::header::HeaderMap,
 ) -> Result<Value, ActionFailure> {
     let mut builder = client.request(outgoing.method.clone(), outgoing.url.clone()).headers(headers);
-    if let Some(body) = &outgoing.body {
-        builder = builder.body(body.bytes.clone());
+    if let Some(body) = outgoing.body.take() {
+        builder = builder.body(body.bytes);
     }
     let response = builder.send().await.map_err(|e| send_failure(&outgoing, &e))?;
     let status = response.status();
@@ -180,8 +183,10 @@ fn send_failure(outgoing: &Outgoing, error: &reqwest::Error) -> ActionFailure {
         source = inner.source();
     }
     let target = format!("{}:{}", outgoing.host, outgoing.port);
-    if error.is_timeout() {
+    if error.is_connect() && error.is_timeout() {
         ActionFailure::new("timeout", format!("could not connect to `{target}` within 5s"))
+    } else if error.is_timeout() {
+        ActionFailure::new("timeout", format!("request to `{target}` timed out: {}", root_cause(error)))
     } else if error.is_connect() {
         ActionFailure::new("error", format!("could not connect to `{target}`: {}", root_cause(error)))
     } else {

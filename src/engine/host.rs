@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::error::EngineError;
 use super::store::{self, Store};
 use crate::check::catalog::{self, ActionKind};
+use crate::connectors::http::HttpConnector;
 use crate::ir::Workflow;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::Store as ContactState;
@@ -24,7 +25,7 @@ pub fn unavailable_connector(wf: &Workflow) -> Option<String> {
     wf.steps.iter().find_map(|step| {
         let (ns, name) = step.action.split_once('.')?;
         let spec = catalog::action(ns, name)?;
-        (spec.kind == ActionKind::External).then(|| {
+        (spec.kind == ActionKind::External && step.action != "http.request").then(|| {
             format!(
                 "step `{}` uses `{}`, an external action; this engine has no {} connector configured yet",
                 step.name,
@@ -78,6 +79,7 @@ pub struct EngineHost {
     contact_id: Option<String>,
     state: ContactState,
     secrets: Arc<BTreeMap<String, String>>,
+    http: Arc<HttpConnector>,
 }
 
 impl EngineHost {
@@ -88,8 +90,17 @@ impl EngineHost {
         contact_id: Option<String>,
         state: ContactState,
         secrets: Arc<BTreeMap<String, String>>,
+        http: Arc<HttpConnector>,
     ) -> EngineHost {
-        EngineHost { store, workspace: workspace.into(), run_id: run_id.into(), contact_id, state, secrets }
+        EngineHost {
+            store,
+            workspace: workspace.into(),
+            run_id: run_id.into(),
+            contact_id,
+            state,
+            secrets,
+            http,
+        }
     }
 }
 
@@ -130,6 +141,14 @@ impl Host for EngineHost {
                 format!("unknown action `{}`", request.action),
             ));
         };
+        if request.action == "http.request" {
+            let secrets = Arc::clone(&self.secrets);
+            let resolve = move |name: &str| secrets.get(name).cloned();
+            return self
+                .http
+                .request(request.args, &resolve, request.idempotency_key, request.timeout_ms)
+                .await;
+        }
         if spec.kind == ActionKind::External {
             let (ns, name) = request.action.split_once('.').unwrap_or(("", ""));
             return Err(ActionFailure::new(

@@ -179,6 +179,7 @@ async fn start_runs(
             contact_id.clone(),
             state.clone(),
             Arc::clone(&secrets),
+            Arc::clone(&engine.http),
         );
         let admitted =
             admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Store(e.message))?;

@@ -42,6 +42,7 @@ pub struct Engine {
     /// Parsed IR by (workspace, workflow, version); versions are immutable.
     ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
     metrics: metrics::Metrics,
+    http: Arc<crate::connectors::http::HttpConnector>,
 }
 
 /// A random token: 32 hex characters.
@@ -69,10 +70,13 @@ impl Engine {
         }
         Ok(Engine {
             store: Arc::new(store),
-            project,
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
+            http: Arc::new(crate::connectors::http::HttpConnector::new(
+                crate::connectors::http::HttpConfig { allow_hosts: project.http_allow_hosts.clone() },
+            )),
+            project,
         })
     }
 

@@ -22,6 +22,8 @@ pub struct Project {
     pub workflows: Vec<(String, String)>,
     /// The signing secret of `POST /v1/hooks/{workflow}` (Standard Webhooks, `whsec_…`).
     pub webhook_secret: Option<String>,
+    /// Private or loopback hosts `http.request` may reach (`[http] allow_hosts`).
+    pub http_allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +32,13 @@ struct Config {
     #[serde(default)]
     secrets: BTreeMap<String, SecretRef>,
     webhooks: Option<WebhooksConfig>,
+    http: Option<HttpSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HttpSettings {
+    #[serde(default)]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +84,8 @@ impl Project {
             workflows.extend(split_workflows(&text));
         }
         let webhook_secret = config.webhooks.and_then(|w| std::env::var(&w.secret.env).ok());
-        Ok(Project { workspace: config.workspace.id, secrets, workflows, webhook_secret })
+        let http_allow_hosts = config.http.map(|h| h.allow_hosts).unwrap_or_default();
+        Ok(Project { workspace: config.workspace.id, secrets, workflows, webhook_secret, http_allow_hosts })
     }
 }
 

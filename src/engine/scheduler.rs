@@ -93,6 +93,7 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
         row.contact_id.clone(),
         contact,
         secrets,
+        Arc::clone(&engine.http),
     );
     let progress = resume(&wf, &mut state, &mut host).await;
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));

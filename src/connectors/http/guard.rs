@@ -199,7 +199,11 @@ pub(super) struct Refused {
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` resolves to {} ({})", self.host, self.class.describe(), self.ip)
+        if ip_literal(&self.host) == Some(self.ip) {
+            write!(f, "`{}` is {}", self.host, self.class.describe())
+        } else {
+            write!(f, "`{}` resolves to {} ({})", self.host, self.class.describe(), self.ip)
+        }
     }
 }
 

@@ -76,7 +76,10 @@ fn url(value: Option<&Value>) -> Result<Url, ActionFailure> {
     };
     let mut url = Url::parse(text).map_err(|e| invalid(format!("`url` is not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(format!("`url` must start with `http://` or `https://`, not `{}:`", url.scheme())));
+        return Err(invalid(format!(
+            "`url` must start with `http://` or `https://`, not `{}:`",
+            url.scheme()
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid("a URL cannot carry credentials; use `headers` with a secret"));
@@ -163,8 +166,8 @@ pub(super) fn headers(
         let value = match value {
             Value::Null => continue,
             Value::Secret(s) => {
-                let resolved =
-                    secret(&s.name).ok_or_else(|| invalid(format!("secret `{}` is not configured", s.name)))?;
+                let resolved = secret(&s.name)
+                    .ok_or_else(|| invalid(format!("secret `{}` is not configured", s.name)))?;
                 let mut value = HeaderValue::from_str(&resolved).map_err(|_| {
                     invalid(format!("secret `{}` is not a valid value for header `{name}`", s.name))
                 })?;

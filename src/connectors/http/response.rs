@@ -25,11 +25,13 @@ pub(super) fn status_failure(status: StatusCode, headers: &HeaderMap, now: jiff:
         None => format!("HTTP {}", status.as_u16()),
     };
     let kind = if status == StatusCode::TOO_MANY_REQUESTS { "rate_limited" } else { "http_status" };
-    let retry_after_ms = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| retry_after_ms(v, now));
-    ActionFailure { status: Some(i64::from(status.as_u16())), retry_after_ms, ..ActionFailure::new(kind, message) }
+    let retry_after_ms =
+        headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| retry_after_ms(v, now));
+    ActionFailure {
+        status: Some(i64::from(status.as_u16())),
+        retry_after_ms,
+        ..ActionFailure::new(kind, message)
+    }
 }
 
 /// A `Retry-After` value (delay in seconds, or an HTTP date) in milliseconds from `now`;
@@ -115,7 +117,10 @@ mod tests {
     fn status_failures_name_the_status_only() {
         let now = jiff::Timestamp::UNIX_EPOCH;
         let f = status_failure(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), now);
-        assert_eq!((f.kind.as_str(), f.message.as_str(), f.status), ("http_status", "HTTP 503 Service Unavailable", Some(503)));
+        assert_eq!(
+            (f.kind.as_str(), f.message.as_str(), f.status),
+            ("http_status", "HTTP 503 Service Unavailable", Some(503))
+        );
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "2".parse().unwrap());
         let f = status_failure(StatusCode::TOO_MANY_REQUESTS, &headers, now);
