@@ -327,3 +327,28 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
     assert!(record["steps"][0]["error"]["message"].as_str().unwrap().contains("loopback"));
     stop.send(true).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_one_contact_never_overwrite_each_other() {
+    let two = "workflow first {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"first\"])\n}\n\
+               workflow second {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"second\"])\n}\n";
+    let dir = project("same-contact", two);
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    engine.activate("acme", "first").unwrap();
+    engine.activate("acme", "second").unwrap();
+    let stop = start_scheduler(&engine);
+    let mut runs = Vec::new();
+    for i in 0..5 {
+        runs.extend(
+            engine.ingest("acme", &envelope(&format!("s{i}"), "lee@example.com")).await.unwrap().runs,
+        );
+    }
+    assert_eq!(runs.len(), 10);
+    for run in &runs {
+        wait_for(&engine, &run.id, "succeeded").await;
+    }
+    let contact = engine.contact_by_email("acme", "lee@example.com").unwrap();
+    assert_eq!(contact["points"], 250, "ten awards of 25, none lost");
+    assert_eq!(contact["tags"], serde_json::json!(["first", "second"]));
+    stop.send(true).unwrap();
+}

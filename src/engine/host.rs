@@ -2,17 +2,17 @@
 //! on the store.
 //!
 //! In: one run's identity and its contact's state (the sandbox's store semantics,
-//! persisted per contact as JSON). Out: action results. An internal action commits its
-//! effect on the contact together with an effect record keyed by (run, step) in one
-//! transaction, so a step replayed after a crash returns its recorded output instead of
-//! acting twice: exactly once. External connectors come with a later issue; until then
-//! activation refuses workflows that need them.
+//! persisted per contact as JSON). Out: action results. Internal actions change the
+//! run's view of its contact, which the scheduler commits in the same transaction as
+//! the run's state (exactly once); `http.request` goes through the HTTP connector (at
+//! least once, with an idempotency key); the other external connectors come with a
+//! later issue, and activation refuses workflows that need them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::EngineError;
-use super::store::{self, Store};
+use super::store::Store;
 use crate::check::catalog::{self, ActionKind};
 use crate::connectors::http::HttpConnector;
 use crate::ir::Workflow;
@@ -73,33 +73,29 @@ pub fn blob_of(state: &ContactState) -> (String, Option<String>, Option<String>)
 /// The host of one run.
 #[derive(Debug)]
 pub struct EngineHost {
-    store: Arc<Store>,
-    workspace: String,
-    run_id: String,
     contact_id: Option<String>,
     state: ContactState,
     secrets: Arc<BTreeMap<String, String>>,
     http: Arc<HttpConnector>,
+    /// Whether an internal action changed the contact since the host was made.
+    dirty: bool,
 }
 
 impl EngineHost {
     pub fn new(
-        store: Arc<Store>,
-        workspace: &str,
-        run_id: &str,
         contact_id: Option<String>,
         state: ContactState,
         secrets: Arc<BTreeMap<String, String>>,
         http: Arc<HttpConnector>,
     ) -> EngineHost {
-        EngineHost {
-            store,
-            workspace: workspace.into(),
-            run_id: run_id.into(),
-            contact_id,
-            state,
-            secrets,
-            http,
+        EngineHost { contact_id, state, secrets, http, dirty: false }
+    }
+
+    /// The contact's new state, to commit with the run, if an action changed it.
+    pub fn changed_contact(&self) -> Option<(&str, &ContactState)> {
+        match (&self.contact_id, self.dirty) {
+            (Some(id), true) => Some((id.as_str(), &self.state)),
+            _ => None,
         }
     }
 }
@@ -156,44 +152,12 @@ impl Host for EngineHost {
                 format!("no {} connector is configured", connector_of(ns, name)),
             ));
         }
-        let mut next = self.state.clone();
-        let (run, step, ws) = (self.run_id.clone(), request.step.to_string(), self.workspace.clone());
-        let contact_id = self.contact_id.clone();
-        let outcome = self.store.transaction(|tx| {
-            if let Some(output) = store::effect(tx, &run, &step)? {
-                // Applied before a restart: the same output, no second effect.
-                let value =
-                    serde_json::from_str(&output).map(|j| Value::from_json(&j)).unwrap_or(Value::Null);
-                return Ok(Ok((value, None)));
-            }
-            match next.perform(request.action, request.args) {
-                Ok(output) => {
-                    if let Some(id) = &contact_id {
-                        let (data, email, phone) = blob_of(&next);
-                        store::save_contact(tx, &ws, id, email.as_deref(), phone.as_deref(), &data)?;
-                    }
-                    store::record_effect(tx, &run, &step, &output.to_json().to_string())?;
-                    Ok(Ok((output, Some(next))))
-                }
-                Err(failure) => Ok(Err(failure)),
-            }
-        });
-        match outcome {
-            Ok(Ok((output, Some(state)))) => {
-                self.state = state;
-                Ok(output)
-            }
-            Ok(Ok((output, None))) => {
-                // Reload what the earlier attempt committed.
-                if let Some(id) = &self.contact_id {
-                    if let Ok(Some(row)) = self.store.contact(&self.workspace, id) {
-                        self.state = blob_state(&row.data);
-                    }
-                }
-                Ok(output)
-            }
-            Ok(Err(failure)) => Err(failure),
-            Err(e) => Err(ActionFailure::new("error", format!("the store failed: {e}"))),
-        }
+        // Internal effects apply to the run's view of its contact; the scheduler commits
+        // them with the run's state when the run parks or ends (one transaction), so
+        // they happen exactly once: a crash before that commit loses them together with
+        // the run's progress, and the resumed run applies them again, once.
+        let output = self.state.perform(request.action, request.args)?;
+        self.dirty = true;
+        Ok(output)
     }
 }

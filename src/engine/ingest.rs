@@ -173,9 +173,6 @@ async fn start_runs(
             continue;
         }
         let mut host = EngineHost::new(
-            Arc::clone(&engine.store),
-            ws,
-            "admission",
             contact_id.clone(),
             state.clone(),
             Arc::clone(&secrets),
@@ -216,11 +213,9 @@ async fn start_runs(
         {
             return Ok(false);
         }
-        if let Some(id) = &contact_id {
-            if is_new || event.context.get("entry").is_some_and(|e| !e.is_null()) {
-                let (data, email, phone) = blob_of(&state);
-                store::save_contact(tx, ws, id, email.as_deref(), phone.as_deref(), &data)?;
-            }
+        if let (Some(id), true) = (&contact_id, is_new) {
+            let (data, email, phone) = blob_of(&state);
+            store::insert_contact(tx, ws, id, email.as_deref(), phone.as_deref(), &data)?;
         }
         for run in &new_runs {
             store::insert_run(tx, run)?;

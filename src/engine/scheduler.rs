@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::Engine;
 use super::error::EngineError;
-use super::host::{EngineHost, blob_state};
+use super::host::{EngineHost, blob_of, blob_state};
 use super::store::{self, RunRow, Store, now_ms};
 use crate::ir::RunStatus;
 use crate::runtime::interp::{Progress, RunState, resume};
@@ -23,8 +23,36 @@ const BATCH: u32 = 200;
 /// How long to wait before retrying a run whose host could not answer.
 const INTERRUPTED_RETRY_MS: i64 = 1000;
 
+/// Runs being advanced, and their contacts: two runs of one contact never advance at
+/// once (each commits the contact's whole state, so they would overwrite each other).
+#[derive(Debug, Default)]
+struct InFlight {
+    runs: HashSet<String>,
+    contacts: HashSet<String>,
+}
+
+impl InFlight {
+    fn claim(&mut self, row: &RunRow) -> bool {
+        if self.runs.contains(&row.id) || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c)) {
+            return false;
+        }
+        self.runs.insert(row.id.clone());
+        if let Some(c) = &row.contact_id {
+            self.contacts.insert(c.clone());
+        }
+        true
+    }
+
+    fn release(&mut self, row: &RunRow) {
+        self.runs.remove(&row.id);
+        if let Some(c) = &row.contact_id {
+            self.contacts.remove(c);
+        }
+    }
+}
+
 pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let in_flight: Arc<Mutex<InFlight>> = Arc::new(Mutex::new(InFlight::default()));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
@@ -33,7 +61,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         match engine.store.due_runs(now_ms(), BATCH) {
             Ok(rows) => {
                 for row in rows {
-                    let fresh = in_flight.lock().map(|mut set| set.insert(row.id.clone())).unwrap_or(false);
+                    let fresh = in_flight.lock().map(|mut f| f.claim(&row)).unwrap_or(false);
                     if !fresh {
                         continue;
                     }
@@ -42,8 +70,8 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
                         if let Err(e) = advance(&engine, &row).await {
                             tracing::error!(run = %row.id, error = %e, "could not advance the run");
                         }
-                        if let Ok(mut set) = in_flight.lock() {
-                            set.remove(&row.id);
+                        if let Ok(mut f) = in_flight.lock() {
+                            f.release(&row);
                         }
                     });
                 }
@@ -86,15 +114,7 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
     }
     let began = std::time::Instant::now();
     let secrets = Arc::new(engine.project.secrets.clone());
-    let mut host = EngineHost::new(
-        Arc::clone(&engine.store),
-        &row.workspace,
-        &row.id,
-        row.contact_id.clone(),
-        contact,
-        secrets,
-        Arc::clone(&engine.http),
-    );
+    let mut host = EngineHost::new(row.contact_id.clone(), contact, secrets, Arc::clone(&engine.http));
     let progress = resume(&wf, &mut state, &mut host).await;
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
     if matches!(progress, Progress::Finished) {
@@ -110,7 +130,15 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
         }
     };
     tracing::info!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
-    engine.store.transaction(|tx| store::update_run(tx, &row.id, status.as_str(), &json, due, finished))
+    // The run's progress and its internal effects on the contact commit together.
+    let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
+    engine.store.transaction(|tx| {
+        store::update_run(tx, &row.id, status.as_str(), &json, due, finished)?;
+        if let Some((id, (data, email, phone))) = &contact {
+            store::save_contact(tx, &row.workspace, id, email.as_deref(), phone.as_deref(), data)?;
+        }
+        Ok(())
+    })
 }
 
 /// Cancels a workflow's unfinished runs (deactivation).

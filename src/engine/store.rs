@@ -76,12 +76,6 @@ CREATE TABLE contacts (
 );
 CREATE INDEX contacts_email ON contacts(workspace, email);
 CREATE INDEX contacts_phone ON contacts(workspace, phone);
-CREATE TABLE effects (
-  run_id TEXT NOT NULL,
-  step TEXT NOT NULL,
-  output TEXT NOT NULL,
-  PRIMARY KEY (run_id, step)
-);
 "#];
 
 /// The SQLite store.
@@ -518,6 +512,22 @@ pub fn update_run(
     Ok(())
 }
 
+/// Stores a new contact; one that exists already (created meanwhile) is kept as it is.
+pub fn insert_contact(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    id: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    data: &str,
+) -> Result<(), EngineError> {
+    tx.execute(
+        "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(workspace, id) DO NOTHING",
+        params![workspace, id, email, phone, data],
+    )?;
+    Ok(())
+}
+
 /// Saves a contact's blob (inserting it when new).
 pub fn save_contact(
     tx: &Transaction<'_>,
@@ -564,21 +574,6 @@ pub fn record_event(
             Ok(true)
         }
     }
-}
-
-/// The output of an internal action already applied for `(run, step)`.
-pub fn effect(tx: &Transaction<'_>, run: &str, step: &str) -> Result<Option<String>, EngineError> {
-    Ok(tx
-        .query_row("SELECT output FROM effects WHERE run_id = ?1 AND step = ?2", params![run, step], |r| {
-            r.get(0)
-        })
-        .optional()?)
-}
-
-/// Records that `(run, step)` was applied, with its output.
-pub fn record_effect(tx: &Transaction<'_>, run: &str, step: &str, output: &str) -> Result<(), EngineError> {
-    tx.execute("INSERT INTO effects (run_id, step, output) VALUES (?1, ?2, ?3)", params![run, step, output])?;
-    Ok(())
 }
 
 /// The event body a run started from.
