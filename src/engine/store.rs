@@ -140,6 +140,16 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     })
 }
 
+/// SQL statements executed by every store of this process (for the benchmark's
+/// statements-per-run figure).
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+
+/// How many SQL statements the stores of this process have executed.
+pub fn statements_executed() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -152,11 +162,17 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| EngineError::Store(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.trace_v2(
+            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
+            Some(|_: rusqlite::trace::TraceEvent<'_>| {
+                STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }),
+        )?;
         let store = Store { conn: Mutex::new(conn) };
         store.migrate()?;
         Ok(store)

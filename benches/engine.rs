@@ -1,0 +1,193 @@
+//! Engine throughput: events accepted and runs completed per second for a 5-step
+//! internal-only workflow, posted over loopback HTTP to an in-process `komo serve`
+//! (SQLite, WAL, `synchronous = FULL`), side by side with a raw SQLite loop of
+//! single-row commits on the same disk in the same run (the fsync limit). Also: SQL
+//! statements per run, and ingest acknowledgement latency at half the peak rate.
+//!
+//! Run: `cargo bench --bench engine`. Each figure is the median of `ROUNDS` rounds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout,
+    clippy::cast_precision_loss
+)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use komo::engine::Engine;
+
+const ROUNDS: usize = 3;
+const EVENTS: usize = 1500;
+const CLIENTS: usize = 32;
+
+const REFERENCE: &str = r#"
+workflow reference {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Bench")
+  contact.update(add_tags: ["bench"])
+  loyalty.award_points(10, reason: "bench")
+  contact.assign_achievement("benched")
+  loyalty.add_to_tier("Silver")
+}
+"#;
+
+fn project(round: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("komo-bench-engine-{}-{round}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("workflows")).unwrap();
+    std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"bench\"\n").unwrap();
+    std::fs::write(dir.join("workflows/reference.komo"), REFERENCE).unwrap();
+    dir
+}
+
+fn envelope(round: usize, i: usize) -> String {
+    format!(
+        r#"{{ "id": "r{round}_e{i}", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "c{round}_{i}@example.com" }}, "data": {{}} }}"#
+    )
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Single-row commits per second in a SQLite file like the engine's.
+fn raw_commits_per_second(dir: &std::path::Path) -> f64 {
+    let conn = rusqlite::Connection::open(dir.join("raw.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").unwrap();
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_millis(1500) {
+        conn.execute("INSERT INTO t (body) VALUES ('x')", []).unwrap();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Round {
+    accepted_per_s: f64,
+    completed_per_s: f64,
+    statements_per_run: f64,
+    raw_commits_per_s: f64,
+    p50_ack_ms: f64,
+    p99_ack_ms: f64,
+}
+
+async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> Duration {
+    let start = Instant::now();
+    let answer = client
+        .post(url)
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+    start.elapsed()
+}
+
+async fn round(round: usize) -> Round {
+    let dir = project(round);
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let key = engine.create_key().unwrap();
+    engine.activate("bench", "reference").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/events", listener.local_addr().unwrap());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&engine).run_scheduler(stop_rx.clone()));
+    let mut server_stop = stop_rx.clone();
+    tokio::spawn(komo::server::serve_on(Arc::clone(&engine), listener, async move {
+        let _ = server_stop.changed().await;
+    }));
+    let client = reqwest::Client::new();
+
+    // Peak: every event as fast as CLIENTS connections allow.
+    let statements_before = komo::engine::store::statements_executed();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (c..EVENTS).step_by(CLIENTS) {
+                post(&client, &url, &key, envelope(round, i)).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let accepted = start.elapsed();
+    // Until every run finished.
+    let filter = komo::engine::api::RunFilter {
+        status: Some("succeeded".into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    loop {
+        let done = engine.workflows("bench").unwrap()[0].metrics.succeeded as usize;
+        if done >= EVENTS {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "runs did not finish");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = engine.runs("bench", &filter);
+    let completed = start.elapsed();
+    let statements = komo::engine::store::statements_executed() - statements_before;
+
+    // Half the peak rate, paced, one request per tick.
+    let rate = EVENTS as f64 / accepted.as_secs_f64() / 2.0;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut latencies = Vec::new();
+    let mut ticker = tokio::time::interval(interval);
+    let mut pending = Vec::new();
+    for i in 0..(rate as usize).clamp(50, 1000) {
+        ticker.tick().await;
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        pending
+            .push(tokio::spawn(async move { post(&client, &url, &key, envelope(round, EVENTS + i)).await }));
+    }
+    for p in pending {
+        latencies.push(p.await.unwrap().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let at = |q: f64| latencies.get(((latencies.len() - 1) as f64 * q) as usize).copied().unwrap_or(0.0);
+    let _ = stop_tx.send(true);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Round {
+        accepted_per_s: EVENTS as f64 / accepted.as_secs_f64(),
+        completed_per_s: EVENTS as f64 / completed.as_secs_f64(),
+        statements_per_run: statements as f64 / EVENTS as f64,
+        raw_commits_per_s: raw_commits_per_second(&dir),
+        p50_ack_ms: at(0.5),
+        p99_ack_ms: at(0.99),
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rounds: Vec<Round> = (0..ROUNDS).map(|r| runtime.block_on(round(r))).collect();
+    let m = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+    println!(
+        "engine benchmark: {EVENTS} events, {CLIENTS} clients, 5-step internal-only workflow, medians of {ROUNDS} rounds"
+    );
+    println!("  events accepted:        {:>8.0} /s", m(|r| r.accepted_per_s));
+    println!("  runs completed:         {:>8.0} /s", m(|r| r.completed_per_s));
+    println!(
+        "  raw SQLite commits:     {:>8.0} /s (same disk, WAL, synchronous=FULL)",
+        m(|r| r.raw_commits_per_s)
+    );
+    println!("  SQL statements per run: {:>8.1}", m(|r| r.statements_per_run));
+    println!(
+        "  ingest ack at half peak: p50 {:.2} ms, p99 {:.2} ms",
+        m(|r| r.p50_ack_ms),
+        m(|r| r.p99_ack_ms)
+    );
+}
