@@ -16,7 +16,9 @@
 //! pipe (`komo check --format short | head`) ends output quietly instead of failing.
 
 mod check;
+mod client;
 mod compile;
+mod deploy;
 mod explain;
 mod files;
 mod keys;
@@ -25,6 +27,7 @@ mod run;
 mod serve;
 mod test;
 mod timeline;
+mod workflows;
 
 use std::io::{IsTerminal, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -78,6 +81,8 @@ Examples:
   komo compile welcome.komo          the IR as JSON
   komo keys create                   an API key for the project's workspace
   komo serve                         the engine: HTTP API and durable runs
+  komo deploy --activate             check the project's workflows, save and activate them
+  komo workflows list                a running engine's workflows, states and metrics
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -116,6 +121,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Manage the workspace's API keys
     Keys(keys::KeysArgs),
+    /// List a running engine's workflows and change their state
+    Workflows(workflows::WorkflowsArgs),
+    /// Check the project's workflows and save them to a running engine
+    Deploy(deploy::DeployArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -152,6 +161,8 @@ fn run() -> Exit {
         Command::Compile(args) => compile::run(&args, &mut console),
         Command::Serve(args) => serve::run(&args, &mut console),
         Command::Keys(args) => keys::run(&args, &mut console),
+        Command::Workflows(args) => workflows::run(&args, &mut console),
+        Command::Deploy(args) => deploy::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

@@ -103,7 +103,7 @@ pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Re
 }
 
 /// `given` if it has a `komo.toml`, or else the nearest directory with one from `cwd` up.
-fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, String> {
+pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, String> {
     let has_config = |dir: &Path| dir.join("komo.toml").is_file();
     match given {
         Some(dir) if has_config(dir) => Ok(dir.to_path_buf()),

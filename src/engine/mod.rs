@@ -13,7 +13,7 @@ mod host;
 mod ingest;
 pub mod metrics;
 mod platform;
-mod project;
+pub mod project;
 mod scheduler;
 pub mod store;
 

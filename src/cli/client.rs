@@ -1,0 +1,333 @@
+//! The engine's HTTP API as the command line calls it (`komo workflows …`, `komo deploy`).
+//!
+//! In: `--server URL` (else `KOMO_SERVER`, else `http://127.0.0.1:8080`) and `--key KEY`
+//! (else `KOMO_KEY`). Out: the server's JSON answers, or a [`Failure`] in words with the
+//! exit code it means: 2 for no key, no server, a refused key or an unusable answer; 1
+//! for the server's own error answers (`{ "error": … }`), whose diagnostics, when it
+//! refused an activation, [`write_refusal`] prints one `file:line:col: error[CODE]:
+//! message` line each.
+
+use std::io;
+use std::time::Duration;
+
+use clap::Args;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{Console, Exit};
+use crate::engine::api::WorkflowSummary;
+
+/// Where `komo serve` listens unless told otherwise.
+const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+/// How long to wait for the connection, and for a whole answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which engine to talk to, and as which workspace.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// The engine's address
+    #[arg(long, value_name = "URL", env = "KOMO_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+
+    /// A workspace API key (create one with `komo keys create`)
+    #[arg(long, value_name = "KEY", env = "KOMO_KEY", hide_env_values = true)]
+    key: Option<String>,
+}
+
+/// Why a call did not get the answer it wanted.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Exit 2: no key, no server, a refused key, an answer that is not the API's.
+    Usage(String),
+    /// Exit 1: the server's error answer (`{ "error": message, … }`).
+    Refused { status: StatusCode, message: String, body: Value },
+}
+
+impl Failure {
+    /// Prints `error: …` on stderr and answers the exit code.
+    pub fn report(&self, console: &mut Console<'_>) -> io::Result<Exit> {
+        let (message, exit) = match self {
+            Failure::Usage(message) => (message, Exit::Usage),
+            Failure::Refused { message, .. } => (message, Exit::Failure),
+        };
+        writeln!(console.err, "{} {message}", console.red("error:"))?;
+        Ok(exit)
+    }
+
+    /// Whether the server answered 404 (no such workflow).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Failure::Refused { status: StatusCode::NOT_FOUND, .. })
+    }
+}
+
+/// A connection to one engine with one key.
+#[derive(Debug)]
+pub(crate) struct Client {
+    base: Url,
+    key: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    /// Checks the address and the key; nothing is sent yet.
+    pub fn new(args: &ServerArgs) -> Result<Client, Failure> {
+        let base = server_url(&args.server).map_err(Failure::Usage)?;
+        let key = args.key.as_deref().map(str::trim).filter(|key| !key.is_empty()).ok_or_else(|| {
+            Failure::Usage(
+                "no API key: pass `--key KEY` or set KOMO_KEY; `komo keys create` in the server's \
+                 project prints a new one"
+                    .to_owned(),
+            )
+        })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(ANSWER_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("komo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| Failure::Usage(format!("the HTTP client could not start: {}", cause(&error))))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| Failure::Usage(format!("cannot start the runtime: {error}")))?;
+        Ok(Client { base, key: key.to_owned(), http, runtime })
+    }
+
+    /// The server's address, as given.
+    pub fn server(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// `GET` the path (its segments, each escaped) and parse the answer.
+    pub fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, Failure> {
+        self.send(Method::GET, path, None).and_then(|body| self.parse(&body))
+    }
+
+    /// `PUT` a text body.
+    pub fn put_text<T: DeserializeOwned>(&self, path: &[&str], text: &str) -> Result<T, Failure> {
+        let body = ("text/plain; charset=utf-8", text.as_bytes().to_vec());
+        self.send(Method::PUT, path, Some(body)).and_then(|body| self.parse(&body))
+    }
+
+    /// `POST` an optional JSON body.
+    pub fn post<T: DeserializeOwned>(&self, path: &[&str], json: Option<&Value>) -> Result<T, Failure> {
+        let body = json.map(|json| ("application/json", serde_json::to_vec(json).unwrap_or_default()));
+        self.send(Method::POST, path, body).and_then(|body| self.parse(&body))
+    }
+
+    /// The answer's body as `T`; an answer that is not the API's is a usage error.
+    pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Failure> {
+        serde_json::from_slice(body).map_err(|error| {
+            Failure::Usage(format!(
+                "the answer of {} is not what komo's API answers ({error}); is it a komo server of \
+                 this version?",
+                self.server()
+            ))
+        })
+    }
+
+    /// Sends one request with the key; a 2xx answer's body, or why there is none.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &[&str],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Vec<u8>, Failure> {
+        let url = self.url(path)?;
+        let mut request = self.http.request(method, url).bearer_auth(&self.key);
+        if let Some((kind, bytes)) = body {
+            request = request.header(CONTENT_TYPE, kind).body(bytes);
+        }
+        let answer = self.runtime.block_on(async {
+            let response = request.send().await?;
+            let status = response.status();
+            let bytes = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, bytes))
+        });
+        let (status, bytes) = answer.map_err(|error| self.unreachable(&error))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Failure::Usage(format!(
+                "the server refused the key: {} does not know it (`komo keys create` in the server's \
+                 project prints a new one)",
+                self.server()
+            )));
+        }
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let message = match body.get("error").and_then(Value::as_str) {
+            Some(message) => message.to_owned(),
+            None => format!("{} answered {status}", self.server()),
+        };
+        Err(Failure::Refused { status, message, body })
+    }
+
+    fn url(&self, path: &[&str]) -> Result<Url, Failure> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Failure::Usage(format!("`{}` cannot take a path", self.server())))?
+            .pop_if_empty()
+            .extend(path);
+        Ok(url)
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> Failure {
+        let server = self.server();
+        if error.is_connect() {
+            Failure::Usage(format!(
+                "no komo server at {server} ({}); start one with `komo serve`, or give its address \
+                 with `--server URL` or KOMO_SERVER",
+                cause(error)
+            ))
+        } else if error.is_timeout() {
+            Failure::Usage(format!("{server} did not answer within {} s", ANSWER_TIMEOUT.as_secs()))
+        } else {
+            Failure::Usage(format!("cannot talk to {server}: {}", cause(error)))
+        }
+    }
+}
+
+/// An `http://` or `https://` address the API's paths can be added to.
+fn server_url(given: &str) -> Result<Url, String> {
+    let url = Url::parse(given.trim()).map_err(|error| {
+        format!("`--server {given}` is not a URL ({error}); give one like `http://127.0.0.1:8080`")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
+        return Err(format!("`--server {given}` is not an http(s) address like `http://127.0.0.1:8080`"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`--server {given}` has a query or fragment; give the server's address alone"));
+    }
+    Ok(url)
+}
+
+/// The innermost cause of an error, without `(os error N)`.
+fn cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(inner) = innermost.source() {
+        innermost = inner;
+    }
+    let text = innermost.to_string();
+    match text.find(" (os error") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
+        None => text,
+    }
+}
+
+/// `welcome: active (version 3)`, `welcome_copy: draft`.
+pub(crate) fn state_line(summary: &WorkflowSummary) -> String {
+    let status = summary.status.as_str();
+    match summary.version {
+        Some(version) => format!("{}: {status} (version {version})", summary.name),
+        None => format!("{}: {status}", summary.name),
+    }
+}
+
+/// One diagnostic of the `komo check --format json` report.
+#[derive(Debug, Deserialize)]
+struct ReportedDiagnostic {
+    code: String,
+    severity: String,
+    message: String,
+    file: String,
+    line: usize,
+    column: usize,
+    help: Option<String>,
+}
+
+/// Prints a refused activation: its diagnostics (`file:line:col: error[CODE]: message`,
+/// then `  help: …`) when the answer has them, and the server's message. Exit 1.
+pub(crate) fn write_refusal(console: &mut Console<'_>, name: &str, failure: &Failure) -> io::Result<Exit> {
+    let Failure::Refused { message, body, .. } = failure else { return failure.report(console) };
+    let reported = body.get("diagnostics").and_then(|report| report.get("diagnostics")).cloned();
+    let diagnostics: Vec<ReportedDiagnostic> =
+        reported.and_then(|list| serde_json::from_value(list).ok()).unwrap_or_default();
+    for d in &diagnostics {
+        let message = d.message.replace('\n', " ");
+        writeln!(console.err, "{}:{}:{}: {}[{}]: {message}", d.file, d.line, d.column, d.severity, d.code)?;
+        if let Some(help) = &d.help {
+            writeln!(console.err, "  help: {}", help.replace('\n', " "))?;
+        }
+    }
+    writeln!(console.err, "{} `{name}` was not activated: {message}", console.red("error:"))?;
+    Ok(Exit::Failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::api::{WorkflowMetrics, WorkflowStatus};
+
+    #[test]
+    fn servers_are_http_addresses() {
+        assert_eq!(server_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(server_url(" https://komo.example/base/ ").unwrap().path(), "/base/");
+        assert!(server_url("127.0.0.1:8080").is_err());
+        assert!(server_url("ftp://h/").unwrap_err().contains("not an http(s) address"));
+        assert!(server_url("http://h/?x=1").unwrap_err().contains("query"));
+        assert!(server_url("").is_err());
+    }
+
+    #[test]
+    fn paths_are_escaped_and_kept_under_the_base() {
+        let args = ServerArgs { server: "http://h:1/komo/".into(), key: Some(" k ".into()) };
+        let client = Client::new(&args).unwrap();
+        assert_eq!(client.key, "k");
+        let url = client.url(&["v1", "workflows", "a b/c", "activate"]).unwrap();
+        assert_eq!(url.as_str(), "http://h:1/komo/v1/workflows/a%20b%2Fc/activate");
+        assert_eq!(client.server(), "http://h:1/komo");
+    }
+
+    #[test]
+    fn a_key_is_needed() {
+        for key in [None, Some(String::new()), Some("  ".to_owned())] {
+            let args = ServerArgs { server: DEFAULT_SERVER.into(), key };
+            let Err(Failure::Usage(message)) = Client::new(&args) else { panic!("no key accepted") };
+            assert!(message.contains("komo keys create"), "{message}");
+        }
+    }
+
+    #[test]
+    fn states_read_as_one_line() {
+        let mut summary = WorkflowSummary {
+            name: "welcome".into(),
+            status: WorkflowStatus::Active,
+            title: None,
+            scope: None,
+            trigger: None,
+            version: Some(3),
+            metrics: WorkflowMetrics::default(),
+        };
+        assert_eq!(state_line(&summary), "welcome: active (version 3)");
+        summary.status = WorkflowStatus::Draft;
+        summary.version = None;
+        assert_eq!(state_line(&summary), "welcome: draft");
+    }
+
+    #[test]
+    fn refusals_list_their_diagnostics() {
+        let body = serde_json::json!({ "error": "the workflow has errors", "diagnostics": {
+            "format_version": 1, "errors": 1, "warnings": 0,
+            "diagnostics": [ { "code": "K0301", "severity": "error", "message": "unknown trigger `X`",
+                "file": "w.komo", "line": 3, "column": 11, "help": "did you mean `Y`?" } ] } });
+        let failure = Failure::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "the workflow has errors".into(),
+            body,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut console = Console { out: &mut out, err: &mut err, color: false };
+        assert_eq!(write_refusal(&mut console, "w", &failure).unwrap(), Exit::Failure);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "w.komo:3:11: error[K0301]: unknown trigger `X`\n  help: did you mean `Y`?\n\
+             error: `w` was not activated: the workflow has errors\n"
+        );
+    }
+}
