@@ -208,20 +208,28 @@ async fn start_runs(
             state: state_json,
         });
     }
-    let stored = engine.store.transaction(|tx| {
-        if record && !store::record_event(tx, ws, &event.id, event.trigger.name, body, now.as_millisecond())?
-        {
-            return Ok(false);
-        }
-        if let (Some(id), true) = (&contact_id, is_new) {
-            let (data, email, phone) = blob_of(&state);
-            store::insert_contact(tx, ws, id, email.as_deref(), phone.as_deref(), &data)?;
-        }
-        for run in &new_runs {
-            store::insert_run(tx, run)?;
-        }
-        Ok(true)
-    })?;
+    // One write in the next group commit: the event, a new contact and the runs.
+    let new_contact = match (&contact_id, is_new) {
+        (Some(id), true) => Some((id.clone(), blob_of(&state))),
+        _ => None,
+    };
+    let (ws_owned, event_id, trigger) = (ws.to_string(), event.id.clone(), event.trigger.name);
+    let (body, at) = (body.to_string(), now.as_millisecond());
+    let (stored, new_runs) = engine
+        .store
+        .write(move |tx| {
+            if record && !store::record_event(tx, &ws_owned, &event_id, trigger, &body, at)? {
+                return Ok((false, new_runs));
+            }
+            if let Some((id, (data, email, phone))) = &new_contact {
+                store::insert_contact(tx, &ws_owned, id, email.as_deref(), phone.as_deref(), data)?;
+            }
+            for run in &new_runs {
+                store::insert_run(tx, run)?;
+            }
+            Ok((true, new_runs))
+        })
+        .await?;
     if !stored {
         return Ok((true, Vec::new()));
     }

@@ -90,7 +90,14 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
 }
 
 /// Resumes one run until it parks or ends, then commits its state.
-async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
+async fn advance(engine: &Engine, listed: &RunRow) -> Result<(), EngineError> {
+    // The list of due runs may predate the commit of this run's previous advance: read
+    // it again now that it is claimed, and leave it if it is no longer due.
+    let Some(row) = engine.store.run(&listed.workspace, &listed.id)? else { return Ok(()) };
+    if row.due_at.is_none_or(|due| due > now_ms()) {
+        return Ok(());
+    }
+    let row = &row;
     let wf = engine.version(&row.workspace, &row.workflow, row.version)?;
     let mut state: RunState = serde_json::from_str(&row.state)
         .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
@@ -132,13 +139,17 @@ async fn advance(engine: &Engine, row: &RunRow) -> Result<(), EngineError> {
     tracing::info!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
     // The run's progress and its internal effects on the contact commit together.
     let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
-    engine.store.transaction(|tx| {
-        store::update_run(tx, &row.id, status.as_str(), &json, due, finished)?;
-        if let Some((id, (data, email, phone))) = &contact {
-            store::save_contact(tx, &row.workspace, id, email.as_deref(), phone.as_deref(), data)?;
-        }
-        Ok(())
-    })
+    let (id, workspace) = (row.id.clone(), row.workspace.clone());
+    engine
+        .store
+        .write(move |tx| {
+            store::update_run(tx, &id, status.as_str(), &json, due, finished)?;
+            if let Some((cid, (data, email, phone))) = &contact {
+                store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Cancels a workflow's unfinished runs (deactivation).

@@ -6,6 +6,7 @@
 //! operation is one transaction: nothing is ever half-written. Migrations are embedded
 //! and run on open.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -78,10 +79,91 @@ CREATE INDEX contacts_email ON contacts(workspace, email);
 CREATE INDEX contacts_phone ON contacts(workspace, phone);
 "#];
 
-/// The SQLite store.
-#[derive(Debug)]
+/// A write for the group-commit writer: runs inside the batch's transaction (in a
+/// savepoint of its own) and gives back its result.
+type Job = Box<dyn FnOnce(&Connection) -> Result<Box<dyn Any + Send>, EngineError> + Send>;
+
+struct WriteRequest {
+    job: Job,
+    done: tokio::sync::oneshot::Sender<Result<Box<dyn Any + Send>, EngineError>>,
+}
+
+/// The SQLite store: one connection for reads and administrative writes, and a writer
+/// thread with its own connection that commits the hot writes (events, runs' progress)
+/// in groups: every write waiting when a commit starts shares its fsync, and each caller
+/// hears back only after that commit.
 pub struct Store {
     conn: Mutex<Connection>,
+    writer: std::sync::mpsc::Sender<WriteRequest>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// The most writes one group commit takes.
+const MAX_GROUP: usize = 512;
+
+/// Opens a connection with the store's settings.
+fn connect(path: &Path) -> Result<Connection, EngineError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.trace_v2(
+        rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(|_: rusqlite::trace::TraceEvent<'_>| {
+            STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    )?;
+    Ok(conn)
+}
+
+/// The writer thread: takes the writes that are waiting, runs each in a savepoint of
+/// one transaction, commits once, then answers every caller.
+fn write_loop(mut conn: Connection, requests: std::sync::mpsc::Receiver<WriteRequest>) {
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match requests.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        let mut dones = Vec::with_capacity(batch.len());
+        let outcome = (|| -> Result<(), EngineError> {
+            let mut tx = conn.transaction()?;
+            for request in batch {
+                let mut savepoint = tx.savepoint()?;
+                let result = (request.job)(&savepoint);
+                if result.is_ok() {
+                    savepoint.commit()?;
+                } else {
+                    savepoint.rollback()?;
+                }
+                results.push(result);
+                dones.push(request.done);
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => {
+                for (done, result) in dones.into_iter().zip(results) {
+                    let _ = done.send(result);
+                }
+            }
+            Err(e) => {
+                for done in dones {
+                    let _ = done.send(Err(e.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// A workflow row.
@@ -161,19 +243,15 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| EngineError::Store(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.trace_v2(
-            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
-            Some(|_: rusqlite::trace::TraceEvent<'_>| {
-                STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }),
-        )?;
-        let store = Store { conn: Mutex::new(conn) };
+        let conn = connect(path)?;
+        let (writer, requests) = std::sync::mpsc::channel();
+        let store = Store { conn: Mutex::new(conn), writer };
         store.migrate()?;
+        let writer_conn = connect(path)?;
+        std::thread::Builder::new()
+            .name("komo-store-writer".into())
+            .spawn(move || write_loop(writer_conn, requests))
+            .map_err(|e| EngineError::Store(format!("cannot start the store writer: {e}")))?;
         Ok(store)
     }
 
@@ -202,6 +280,24 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Runs `f` in the next group commit; answers after that commit (durably stored) or
+    /// with its error (`f`'s writes are then undone, the others in the group are kept).
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| f(conn).map(|t| Box::new(t) as Box<dyn Any + Send>));
+        self.writer
+            .send(WriteRequest { job, done })
+            .map_err(|_| EngineError::Store("the store writer stopped".into()))?;
+        let value = answer.await.map_err(|_| EngineError::Store("the store writer stopped".into()))??;
+        value
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| EngineError::Store("internal error: a write answered another type".into()))
     }
 
     /// Runs `f` in one transaction (committed only if it succeeds).
@@ -488,7 +584,7 @@ impl Store {
 }
 
 /// Inserts a run.
-pub fn insert_run(tx: &Transaction<'_>, run: &RunRow) -> Result<(), EngineError> {
+pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
     tx.execute(
         &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         params![
@@ -513,7 +609,7 @@ pub fn insert_run(tx: &Transaction<'_>, run: &RunRow) -> Result<(), EngineError>
 
 /// Saves a run's progress.
 pub fn update_run(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &str,
     status: &str,
     state: &str,
@@ -529,7 +625,7 @@ pub fn update_run(
 
 /// Stores a new contact; one that exists already (created meanwhile) is kept as it is.
 pub fn insert_contact(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: &str,
     id: &str,
     email: Option<&str>,
@@ -545,7 +641,7 @@ pub fn insert_contact(
 
 /// Saves a contact's blob (inserting it when new).
 pub fn save_contact(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: &str,
     id: &str,
     email: Option<&str>,
@@ -563,7 +659,7 @@ pub fn save_contact(
 /// Records an event; false when the same id was received in the last 24 hours (a
 /// duplicate: the caller starts nothing). An older one is replaced.
 pub fn record_event(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     workspace: &str,
     id: &str,
     kind: &str,
@@ -592,7 +688,7 @@ pub fn record_event(
 }
 
 /// The event body a run started from.
-pub fn event_body(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
+pub fn event_body(tx: &Connection, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
     Ok(tx
         .query_row("SELECT body FROM events WHERE workspace = ?1 AND id = ?2", params![workspace, id], |r| {
             r.get(0)
