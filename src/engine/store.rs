@@ -632,11 +632,7 @@ pub fn insert_contact(
     phone: Option<&str>,
     data: &str,
 ) -> Result<(), EngineError> {
-    tx.execute(
-        "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(workspace, id) DO NOTHING",
-        params![workspace, id, email, phone, data],
-    )?;
-    Ok(())
+    write_contact(tx, (workspace, id, email, phone, data), "DO NOTHING")
 }
 
 /// Saves a contact's blob (inserting it when new).
@@ -648,9 +644,18 @@ pub fn save_contact(
     phone: Option<&str>,
     data: &str,
 ) -> Result<(), EngineError> {
+    write_contact(tx, (workspace, id, email, phone, data), "DO UPDATE SET email = ?3, phone = ?4, data = ?5")
+}
+
+type ContactColumns<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+
+fn write_contact(tx: &Connection, row: ContactColumns<'_>, on_conflict: &str) -> Result<(), EngineError> {
+    let (workspace, id, email, phone, data) = row;
     tx.execute(
-        "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(workspace, id) DO UPDATE SET email = ?3, phone = ?4, data = ?5",
+        &format!(
+            "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(workspace, id) {on_conflict}"
+        ),
         params![workspace, id, email, phone, data],
     )?;
     Ok(())
