@@ -122,7 +122,10 @@ async fn advance(engine: &Engine, listed: &RunRow) -> Result<(), EngineError> {
     let began = std::time::Instant::now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut host = EngineHost::new(row.contact_id.clone(), contact, secrets, Arc::clone(&engine.http));
+    let before: Vec<(Option<crate::ir::StepStatus>, u32)> =
+        state.steps.iter().map(|s| (s.status, s.attempts)).collect();
     let progress = resume(&wf, &mut state, &mut host).await;
+    log_steps(&wf, &row.id, &before, &state);
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
     if matches!(progress, Progress::Finished) {
         engine.metrics.finished(state.status.as_str());
@@ -150,6 +153,29 @@ async fn advance(engine: &Engine, listed: &RunRow) -> Result<(), EngineError> {
             Ok(())
         })
         .await
+}
+
+/// One log line for each step this advance ran (its last attempt), with the run's id.
+fn log_steps(
+    wf: &crate::ir::Workflow,
+    run: &str,
+    before: &[(Option<crate::ir::StepStatus>, u32)],
+    after: &RunState,
+) {
+    for ((step, state), old) in wf.steps.iter().zip(&after.steps).zip(before) {
+        if (state.status, state.attempts) == *old {
+            continue;
+        }
+        let status = state.status.map_or("running", |s| s.as_str());
+        match &state.error {
+            Some(e) => {
+                tracing::warn!(run, step = %step.name, action = %step.action, status, attempts = state.attempts, kind = %e.kind, error = %e.message, "step")
+            }
+            None => {
+                tracing::info!(run, step = %step.name, action = %step.action, status, attempts = state.attempts, "step")
+            }
+        }
+    }
 }
 
 /// Cancels a workflow's unfinished runs (deactivation).
