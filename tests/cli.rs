@@ -6,10 +6,18 @@
 // Test helpers may fail loudly: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::fs;
+mod common;
+
+use common::{komo, stderr, stdout, write};
+
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+/// A fresh, empty directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    common::scratch("cli", test)
+}
 
 /// A valid workflow (the crate's doc example with its typo fixed).
 const WELCOME: &str = r#"workflow welcome {
@@ -18,38 +26,6 @@ const WELCOME: &str = r#"workflow welcome {
   contact.add_to_list("New Users")
 }
 "#;
-
-/// A fresh, empty directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, relative: &str, content: impl AsRef<[u8]>) {
-    let path = dir.join(relative);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, content).unwrap();
-}
-
-fn komo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_komo"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// The JSON report of `komo check --format json`, checked to be one document.
 fn json_report(output: &Output) -> serde_json::Value {

@@ -5,13 +5,22 @@
 // Test helpers may fail loudly: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::komo_command as komo;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+
+/// A fresh project directory with a `komo.toml` and the given `workflows/*.komo` files.
+fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    common::project("cli_workflows", name, "acme", files)
+}
 
 /// Internal actions only, so it activates without a connector.
 const WELCOME: &str = r#"workflow welcome {
@@ -62,38 +71,6 @@ const MAIL: &str = r#"workflow mail {
   }
 }
 "#;
-
-/// A fresh project directory with a `komo.toml` and the given `workflows/*.komo` files.
-fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_workflows").join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(dir.join("workflows")).unwrap();
-    fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
-    for (file, source) in files {
-        fs::write(dir.join("workflows").join(file), source).unwrap();
-    }
-    dir
-}
-
-/// `komo` with `args` in `dir`: no colour, and no server, key or proxy from the
-/// environment of the test run.
-fn komo(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_komo"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1").env("RUST_LOG", "info");
-    for var in [
-        "KOMO_SERVER",
-        "KOMO_KEY",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
 
 /// A finished command: its exit code, stdout and stderr.
 struct Ran {

@@ -5,7 +5,10 @@
 // Test helpers may fail loudly: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::fs;
+mod common;
+
+use common::komo_command as komo;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,6 +22,12 @@ use komo::engine::Engine;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// A fresh project directory with a `komo.toml` for `workspace` and the given
+/// `workflows/*.komo` files.
+fn project(test: &str, workspace: &str, files: &[(&str, &str)]) -> PathBuf {
+    common::project("server", test, workspace, files)
+}
+
 /// Internal actions only, so runs need no connector.
 const WELCOME: &str = r#"workflow welcome {
   scope workspace
@@ -27,19 +36,6 @@ const WELCOME: &str = r#"workflow welcome {
   loyalty.award_points(50)
 }
 "#;
-
-/// A fresh project directory with a `komo.toml` for `workspace` and the given
-/// `workflows/*.komo` files.
-fn project(test: &str, workspace: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server").join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(dir.join("workflows")).unwrap();
-    fs::write(dir.join("komo.toml"), format!("[workspace]\nid = \"{workspace}\"\n")).unwrap();
-    for (name, source) in files {
-        fs::write(dir.join("workflows").join(name), source).unwrap();
-    }
-    dir
-}
 
 /// The router over one project's engine, with a key for its workspace.
 struct Api {
@@ -396,13 +392,6 @@ async fn bad_bodies_and_unknown_routes_are_json_errors() {
     assert!(error_of(&body).contains("/v1/nothing"), "{body}");
     let (status, body) = api.send("DELETE", "/v1/workflows/welcome", Some(&api.key), None).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
-}
-
-/// `komo` with `args` in `dir`, without colour.
-fn komo(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_komo"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1").env("RUST_LOG", "info");
-    command
 }
 
 /// Kills the server if the test ends before it was stopped.
