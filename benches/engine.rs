@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use komo::engine::Engine;
 
 const ROUNDS: usize = 3;
-const EVENTS: usize = 1500;
-const CLIENTS: usize = 32;
+const EVENTS: usize = 6000;
+const CLIENTS: usize = 128;
 
 const REFERENCE: &str = r#"
 workflow reference {

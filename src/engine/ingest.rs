@@ -164,7 +164,8 @@ async fn start_runs(
     let now = jiff::Timestamp::now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut new_runs = Vec::new();
-    for (name, version, _) in engine.store.active_for_trigger(ws, event.trigger.name)? {
+    for (name, version) in engine.active_for_trigger(ws, event.trigger.name)?.iter() {
+        let (name, version) = (name.clone(), *version);
         if only.is_some_and(|o| o != name) {
             continue;
         }
@@ -215,11 +216,15 @@ async fn start_runs(
     };
     let (ws_owned, event_id, trigger) = (ws.to_string(), event.id.clone(), event.trigger.name);
     let (body, at) = (body.to_string(), now.as_millisecond());
-    let (stored, new_runs) = engine
+    let runs: Vec<StartedRun> = new_runs
+        .iter()
+        .map(|r| StartedRun { id: r.id.clone(), workflow: r.workflow.clone(), version: r.version })
+        .collect();
+    let stored = engine
         .store
         .write(move |tx| {
             if record && !store::record_event(tx, &ws_owned, &event_id, trigger, &body, at)? {
-                return Ok((false, new_runs));
+                return Ok(false);
             }
             if let Some((id, (data, email, phone))) = &new_contact {
                 store::insert_contact(tx, &ws_owned, id, email.as_deref(), phone.as_deref(), data)?;
@@ -227,17 +232,13 @@ async fn start_runs(
             for run in &new_runs {
                 store::insert_run(tx, run)?;
             }
-            Ok((true, new_runs))
+            Ok(true)
         })
         .await?;
     if !stored {
         return Ok((true, Vec::new()));
     }
     engine.wake.notify_one();
-    let runs = new_runs
-        .into_iter()
-        .map(|r| StartedRun { id: r.id, workflow: r.workflow, version: r.version })
-        .collect();
     Ok((false, runs))
 }
 

@@ -41,9 +41,23 @@ pub struct Engine {
     wake: Arc<tokio::sync::Notify>,
     /// Parsed IR by (workspace, workflow, version); versions are immutable.
     ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
+    /// Active workflows by (workspace, trigger), with the lifecycle generation they were
+    /// read at: every lifecycle change bumps it (this process is the store's only
+    /// writer of workflows), so ingest reads the active set once per change, not per event.
+    active: Mutex<ActiveCache>,
     metrics: metrics::Metrics,
     http: Arc<crate::connectors::http::HttpConnector>,
 }
+
+/// See [`Engine::active`].
+#[derive(Debug, Default)]
+struct ActiveCache {
+    generation: u64,
+    by_trigger: HashMap<(String, String), ActiveList>,
+}
+
+/// `(name, active version)` of the active workflows of one trigger.
+type ActiveList = Arc<Vec<(String, i64)>>;
 
 /// A random token: 32 hex characters.
 fn random_hex(bytes: usize) -> Result<String, EngineError> {
@@ -72,6 +86,7 @@ impl Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
+            active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
             http: Arc::new(crate::connectors::http::HttpConnector::new(
                 crate::connectors::http::HttpConfig { allow_hosts: project.http_allow_hosts.clone() },
@@ -164,6 +179,7 @@ impl Engine {
             });
         }
         self.store.save_draft(ws, name, source)?;
+        self.lifecycle_changed();
         self.workflow(ws, name)
     }
 
@@ -192,6 +208,7 @@ impl Engine {
         }
         let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
         self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
+        self.lifecycle_changed();
         self.workflow(ws, name)
     }
 
@@ -211,7 +228,36 @@ impl Engine {
                 to.as_str()
             )));
         }
-        self.store.set_status(ws, name, to.as_str())
+        self.store.set_status(ws, name, to.as_str())?;
+        self.lifecycle_changed();
+        Ok(())
+    }
+
+    /// Forgets the cached active workflows (after any change to a workflow's row).
+    fn lifecycle_changed(&self) {
+        if let Ok(mut cache) = self.active.lock() {
+            cache.generation += 1;
+            cache.by_trigger.clear();
+        }
+    }
+
+    /// `(name, active version)` of every active workflow of `trigger` in `ws`.
+    fn active_for_trigger(&self, ws: &str, trigger: &str) -> Result<ActiveList, EngineError> {
+        let key = (ws.to_string(), trigger.to_string());
+        let generation = match self.active.lock() {
+            Ok(cache) => match cache.by_trigger.get(&key) {
+                Some(hit) => return Ok(Arc::clone(hit)),
+                None => cache.generation,
+            },
+            Err(_) => u64::MAX,
+        };
+        let list = Arc::new(self.store.active_for_trigger(ws, trigger)?);
+        if let Ok(mut cache) = self.active.lock() {
+            if cache.generation == generation {
+                cache.by_trigger.insert(key, Arc::clone(&list));
+            }
+        }
+        Ok(list)
     }
 
     pub fn pause(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {

@@ -6,14 +6,14 @@
 //! its state, status and next due time committed. Due times are absolute, so after
 //! downtime overdue waits fire once, at once, and a wait never starts over.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Engine;
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
-use super::store::{self, RunRow, Store, now_ms};
+use super::store::{self, DueRun, RunRow, Store, now_ms};
 use crate::ir::RunStatus;
 use crate::runtime::interp::{Progress, RunState, resume};
 use crate::runtime::sandbox::Store as ContactState;
@@ -25,15 +25,34 @@ const INTERRUPTED_RETRY_MS: i64 = 1000;
 
 /// Runs being advanced, and their contacts: two runs of one contact never advance at
 /// once (each commits the contact's whole state, so they would overwrite each other).
+///
+/// It also remembers when each run and contact was last released (a sequence number):
+/// a list of due runs read before a release may hold that run's or contact's old state,
+/// so such rows are skipped and picked up again, fresh, by the next pass. The list
+/// itself carries each run's state and its contact's blob, so advancing a run reads
+/// nothing more from the store.
 #[derive(Debug, Default)]
 struct InFlight {
     runs: HashSet<String>,
     contacts: HashSet<String>,
+    released: HashMap<String, u64>,
+    seq: u64,
 }
 
 impl InFlight {
-    fn claim(&mut self, row: &RunRow) -> bool {
-        if self.runs.contains(&row.id) || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c)) {
+    /// Starts a pass: the sequence number its list of due runs is as fresh as.
+    fn pass(&mut self) -> u64 {
+        let since = self.seq;
+        self.released.retain(|_, at| *at > since);
+        since
+    }
+
+    fn claim(&mut self, row: &RunRow, since: u64) -> bool {
+        let stale = |key: &str| self.released.get(key).is_some_and(|at| *at > since);
+        if self.runs.contains(&row.id)
+            || stale(&row.id)
+            || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c))
+        {
             return false;
         }
         self.runs.insert(row.id.clone());
@@ -44,9 +63,12 @@ impl InFlight {
     }
 
     fn release(&mut self, row: &RunRow) {
+        self.seq += 1;
         self.runs.remove(&row.id);
+        self.released.insert(row.id.clone(), self.seq);
         if let Some(c) = &row.contact_id {
             self.contacts.remove(c);
+            self.released.insert(c.clone(), self.seq);
         }
     }
 }
@@ -58,20 +80,21 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         if *shutdown.borrow() {
             break;
         }
+        let since = in_flight.lock().map(|mut f| f.pass()).unwrap_or(u64::MAX);
         match engine.store.due_runs(now_ms(), BATCH) {
             Ok(rows) => {
-                for row in rows {
-                    let fresh = in_flight.lock().map(|mut f| f.claim(&row)).unwrap_or(false);
+                for due in rows {
+                    let fresh = in_flight.lock().map(|mut f| f.claim(&due.run, since)).unwrap_or(false);
                     if !fresh {
                         continue;
                     }
                     let (engine, in_flight) = (Arc::clone(&engine), Arc::clone(&in_flight));
                     tasks.spawn(async move {
-                        if let Err(e) = advance(&engine, &row).await {
-                            tracing::error!(run = %row.id, error = %e, "could not advance the run");
+                        if let Err(e) = advance(&engine, &due).await {
+                            tracing::error!(run = %due.run.id, error = %e, "could not advance the run");
                         }
                         if let Ok(mut f) = in_flight.lock() {
-                            f.release(&row);
+                            f.release(&due.run);
                         }
                     });
                 }
@@ -89,23 +112,17 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
     while tasks.join_next().await.is_some() {}
 }
 
-/// Resumes one run until it parks or ends, then commits its state.
-async fn advance(engine: &Engine, listed: &RunRow) -> Result<(), EngineError> {
-    // The list of due runs may predate the commit of this run's previous advance: read
-    // it again now that it is claimed, and leave it if it is no longer due.
-    let Some(row) = engine.store.run(&listed.workspace, &listed.id)? else { return Ok(()) };
-    if row.due_at.is_none_or(|due| due > now_ms()) {
-        return Ok(());
-    }
-    let row = &row;
+/// Resumes one run until it parks or ends, then commits its state (only if the run is
+/// still as it was listed: see [`store::update_run`]).
+async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
+    let row = &due.run;
     let wf = engine.version(&row.workspace, &row.workflow, row.version)?;
     let mut state: RunState = serde_json::from_str(&row.state)
         .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
-    let mut contact = match &row.contact_id {
-        Some(id) => {
-            engine.store.contact(&row.workspace, id)?.map(|r| blob_state(&r.data)).unwrap_or_default()
-        }
-        None => {
+    let mut contact = match (&row.contact_id, &due.contact) {
+        (Some(_), Some(data)) => blob_state(data),
+        (Some(_), None) => ContactState::default(),
+        (None, _) => {
             let mut s = ContactState::default();
             s.set_contact(&crate::runtime::value::Value::Null, jiff::Timestamp::now());
             s
@@ -142,11 +159,11 @@ async fn advance(engine: &Engine, listed: &RunRow) -> Result<(), EngineError> {
     tracing::info!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
     // The run's progress and its internal effects on the contact commit together.
     let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
-    let (id, workspace) = (row.id.clone(), row.workspace.clone());
+    let (id, workspace, claimed) = (row.id.clone(), row.workspace.clone(), row.due_at);
     engine
         .store
         .write(move |tx| {
-            store::update_run(tx, &id, status.as_str(), &json, due, finished)?;
+            store::update_run(tx, &id, claimed, status.as_str(), &json, due, finished)?;
             if let Some((cid, (data, email, phone))) = &contact {
                 store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
             }
@@ -195,7 +212,10 @@ pub fn cancel_unfinished(store: &Store, ws: &str, workflow: &str) -> Result<(), 
             run.finished_at = Some(now);
             run.waiting_until = None;
             let json = serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))?;
-            store::update_run(tx, &id, "cancelled", &json, None, Some(now.as_millisecond()))?;
+            tx.execute(
+                "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
+                rusqlite::params![id, json, now.as_millisecond()],
+            )?;
         }
         Ok(())
     })

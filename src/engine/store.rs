@@ -79,13 +79,13 @@ CREATE INDEX contacts_email ON contacts(workspace, email);
 CREATE INDEX contacts_phone ON contacts(workspace, phone);
 "#];
 
-/// A write for the group-commit writer: runs inside the batch's transaction (in a
-/// savepoint of its own) and gives back its result.
-type Job = Box<dyn FnOnce(&Connection) -> Result<Box<dyn Any + Send>, EngineError> + Send>;
+/// A write for the group-commit writer: runs inside the batch's transaction and gives
+/// back its result; it may run twice (see [`write_loop`]), so it only touches SQL.
+type Job = Box<dyn FnMut(&Connection) -> JobResult + Send>;
 
 struct WriteRequest {
     job: Job,
-    done: tokio::sync::oneshot::Sender<Result<Box<dyn Any + Send>, EngineError>>,
+    done: tokio::sync::oneshot::Sender<JobResult>,
 }
 
 /// The SQLite store: one connection for reads and administrative writes, and a writer
@@ -122,8 +122,14 @@ fn connect(path: &Path) -> Result<Connection, EngineError> {
     Ok(conn)
 }
 
-/// The writer thread: takes the writes that are waiting, runs each in a savepoint of
-/// one transaction, commits once, then answers every caller.
+/// The writer thread: takes the writes that are waiting, runs them in one transaction,
+/// commits once, then answers every caller.
+///
+/// The common case costs no statement beyond each write's own: the writes run one
+/// after the other in the transaction. When one fails, the whole transaction is rolled
+/// back and the group is run again with a savepoint around each write, so the failed
+/// write's statements are undone and the others are kept (writes are plain SQL on the
+/// connection, so running one twice is safe).
 fn write_loop(mut conn: Connection, requests: std::sync::mpsc::Receiver<WriteRequest>) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
@@ -133,37 +139,62 @@ fn write_loop(mut conn: Connection, requests: std::sync::mpsc::Receiver<WriteReq
                 Err(_) => break,
             }
         }
-        let mut results = Vec::with_capacity(batch.len());
-        let mut dones = Vec::with_capacity(batch.len());
-        let outcome = (|| -> Result<(), EngineError> {
-            let mut tx = conn.transaction()?;
-            for request in batch {
-                let mut savepoint = tx.savepoint()?;
-                let result = (request.job)(&savepoint);
-                if result.is_ok() {
-                    savepoint.commit()?;
-                } else {
-                    savepoint.rollback()?;
-                }
-                results.push(result);
-                dones.push(request.done);
+        let outcome = commit_group(&mut conn, &mut batch, false).and_then(|results| {
+            if results.iter().all(Result::is_ok) {
+                Ok(results)
+            } else {
+                commit_group(&mut conn, &mut batch, true)
             }
-            tx.commit()?;
-            Ok(())
-        })();
+        });
         match outcome {
-            Ok(()) => {
-                for (done, result) in dones.into_iter().zip(results) {
-                    let _ = done.send(result);
+            Ok(results) => {
+                for (request, result) in batch.into_iter().zip(results) {
+                    let _ = request.done.send(result);
                 }
             }
             Err(e) => {
-                for done in dones {
-                    let _ = done.send(Err(e.clone()));
+                for request in batch {
+                    let _ = request.done.send(Err(e.clone()));
                 }
             }
         }
     }
+}
+
+type JobResult = Result<Box<dyn Any + Send>, EngineError>;
+
+/// Runs every write of `batch` in one transaction, each in a savepoint when `isolate`;
+/// without it, a failed write rolls the whole transaction back (its results are then
+/// only a signal to run the group again isolated).
+fn commit_group(
+    conn: &mut Connection,
+    batch: &mut [WriteRequest],
+    isolate: bool,
+) -> Result<Vec<JobResult>, EngineError> {
+    let mut tx = conn.transaction()?;
+    let mut results = Vec::with_capacity(batch.len());
+    for request in batch.iter_mut() {
+        if isolate {
+            let mut savepoint = tx.savepoint()?;
+            let result = (request.job)(&savepoint);
+            if result.is_ok() {
+                savepoint.commit()?;
+            } else {
+                savepoint.rollback()?;
+            }
+            results.push(result);
+        } else {
+            let result = (request.job)(&tx);
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                tx.rollback()?;
+                return Ok(results);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 /// A workflow row.
@@ -192,6 +223,13 @@ pub struct RunRow {
     pub finished_at: Option<i64>,
     pub due_at: Option<i64>,
     pub state: String,
+}
+
+/// A due run and its contact's blob (when it has a contact and the contact exists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueRun {
+    pub run: RunRow,
+    pub contact: Option<String>,
 }
 
 /// A contact row: its store blob (the contact record and its loyalty state).
@@ -284,9 +322,11 @@ impl Store {
 
     /// Runs `f` in the next group commit; answers after that commit (durably stored) or
     /// with its error (`f`'s writes are then undone, the others in the group are kept).
+    /// `f` may be called twice (the group is run again when another write fails), so
+    /// it must do nothing but SQL on the connection it is given.
     pub async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, EngineError> + Send + 'static,
+        mut f: impl FnMut(&Connection) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, EngineError> {
         let (done, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| f(conn).map(|t| Box::new(t) as Box<dyn Any + Send>));
@@ -466,20 +506,20 @@ impl Store {
             .optional()?)
     }
 
-    /// `(name, version, ir)` of every active workflow listening to `trigger`.
+    /// `(name, version)` of every active workflow listening to `trigger`.
     pub fn active_for_trigger(
         &self,
         workspace: &str,
         trigger: &str,
-    ) -> Result<Vec<(String, i64, String)>, EngineError> {
+    ) -> Result<Vec<(String, i64)>, EngineError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
-            "SELECT w.name, v.version, v.ir FROM workflows w JOIN versions v
+            "SELECT w.name, v.version FROM workflows w JOIN versions v
                ON v.workspace = w.workspace AND v.workflow = w.name AND v.version = w.active_version
              WHERE w.workspace = ?1 AND w.status = 'active' AND v.trigger = ?2 ORDER BY w.name",
         )?;
         let rows = stmt
-            .query_map(params![workspace, trigger], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(params![workspace, trigger], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -497,9 +537,8 @@ impl Store {
             let Some(value) = value else { continue };
             let sql = format!("SELECT id, data FROM contacts WHERE workspace = ?1 AND {column} = ?2 LIMIT 1");
             let row = conn
-                .query_row(&sql, params![workspace, value], |r| {
-                    Ok(ContactRow { id: r.get(0)?, data: r.get(1)? })
-                })
+                .prepare_cached(&sql)?
+                .query_row(params![workspace, value], |r| Ok(ContactRow { id: r.get(0)?, data: r.get(1)? }))
                 .optional()?;
             if row.is_some() {
                 return Ok(row);
@@ -520,17 +559,21 @@ impl Store {
     }
 
     /// Runs due at `now` (unfinished, their due time passed) of active workflows, oldest
-    /// first; a paused workflow's runs stay parked.
-    pub fn due_runs(&self, now: i64, limit: u32) -> Result<Vec<RunRow>, EngineError> {
+    /// first, each with its contact's blob; a paused workflow's runs stay parked.
+    pub fn due_runs(&self, now: i64, limit: u32) -> Result<Vec<DueRun>, EngineError> {
         let conn = self.lock()?;
         let columns: Vec<String> = RUN_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
         let sql = format!(
-            "SELECT {} FROM runs r JOIN workflows w ON w.workspace = r.workspace AND w.name = r.workflow
+            "SELECT {}, c.data FROM runs r
+             JOIN workflows w ON w.workspace = r.workspace AND w.name = r.workflow
+             LEFT JOIN contacts c ON c.workspace = r.workspace AND c.id = r.contact_id
              WHERE r.due_at IS NOT NULL AND r.due_at <= ?1 AND w.status = 'active' ORDER BY r.due_at LIMIT ?2",
             columns.join(", ")
         );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![now, limit], run_row)?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params![now, limit], |r| Ok(DueRun { run: run_row(r)?, contact: r.get(14)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
@@ -585,9 +628,10 @@ impl Store {
 
 /// Inserts a run.
 pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
-    tx.execute(
-        &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
-        params![
+    tx.prepare_cached(&format!(
+        "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?
+    .execute(params![
             run.id,
             run.workspace,
             run.workflow,
@@ -602,24 +646,32 @@ pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
             run.finished_at,
             run.due_at,
             run.state
-        ],
-    )?;
+    ])?;
     Ok(())
 }
 
-/// Saves a run's progress.
+/// Saves a run's progress, if the run is still due at `claimed` (the due time it was
+/// picked up with): a run that was cancelled, or advanced by someone else meanwhile, is
+/// left alone and the write fails with a conflict (so its other statements are undone).
 pub fn update_run(
     tx: &Connection,
     id: &str,
+    claimed: Option<i64>,
     status: &str,
     state: &str,
     due_at: Option<i64>,
     finished_at: Option<i64>,
 ) -> Result<(), EngineError> {
-    tx.execute(
-        "UPDATE runs SET status = ?2, state = ?3, due_at = ?4, finished_at = ?5 WHERE id = ?1",
-        params![id, status, state, due_at, finished_at],
-    )?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE runs SET status = ?2, state = ?3, due_at = ?4, finished_at = ?5 WHERE id = ?1 AND due_at IS ?6",
+        )?
+        .execute(params![id, status, state, due_at, finished_at, claimed])?;
+    if changed == 0 {
+        return Err(EngineError::Conflict(format!(
+            "run `{id}` changed while it was advanced; its progress is dropped"
+        )));
+    }
     Ok(())
 }
 
@@ -651,18 +703,17 @@ type ContactColumns<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &
 
 fn write_contact(tx: &Connection, row: ContactColumns<'_>, on_conflict: &str) -> Result<(), EngineError> {
     let (workspace, id, email, phone, data) = row;
-    tx.execute(
-        &format!(
-            "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)
+    tx.prepare_cached(&format!(
+        "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(workspace, id) {on_conflict}"
-        ),
-        params![workspace, id, email, phone, data],
-    )?;
+    ))?
+    .execute(params![workspace, id, email, phone, data])?;
     Ok(())
 }
 
 /// Records an event; false when the same id was received in the last 24 hours (a
-/// duplicate: the caller starts nothing). An older one is replaced.
+/// duplicate: the caller starts nothing). An older one is replaced. One statement: the
+/// upsert's `WHERE` leaves a recent row alone, and then changes nothing.
 pub fn record_event(
     tx: &Connection,
     workspace: &str,
@@ -671,25 +722,15 @@ pub fn record_event(
     body: &str,
     now: i64,
 ) -> Result<bool, EngineError> {
-    let previous: Option<i64> = tx
-        .query_row(
-            "SELECT received_at FROM events WHERE workspace = ?1 AND id = ?2",
-            params![workspace, id],
-            |r| r.get(0),
-        )
-        .optional()?;
     const DAY_MS: i64 = 24 * 3600 * 1000;
-    match previous {
-        Some(at) if now - at < DAY_MS => Ok(false),
-        _ => {
-            tx.execute(
-                "INSERT INTO events (workspace, id, type, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(workspace, id) DO UPDATE SET type = ?3, received_at = ?4, body = ?5",
-                params![workspace, id, kind, now, body],
-            )?;
-            Ok(true)
-        }
-    }
+    let changed = tx
+        .prepare_cached(
+            "INSERT INTO events (workspace, id, type, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(workspace, id) DO UPDATE SET type = ?3, received_at = ?4, body = ?5
+         WHERE events.received_at <= ?6",
+        )?
+        .execute(params![workspace, id, kind, now, body, now - DAY_MS])?;
+    Ok(changed > 0)
 }
 
 /// The event body a run started from.
@@ -699,4 +740,113 @@ pub fn event_body(tx: &Connection, workspace: &str, id: &str) -> Result<Option<S
             r.get(0)
         })
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("komo-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir.join("komo.db")).unwrap();
+        store.ensure_workspace("ws").unwrap();
+        (store, dir)
+    }
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.lock().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_is_undone_and_the_rest_of_its_group_is_kept() {
+        let (store, dir) = temp_store("group");
+        let store = Arc::new(store);
+        // Many writes at once, so they share groups; every third one fails half-way
+        // (after its first insert), which must leave no trace of it.
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                store
+                    .write(move |tx| {
+                        record_event(tx, "ws", &format!("e{i}"), "T", "{}", 1_000_000_000)?;
+                        if i % 3 == 0 {
+                            return Err(EngineError::Conflict(format!("write {i} fails")));
+                        }
+                        Ok(i)
+                    })
+                    .await
+            }));
+        }
+        let mut failed = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(n) => assert_eq!(n, i),
+                Err(e) => {
+                    assert_eq!(e, EngineError::Conflict(format!("write {i} fails")));
+                    failed += 1;
+                }
+            }
+        }
+        assert_eq!(failed, 20);
+        assert_eq!(count(&store, "SELECT count(*) FROM events"), 40);
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM events WHERE (CAST(substr(id, 2) AS INTEGER) % 3) = 0"),
+            0
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_event_id_is_a_duplicate_for_24_hours_then_replaced() {
+        let (store, dir) = temp_store("dedup");
+        let day = 24 * 3600 * 1000;
+        let t0 = 1_700_000_000_000;
+        store
+            .transaction(|tx| {
+                assert!(record_event(tx, "ws", "e1", "A", "first", t0)?);
+                assert!(!record_event(tx, "ws", "e1", "A", "second", t0 + day - 1)?);
+                assert!(record_event(tx, "ws", "e1", "B", "third", t0 + day)?);
+                Ok(())
+            })
+            .unwrap();
+        let body = store.transaction(|tx| event_body(tx, "ws", "e1")).unwrap();
+        assert_eq!(body.as_deref(), Some("third"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn progress_of_a_run_that_changed_meanwhile_is_refused() {
+        let (store, dir) = temp_store("claim");
+        let run = RunRow {
+            id: "run_1".into(),
+            workspace: "ws".into(),
+            workflow: "w".into(),
+            version: 1,
+            status: "pending".into(),
+            trigger: "T".into(),
+            hub: None,
+            card: None,
+            event_id: "e".into(),
+            contact_id: None,
+            started_at: 1,
+            finished_at: None,
+            due_at: Some(5),
+            state: "{}".into(),
+        };
+        store.transaction(|tx| insert_run(tx, &run)).unwrap();
+        // Claimed at due time 5: the first save wins, a second from the same claim loses.
+        store
+            .transaction(|tx| update_run(tx, "run_1", Some(5), "waiting", "{\"a\":1}", Some(9), None))
+            .unwrap();
+        let stale =
+            store.transaction(|tx| update_run(tx, "run_1", Some(5), "succeeded", "{}", None, Some(7)));
+        assert!(matches!(stale, Err(EngineError::Conflict(_))), "{stale:?}");
+        let row = store.run("ws", "run_1").unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.due_at, row.state.as_str()), ("waiting", Some(9), "{\"a\":1}"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
