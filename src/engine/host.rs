@@ -84,10 +84,13 @@ pub struct EngineHost {
 impl EngineHost {
     pub fn new(
         contact_id: Option<String>,
-        state: ContactState,
+        mut state: ContactState,
         secrets: Arc<BTreeMap<String, String>>,
         http: Arc<HttpConnector>,
     ) -> EngineHost {
+        if let Some(id) = &contact_id {
+            state.set_code_scope(id);
+        }
         EngineHost { contact_id, state, secrets, http, dirty: false }
     }
 

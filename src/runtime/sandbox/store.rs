@@ -59,6 +59,10 @@ pub struct Store {
     /// Codes issued so far per code prefix (coupons and campaign gifts).
     counters: BTreeMap<String, u32>,
     gift_cards_sent: u32,
+    /// Set by the engine to the contact's id: codes then carry a digest of it, so two
+    /// contacts' codes differ (the sandbox's `PREFIX-0001` are only unique per contact).
+    #[serde(skip)]
+    code_scope: Option<String>,
 }
 
 impl Store {
@@ -228,11 +232,20 @@ impl Store {
         Ok(one("tier", Value::String(tier)))
     }
 
-    /// `PREFIX-0001`, `PREFIX-0002`, … per prefix.
+    /// Makes issued codes unique across contacts: see [`Store::code_scope`].
+    pub fn set_code_scope(&mut self, contact_id: &str) {
+        self.code_scope = Some(contact_id.to_string());
+    }
+
+    /// `PREFIX-0001`, `PREFIX-0002`, … per prefix; with a code scope,
+    /// `PREFIX-<10 characters of a digest of the contact, prefix and number>`.
     fn next_code(&mut self, prefix: &str) -> String {
         let counter = self.counters.entry(prefix.to_string()).or_insert(0);
         *counter = counter.saturating_add(1);
-        format!("{prefix}-{counter:04}")
+        match &self.code_scope {
+            None => format!("{prefix}-{counter:04}"),
+            Some(scope) => format!("{prefix}-{}", scoped_code(scope, prefix, *counter)),
+        }
     }
 }
 
@@ -322,6 +335,22 @@ pub fn default_contact(created_at: jiff::Timestamp) -> Record {
 }
 
 /// `Welcome 10%` → `WELCOME-10`: upper case, runs of other characters as one `-`.
+/// Ten characters (Crockford base 32, 50 bits) of SHA-256 over the scope, prefix and
+/// number: deterministic, and unlikely to repeat across a workspace's contacts.
+fn scoped_code(scope: &str, prefix: &str, counter: u32) -> String {
+    use sha2::Digest;
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let digest = sha2::Sha256::digest(format!("{scope}\n{prefix}\n{counter}").as_bytes());
+    let mut bits = digest.iter().take(8).fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let mut out = String::with_capacity(10);
+    for _ in 0..10 {
+        let index = usize::try_from(bits >> 59).unwrap_or(0);
+        out.push(ALPHABET.get(index).map_or('0', |c| char::from(*c)));
+        bits <<= 5;
+    }
+    out
+}
+
 pub fn code_prefix(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
@@ -408,5 +437,28 @@ fn string_list(args: &Args, name: &str, required: bool) -> Result<Vec<String>, A
             .map(|item| item.as_str().map(str::to_string).ok_or_else(|| wrong(name, "a List<String>", item)))
             .collect(),
         Some(other) => Err(wrong(name, "a List<String>", other)),
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn scoped_codes_differ_between_contacts_and_are_stable() {
+        let code = |scope: Option<&str>| {
+            let mut store = Store::new(jiff::Timestamp::UNIX_EPOCH);
+            if let Some(s) = scope {
+                store.set_code_scope(s);
+            }
+            (store.next_code("SAVE10"), store.next_code("SAVE10"))
+        };
+        assert_eq!(code(None), ("SAVE10-0001".to_string(), "SAVE10-0002".to_string()));
+        let (a1, a2) = code(Some("ct_a"));
+        let (b1, _) = code(Some("ct_b"));
+        assert_ne!(a1, a2);
+        assert_ne!(a1, b1);
+        assert_eq!(code(Some("ct_a")).0, a1);
+        assert!(a1.starts_with("SAVE10-") && a1.len() == "SAVE10-".len() + 10, "{a1}");
     }
 }
