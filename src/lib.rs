@@ -31,6 +31,7 @@ pub mod connectors;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;
+pub mod project;
 pub mod runtime;
 pub mod server;
 pub mod source;
@@ -46,11 +47,18 @@ pub struct Checked {
     pub program: check::Program,
     /// Parser and checker findings, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The project catalog the files were checked against (empty without one).
+    pub workspace: std::sync::Arc<check::Workspace>,
 }
 
 /// Parses every file of `sources` and checks them together (workflow names are
 /// unique across files; tests may name a workflow from another file).
 pub fn check_sources(sources: &SourceMap) -> Checked {
+    check_sources_in(sources, &std::sync::Arc::default())
+}
+
+/// [`check_sources`] against a project's catalog (`komo.toml`'s `[catalog]`).
+pub fn check_sources_in(sources: &SourceMap, workspace: &std::sync::Arc<check::Workspace>) -> Checked {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     for (id, file) in sources.files() {
@@ -58,8 +66,8 @@ pub fn check_sources(sources: &SourceMap) -> Checked {
         diagnostics.extend(parsed.diagnostics);
         files.push((id, parsed.file));
     }
-    let checked = check::check(&files);
+    let checked = check::check_in(&files, workspace);
     diagnostics.extend(checked.diagnostics);
     diagnostics::sort_diagnostics(&mut diagnostics);
-    Checked { files, program: checked.program, diagnostics }
+    Checked { files, program: checked.program, diagnostics, workspace: std::sync::Arc::clone(workspace) }
 }

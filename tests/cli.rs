@@ -196,3 +196,31 @@ fn a_closed_stdout_is_not_a_crash() {
         assert!(!err.contains("internal error"), "{err}");
     }
 }
+
+#[test]
+fn check_finds_the_catalog_of_the_project_above_the_files() {
+    let dir = scratch("catalog");
+    write(&dir, "komo.toml", "[workspace]\nid = \"acme\"\n\n[catalog]\nlists = [\"New Users\"]\n");
+    write(&dir, "workflows/welcome.komo", WELCOME.replace("New Users", "New Usrs"));
+    // From the project root, from inside workflows/, and from elsewhere naming the file.
+    for (cwd, path) in [
+        (dir.clone(), "workflows"),
+        (dir.join("workflows"), "."),
+        (dir.parent().unwrap().to_path_buf(), "catalog/workflows/welcome.komo"),
+    ] {
+        let output = komo(&cwd, &["check", "--format", "short", path]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let lines = stdout(&output);
+        assert!(lines.contains("error[K0601]: list `New Usrs` does not exist"), "{lines}");
+    }
+    // Without the catalog the same file is clean.
+    write(&dir, "komo.toml", "[workspace]\nid = \"acme\"\n");
+    let output = komo(&dir, &["check", "workflows"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A catalog that is wrong is a usage error naming the file and the key.
+    write(&dir, "komo.toml", "[workspace]\nid = \"acme\"\n\n[catalog]\nlist = [\"typo\"]\n");
+    let output = komo(&dir, &["check", "workflows"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("komo.toml") && message.contains("unknown field `list`"), "{message}");
+}

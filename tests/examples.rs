@@ -10,19 +10,31 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+
+use komo::check::Workspace;
 
 use komo::diagnostics::{Code, Diagnostic, Severity, render};
 use komo::source::SourceMap;
 
-fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>) {
+/// The catalog of the project an example is in (the nearest `komo.toml` above it), as
+/// `komo check` finds it; none for examples outside a project.
+fn workspace_of(path: &Path) -> Arc<Workspace> {
+    komo::project::find_root(path)
+        .map(|root| Arc::new(komo::project::load_workspace(&root).unwrap()))
+        .unwrap_or_default()
+}
+
+fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>, Arc<Workspace>) {
     let bytes = std::fs::read(path).unwrap();
     let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
     let mut sources = SourceMap::new();
     let (text, mut diags) = komo::syntax::decode_source(komo::source::FileId(0), &bytes);
     sources.add(name, text);
-    diags.extend(komo::check_sources(&sources).diagnostics);
+    let workspace = workspace_of(path);
+    diags.extend(komo::check_sources_in(&sources, &workspace).diagnostics);
     komo::diagnostics::sort_diagnostics(&mut diags);
-    (sources, diags)
+    (sources, diags, workspace)
 }
 
 /// The line groups of an `// expect-…:` header, e.g. `7 8|9` → [[7], [8, 9]].
@@ -49,7 +61,7 @@ fn lines_with(sources: &SourceMap, diags: &[Diagnostic], severity: Severity) -> 
 #[test]
 fn examples() {
     insta::glob!("../examples", "**/*.komo", |path| {
-        let (sources, diags) = check_file(path);
+        let (sources, diags, workspace) = check_file(path);
         let text = sources.get(komo::source::FileId(0)).map(|f| f.text.clone()).unwrap_or_default();
         let first = text.lines().next().unwrap_or("");
         let errors = lines_with(&sources, &diags, Severity::Error);
@@ -86,7 +98,7 @@ fn examples() {
             if human.is_empty() { "(none)".to_string() } else { human }
         );
         if !diags.iter().any(Diagnostic::is_error) {
-            let (ir, runs) = ir_and_runs(&sources);
+            let (ir, runs) = ir_and_runs(&sources, &workspace);
             snapshot.push_str(&format!("=== IR\n{ir}\n=== RUN\n{runs}"));
         }
         insta::with_settings!({ omit_expression => true }, {
@@ -96,8 +108,8 @@ fn examples() {
 }
 
 /// The IR as JSON (after checking that it round-trips) and each test's outcome.
-fn ir_and_runs(sources: &SourceMap) -> (String, String) {
-    let checked = komo::check_sources(sources);
+fn ir_and_runs(sources: &SourceMap, workspace: &Arc<Workspace>) -> (String, String) {
+    let checked = komo::check_sources_in(sources, workspace);
     let program = komo::ir::lower_program(&checked).unwrap();
     let json = serde_json::to_string_pretty(&program).unwrap();
     let back: komo::ir::Program = serde_json::from_str(&json).unwrap();
@@ -154,12 +166,17 @@ fn ir_and_runs(sources: &SourceMap) -> (String, String) {
 /// `examples/errors/` that produces it.
 #[test]
 fn every_code_has_an_example() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/errors");
+    // examples/errors and its projects (examples/errors/catalog has a komo.toml).
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/errors")];
     let mut produced: BTreeSet<Code> = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "komo") {
-            produced.extend(check_file(&path).1.iter().map(|d| d.code));
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "komo") {
+                produced.extend(check_file(&path).1.iter().map(|d| d.code));
+            }
         }
     }
     let exempt = [Code::FileTooLarge, Code::Internal];

@@ -504,3 +504,42 @@ fn serve_needs_a_project_and_a_sqlite_store() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
 }
+
+#[tokio::test]
+async fn activation_checks_names_against_the_workspace_catalog() {
+    let dir = project("catalog", "acme", &[("welcome.komo", &WELCOME.replace("New Users", "New Usres"))]);
+    std::fs::write(
+        dir.join("komo.toml"),
+        "[workspace]\nid = \"acme\"\n\n[catalog]\nlists = [\"New Users\", \"Newsletter\"]\n",
+    )
+    .unwrap();
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let key = engine.create_key().unwrap();
+    let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
+
+    let (status, refused) = api.post("/v1/workflows/welcome/activate").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let diagnostics = &refused["diagnostics"]["diagnostics"];
+    assert_eq!(diagnostics.as_array().map(Vec::len), Some(1), "{refused}");
+    assert_eq!(diagnostics[0]["code"], "K0601", "{refused}");
+    assert_eq!(diagnostics[0]["message"], "list `New Usres` does not exist", "{refused}");
+    assert_eq!(diagnostics[0]["help"], "did you mean `New Users`?", "{refused}");
+
+    let (status, saved) = api.put_text("/v1/workflows/welcome", WELCOME).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, active) = api.post("/v1/workflows/welcome/activate").await;
+    assert_eq!(status, StatusCode::OK, "{active}");
+    assert_eq!(active["status"], "active");
+}
+
+#[test]
+fn a_broken_catalog_stops_the_engine_with_the_file_named() {
+    let dir = project("bad-catalog", "acme", &[("welcome.komo", WELCOME)]);
+    std::fs::write(
+        dir.join("komo.toml"),
+        "[workspace]\nid = \"acme\"\n\n[catalog.properties]\nage = \"Integer\"\n",
+    )
+    .unwrap();
+    let error = Engine::open(&dir, None).unwrap_err().to_string();
+    assert!(error.contains("komo.toml") && error.contains("catalog.properties.age"), "{error}");
+}

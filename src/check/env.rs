@@ -6,11 +6,13 @@
 //! `errors`; the checker never stops at the first one.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::catalog::{self, ActionSpec, ContextName, TriggerSpec};
 use super::errors::{Because, CheckError};
 use super::flow::Flow;
 use super::types::Type;
+use super::workspace::Workspace;
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::Ident;
@@ -51,6 +53,8 @@ pub struct Env {
     /// When set, the type of every expression checked, by span (for IR lowering).
     pub types: Option<HashMap<Span, Type>>,
     pub errors: Vec<CheckError>,
+    /// The project's catalog (empty without one).
+    pub workspace: Arc<Workspace>,
 }
 
 /// Names that are always there and cannot be rebound.
@@ -68,6 +72,16 @@ impl Env {
             all_lets: std::collections::HashSet::new(),
             types: None,
             errors: Vec::new(),
+            workspace: Arc::default(),
+        }
+    }
+
+    /// Checks against the project's catalog: `contact.properties` gets the declared
+    /// properties' types.
+    pub fn set_workspace(&mut self, workspace: &Arc<Workspace>) {
+        self.workspace = Arc::clone(workspace);
+        if workspace.properties.is_some() {
+            self.contact_ty = contact_type_in(self.trigger, workspace);
         }
     }
 
@@ -232,5 +246,18 @@ pub fn event_type(trigger: Option<&'static TriggerSpec>, form: Option<Type>) -> 
 /// `Contact`, or `Contact?` for triggers whose contact may be unknown.
 pub fn contact_type(trigger: Option<&'static TriggerSpec>) -> Type {
     let contact = catalog::contact_type();
+    if trigger.is_some_and(|t| t.contact_optional) { Type::optional(contact) } else { contact }
+}
+
+/// [`contact_type`] with `properties` typed by the workspace's declarations.
+pub fn contact_type_in(trigger: Option<&'static TriggerSpec>, workspace: &Workspace) -> Type {
+    let fields = catalog::CONTACT_FIELDS
+        .iter()
+        .map(|(n, t)| {
+            let ty = if *n == "properties" { workspace.properties_type() } else { catalog::catalog_type(t) };
+            ((*n).to_string(), ty)
+        })
+        .collect();
+    let contact = Type::record(Some("Contact"), fields);
     if trigger.is_some_and(|t| t.contact_optional) { Type::optional(contact) } else { contact }
 }

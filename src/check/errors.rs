@@ -6,6 +6,7 @@
 
 use super::catalog::{ContextName, ScopeKind};
 use super::types::Type;
+use super::workspace::Kind;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
@@ -134,6 +135,23 @@ pub enum CheckError {
         name: String,
         span: Span,
         suggestion: Option<String>,
+    },
+    UnknownCatalogName {
+        kind: Kind,
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        declared: Vec<String>,
+        /// For a tier: the program it was looked up in.
+        program: Option<String>,
+    },
+    TemplateVariable {
+        template: String,
+        variable: String,
+        /// `file:line` of the variable in the template.
+        location: String,
+        span: Span,
+        reason: String,
     },
     DuplicateWorkflow {
         name: String,
@@ -452,6 +470,36 @@ impl CheckError {
                     None => diag,
                 }
             }
+            E::UnknownCatalogName { kind, name, span, suggestion, declared, program } => {
+                let what = match &program {
+                    Some(p) => format!("{} `{name}` does not exist in loyalty program `{p}`", kind.noun()),
+                    None => format!("{} `{name}` does not exist", kind.noun()),
+                };
+                let diag = d(Code::UnknownCatalogName, span, what)
+                    .with_label(format!("not declared in the workspace catalog ({})", kind.key()));
+                match suggestion {
+                    Some(s) => {
+                        let fix = format!("{s:?}");
+                        diag.with_help(format!("did you mean `{s}`?")).with_fix(span, fix)
+                    }
+                    None if declared.is_empty() => {
+                        diag.with_help(format!("declare it in komo.toml under `{}`", kind.key()))
+                    }
+                    None => diag.with_help(format!(
+                        "the declared names are {}; or declare it in komo.toml",
+                        join_names(&declared.iter().map(String::as_str).collect::<Vec<_>>())
+                    )),
+                }
+            }
+            E::TemplateVariable { template, variable, location, span, reason } => d(
+                Code::TemplateVariable,
+                span,
+                format!("template `{template}` reads `{variable}`, which this send does not provide"),
+            )
+            .with_label(reason)
+            .with_help(format!(
+                "`{{{{ {variable} }}}}` is at {location}: give it in `data: {{ … }}`, or change the template (a missing variable fails the send)"
+            )),
             E::UnknownFunction { name, span, suggestion } => {
                 let help = suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                     "the functions are `lower upper trim len starts_with ends_with now round floor ceil string int float secret`".into()

@@ -6,6 +6,7 @@
 
 mod builtins;
 pub mod catalog;
+mod catalog_names;
 mod env;
 mod errors;
 mod expr;
@@ -15,13 +16,16 @@ mod stmt;
 mod test_items;
 pub mod types;
 mod workflow;
+pub mod workspace;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use env::StepDecl;
 pub use errors::{Because, CheckError};
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
 pub use workflow::{WorkflowInfo, is_snake_case};
+pub use workspace::Workspace;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -45,6 +49,11 @@ pub struct CheckOutput {
 /// Checks every file together: workflow names are unique across files and tests may
 /// name a workflow of another file.
 pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
+    check_in(files, &Arc::default())
+}
+
+/// [`check`] against a project's catalog.
+pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
     let mut out = CheckOutput::default();
     // Each file's own workflows (duplicates included): a test runs one of its file's.
     let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();
@@ -52,7 +61,7 @@ pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
         let mut own = Vec::new();
         for item in &parsed.items {
             let ast::Item::Workflow(wf) = item else { continue };
-            let (info, errors) = workflow::check_workflow(*file, wf);
+            let (info, errors) = workflow::check_workflow(*file, wf, workspace);
             out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
             match out.program.workflows.get(&info.name) {
                 Some(first) => {
@@ -98,8 +107,12 @@ pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
 
 /// One workflow checked again with the type of every expression recorded (by span), for
 /// IR lowering.
-pub fn workflow_types(file: FileId, wf: &ast::Workflow) -> (WorkflowInfo, HashMap<Span, types::Type>) {
-    let (info, _, types) = workflow::check_workflow_with(file, wf, true);
+pub fn workflow_types(
+    file: FileId,
+    wf: &ast::Workflow,
+    workspace: &Arc<Workspace>,
+) -> (WorkflowInfo, HashMap<Span, types::Type>) {
+    let (info, _, types) = workflow::check_workflow_with(file, wf, workspace, true);
     (info, types)
 }
 

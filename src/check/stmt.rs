@@ -295,7 +295,17 @@ impl FlowChecker {
             if let Some(slot) = given.get_mut(index) {
                 *slot = Some(arg.span);
             }
-            let ty = catalog::catalog_type(param.ty);
+            let ty = match (param.ty, &self.env.workspace.properties) {
+                ("ContactSet", Some(props)) => {
+                    let mut fields: Vec<(String, Type)> = catalog::CONTACT_SETTABLE_FIELDS
+                        .iter()
+                        .map(|(n, t)| ((*n).to_string(), catalog::catalog_type(t)))
+                        .collect();
+                    fields.extend(props.iter().map(|(n, t)| (n.clone(), Type::optional(t.clone()))));
+                    Type::open_record(Some("contact fields"), fields, Type::Json)
+                }
+                _ => catalog::catalog_type(param.ty),
+            };
             let context = format!("`{}` of `{full}`", param.name);
             self.env.expect(&arg.value, &ty, flow, &context);
             if full == "http.request" && param.name == "method" {
@@ -316,6 +326,7 @@ impl FlowChecker {
         if full == "contact.update" {
             self.settable_fields(call);
         }
+        self.catalog_checks(spec, call);
         for (param, given) in spec.params.iter().zip(&given) {
             if given.is_some() {
                 continue;

@@ -4,6 +4,7 @@
 //! generated names) for tests and IR lowering, and every finding.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::catalog::{self, ScopeKind, TriggerSpec};
 use super::env::{Env, StepDecl};
@@ -11,6 +12,7 @@ use super::errors::{Because, CheckError};
 use super::flow::{Flow, join};
 use super::stmt::FlowChecker;
 use super::types::Type;
+use super::workspace::Workspace;
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{ActionStmt, Block, HeaderClause, Modifier, Scope, Stmt, StmtKind, Workflow};
@@ -36,9 +38,13 @@ impl WorkflowInfo {
     }
 }
 
-/// Checks one workflow.
-pub fn check_workflow(file: FileId, wf: &Workflow) -> (WorkflowInfo, Vec<CheckError>) {
-    let (info, errors, _) = check_workflow_with(file, wf, false);
+/// Checks one workflow against the project's catalog.
+pub fn check_workflow(
+    file: FileId,
+    wf: &Workflow,
+    workspace: &Arc<Workspace>,
+) -> (WorkflowInfo, Vec<CheckError>) {
+    let (info, errors, _) = check_workflow_with(file, wf, workspace, false);
     (info, errors)
 }
 
@@ -46,11 +52,13 @@ pub fn check_workflow(file: FileId, wf: &Workflow) -> (WorkflowInfo, Vec<CheckEr
 pub fn check_workflow_with(
     file: FileId,
     wf: &Workflow,
+    workspace: &Arc<Workspace>,
     record_types: bool,
 ) -> (WorkflowInfo, Vec<CheckError>, HashMap<Span, Type>) {
     let mut errors = Vec::new();
     let header = check_header(file, wf, &mut errors);
     let mut env = Env::new(file, header.trigger, header.form.clone());
+    env.set_workspace(workspace);
     env.errors = errors;
     if record_types {
         env.types = Some(HashMap::new());

@@ -139,7 +139,14 @@ pub(crate) fn load(
         }
         return Ok(Err(Exit::Usage));
     }
-    let checked = crate::check_sources(&sources);
+    let workspace = match crate::project::workspace_for(paths) {
+        Ok(found) => found.map(|(_, ws)| ws).unwrap_or_default(),
+        Err(problem) => {
+            writeln!(console.err, "{} {problem}", console.red("error:"))?;
+            return Ok(Err(Exit::Usage));
+        }
+    };
+    let checked = crate::check_sources_in(&sources, &workspace);
     diagnostics.extend(checked.diagnostics.iter().cloned());
     sort_diagnostics(&mut diagnostics);
     let (errors, _) = tally(&diagnostics);

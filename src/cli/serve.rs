@@ -112,7 +112,7 @@ pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, 
             "no `komo.toml` in `{}`: a project needs one, with at least `[workspace]` and `id = \"…\"`",
             dir.display()
         )),
-        None => cwd.ancestors().find(|dir| has_config(dir)).map(Path::to_path_buf).ok_or_else(|| {
+        None => crate::project::find_root(cwd).ok_or_else(|| {
             format!(
                 "no `komo.toml` in `{}` or any directory above it; run in a project (a directory \
                  with a `komo.toml` holding `[workspace]` and `id = \"…\"`) or pass `--project DIR`",

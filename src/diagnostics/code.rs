@@ -128,6 +128,9 @@ codes! {
     UnknownTestStep = "K0503", Error, "unknown step in a test";
     TestWorkflowAmbiguous = "K0504", Error, "test does not say which workflow it runs";
     DuplicateTest = "K0505", Error, "duplicate test name";
+    // Workspace catalog: K06xx
+    UnknownCatalogName = "K0601", Error, "name not in the workspace catalog";
+    TemplateVariable = "K0602", Error, "template variable the send does not provide";
     // Internal: K09xx
     Internal = "K0901", Error, "internal compiler error";
 }

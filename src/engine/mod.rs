@@ -46,6 +46,8 @@ pub struct Engine {
     /// writer of workflows), so ingest reads the active set once per change, not per event.
     active: Mutex<ActiveCache>,
     metrics: metrics::Metrics,
+    /// The project's workspace catalog: activation checks workflows against it.
+    catalog: Arc<crate::check::Workspace>,
     http: Arc<crate::connectors::http::HttpConnector>,
 }
 
@@ -76,6 +78,7 @@ impl Engine {
     /// are saved as drafts (unchanged ones are left alone).
     pub fn open(project_dir: &Path, db: Option<&Path>) -> Result<Engine, EngineError> {
         let project = Project::load(project_dir)?;
+        let catalog = Arc::new(crate::project::load_workspace(project_dir).map_err(EngineError::Project)?);
         let default_db = project_dir.join(".komo").join("komo.db");
         let store = Store::open(db.unwrap_or(&default_db))?;
         store.ensure_workspace(&project.workspace)?;
@@ -88,6 +91,7 @@ impl Engine {
             ir_cache: Mutex::new(HashMap::new()),
             active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
+            catalog,
             http: Arc::new(crate::connectors::http::HttpConnector::new(
                 crate::connectors::http::HttpConfig { allow_hosts: project.http_allow_hosts.clone() },
             )),
@@ -189,7 +193,7 @@ impl Engine {
         let row = self.row(ws, name)?;
         let mut sources = SourceMap::new();
         sources.add(format!("{name}.komo"), row.source.clone());
-        let checked = crate::check_sources(&sources);
+        let checked = crate::check_sources_in(&sources, &self.catalog);
         if checked.diagnostics.iter().any(|d| d.is_error()) {
             let report = crate::diagnostics::render::json(&sources, &checked.diagnostics);
             let diagnostics = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);

@@ -42,7 +42,7 @@ pub fn lower_program(checked: &crate::Checked) -> Result<Program, Vec<LowerError
         let mut own: Vec<WorkflowInfo> = Vec::new();
         for item in &parsed.items {
             if let ast::Item::Workflow(wf) = item {
-                let (info, types) = check::workflow_types(*file, wf);
+                let (info, types) = check::workflow_types(*file, wf, &checked.workspace);
                 let mut lower = Lower::new(*file, types, &info);
                 let ir = lower.workflow(wf);
                 errors.extend(lower.errors);
