@@ -70,6 +70,17 @@ fn raw_commits_per_second(dir: &std::path::Path) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// CPU time this process has used (user + system), from /proc (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct Round {
     accepted_per_s: f64,
     completed_per_s: f64,
@@ -77,6 +88,7 @@ struct Round {
     raw_commits_per_s: f64,
     p50_ack_ms: f64,
     p99_ack_ms: f64,
+    cpu_us_per_run: f64,
 }
 
 async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> Duration {
@@ -110,6 +122,7 @@ async fn round(round: usize) -> Round {
 
     // Peak: every event as fast as CLIENTS connections allow.
     let statements_before = komo::engine::store::statements_executed();
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -140,6 +153,7 @@ async fn round(round: usize) -> Round {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let completed = start.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
     let statements = komo::engine::store::statements_executed() - statements_before;
 
     // Half the peak rate, paced, one request per tick.
@@ -168,6 +182,7 @@ async fn round(round: usize) -> Round {
         raw_commits_per_s: raw_commits_per_second(&dir),
         p50_ack_ms: at(0.5),
         p99_ack_ms: at(0.99),
+        cpu_us_per_run: cpu * 1e6 / EVENTS as f64,
     }
 }
 
@@ -185,6 +200,10 @@ fn main() {
         m(|r| r.raw_commits_per_s)
     );
     println!("  SQL statements per run: {:>8.1}", m(|r| r.statements_per_run));
+    println!(
+        "  CPU per run:            {:>8.0} µs (client and server together, both cores)",
+        m(|r| r.cpu_us_per_run)
+    );
     println!(
         "  ingest ack at half peak: p50 {:.2} ms, p99 {:.2} ms",
         m(|r| r.p50_ack_ms),
