@@ -42,7 +42,7 @@ pub struct Engine {
     /// Parsed IR by (workspace, workflow, version); versions are immutable.
     ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
     metrics: metrics::Metrics,
-    http: Arc<crate::connectors::http::HttpConnector>,
+    connectors: Arc<crate::connectors::Connectors>,
 }
 
 /// A random token: 32 hex characters.
@@ -68,14 +68,13 @@ impl Engine {
         for (name, source) in &project.workflows {
             store.save_draft(&project.workspace, name, source)?;
         }
+        let connectors = project.connectors(project_dir)?;
         Ok(Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
-            http: Arc::new(crate::connectors::http::HttpConnector::new(
-                crate::connectors::http::HttpConfig { allow_hosts: project.http_allow_hosts.clone() },
-            )),
+            connectors: Arc::new(connectors),
             project,
         })
     }
@@ -187,7 +186,7 @@ impl Engine {
                 field: Some("source".into()),
             });
         };
-        if let Some(missing) = host::unavailable_connector(&wf) {
+        if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
         let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;

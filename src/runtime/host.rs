@@ -47,10 +47,19 @@ impl ActionFailure {
         ActionFailure { kind: kind.into(), message: message.into(), status: None, retry_after_ms: None }
     }
 
-    /// Whether another attempt may succeed (`auth`, `invalid_request` and
-    /// `invalid_value` will fail the same way again).
+    /// Whether another attempt may succeed. `auth`, `invalid_request` and
+    /// `invalid_value` will fail the same way again, and so will an `http_status` with a
+    /// 4xx status (the provider refused this request), except 408 Request Timeout, 409
+    /// Conflict, 425 Too Early and 429 Too Many Requests. `timeout`, `rate_limited`,
+    /// `error` and 5xx statuses are retried.
     pub fn retryable(&self) -> bool {
-        !matches!(self.kind.as_str(), "auth" | "invalid_request" | "invalid_value")
+        match self.kind.as_str() {
+            "auth" | "invalid_request" | "invalid_value" => false,
+            "http_status" => {
+                !self.status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 408 | 409 | 425 | 429))
+            }
+            _ => true,
+        }
     }
 }
 
