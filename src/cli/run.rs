@@ -297,11 +297,15 @@ struct Live {
 }
 
 /// Loads the project around `file` (its komo.toml, found from the file's directory up)
-/// with its connectors, within a runtime (the HTTP clients need one).
+/// with its connectors.
 fn live_setup(file: &Path) -> Result<Live, String> {
     let start = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let dir = super::serve::find_project(None, start)
-        .map_err(|e| format!("--live-connectors needs the project's configuration: {e}"))?;
+    let dir = super::serve::find_project(None, start).map_err(|_| {
+        format!(
+            "--live-connectors needs a project: no `komo.toml` in `{}` or any directory above it",
+            start.display()
+        )
+    })?;
     let project = Project::load(&dir).map_err(|e| e.to_string())?;
     let connectors = project.connectors(&dir).map_err(|e| e.to_string())?;
     Ok(Live { connectors: Arc::new(connectors), secrets: project.secrets })

@@ -48,6 +48,9 @@ pub struct Connectors {
     salesforce: Slot<SalesforceConnector>,
     mailchimp: Slot<MailchimpConnector>,
     braze: Slot<BrazeConnector>,
+    /// Every connector's secret values: scrubbed from every failure, whichever
+    /// connector returned it.
+    secrets: Vec<String>,
 }
 
 /// What a call sees besides its arguments.
@@ -95,7 +98,7 @@ impl Connectors {
         templates: Templates,
         env: Env<'_>,
     ) -> Connectors {
-        let connectors = Connectors {
+        let mut connectors = Connectors {
             http: HttpConnector::new(HttpConfig { allow_hosts: allow_hosts.to_vec() }),
             rest: RestClient::new(allow_hosts),
             email: config.email.as_ref().map(|c| EmailConnector::new(c, templates, allow_hosts, env)),
@@ -103,7 +106,9 @@ impl Connectors {
             salesforce: config.salesforce.as_ref().map(|c| SalesforceConnector::new(c, env)),
             mailchimp: config.mailchimp.as_ref().map(|c| MailchimpConnector::new(c, env)),
             braze: config.braze.as_ref().map(|c| BrazeConnector::new(c, env)),
+            secrets: Vec::new(),
         };
+        connectors.secrets = connectors.collect_secrets();
         for table in ["email", "sms", "salesforce", "mailchimp", "braze"] {
             match connectors.state(table) {
                 Some(Err(reason)) => tracing::warn!(connector = table, %reason, "connector not usable"),
@@ -112,6 +117,25 @@ impl Connectors {
             }
         }
         connectors
+    }
+
+    fn collect_secrets(&self) -> Vec<String> {
+        fn of<'a, T>(slot: &'a Slot<T>, secrets: impl Fn(&'a T) -> Vec<&'a str>) -> Vec<&'a str> {
+            match slot {
+                Some(Ok(connector)) => secrets(connector),
+                _ => Vec::new(),
+            }
+        }
+        let mut all = of(&self.email, EmailConnector::secrets);
+        all.extend(of(&self.sms, SmsConnector::secrets));
+        all.extend(of(&self.salesforce, SalesforceConnector::secrets));
+        all.extend(of(&self.mailchimp, MailchimpConnector::secrets));
+        all.extend(of(&self.braze, BrazeConnector::secrets));
+        let mut all: Vec<String> = all.into_iter().filter(|s| !s.is_empty()).map(str::to_string).collect();
+        // Longest first, so that a secret inside another is not half-replaced.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        all
     }
 
     pub fn http(&self) -> &HttpConnector {
@@ -176,32 +200,19 @@ impl Connectors {
             attempt = request.attempt,
             "connector call"
         );
-        let (result, secrets) =
-            match (ns, &self.email, &self.sms, &self.salesforce, &self.mailchimp, &self.braze) {
-                ("http", ..) => return self.http.request(args, context.secret, key, timeout).await,
-                ("contact", Some(Ok(email)), ..) if name == "send_email" => {
-                    (email.send(args, context.contact, context.event, key, timeout).await, email.secrets())
-                }
-                ("contact", _, Some(Ok(sms)), ..) if name == "send_sms" => {
-                    (sms.send(&self.rest, args, key, timeout).await, sms.secrets())
-                }
-                ("salesforce", _, _, Some(Ok(sf)), ..) => {
-                    (sf.perform(&self.rest, name, args, timeout).await, sf.secrets())
-                }
-                ("mailchimp", _, _, _, Some(Ok(mc)), _) => {
-                    (mc.perform(&self.rest, name, args, timeout).await, mc.secrets())
-                }
-                ("braze", .., Some(Ok(braze))) => {
-                    (braze.track_user(&self.rest, args, timeout).await, braze.secrets())
-                }
-                _ => {
-                    return Err(ActionFailure::new(
-                        "invalid_request",
-                        format!("`{}` has no connector", request.action),
-                    ));
-                }
-            };
-        let secrets: Vec<String> = secrets.into_iter().map(str::to_string).collect();
-        result.map_err(|failure| http::scrub(failure, &secrets))
+        let result = match (ns, &self.email, &self.sms, &self.salesforce, &self.mailchimp, &self.braze) {
+            ("http", ..) => self.http.request(args, context.secret, key, timeout).await,
+            ("contact", Some(Ok(email)), ..) if name == "send_email" => {
+                email.send(args, context.contact, context.event, key, timeout).await
+            }
+            ("contact", _, Some(Ok(sms)), ..) if name == "send_sms" => {
+                sms.send(&self.rest, args, key, timeout).await
+            }
+            ("salesforce", _, _, Some(Ok(sf)), ..) => sf.perform(&self.rest, name, args, timeout).await,
+            ("mailchimp", _, _, _, Some(Ok(mc)), _) => mc.perform(&self.rest, name, args, timeout).await,
+            ("braze", .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
+            _ => Err(ActionFailure::new("invalid_request", format!("`{}` has no connector", request.action))),
+        };
+        result.map_err(|failure| http::scrub(failure, &self.secrets))
     }
 }
