@@ -607,3 +607,73 @@ async fn unconfigured_and_unusable_connectors_say_why() {
     assert!(f.message.contains("allow it in komo.toml [http] allow_hosts"), "{}", f.message);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+// ---------------------------------------------------------------- TLS and timeouts
+
+#[tokio::test]
+async fn starttls_is_never_downgraded_to_plain() {
+    // The sink offers no STARTTLS: a connector told to use it must not send in clear.
+    let sink = SmtpSink::start(Behaviour::default()).await;
+    let config = format!(
+        "[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"starttls\"\nfrom = \"a@acme.example\"\n",
+        sink.addr.port()
+    );
+    let c = connectors(&config, &[sink.addr.to_string()], &[("welcome.html", WELCOME_HTML)]);
+    let f = failure(
+        call(
+            &c,
+            "contact.send_email",
+            json!({ "template": "welcome", "to": "a@example.com", "data": { "code": "A" } }),
+        )
+        .await,
+    );
+    assert_eq!(f.kind, "error", "{f:?}");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn silent_servers_time_out() {
+    // An SMTP server that accepts the connection and never greets.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    let config = format!(
+        "[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"a@acme.example\"\ntimeout_ms = 300\n",
+        addr.port()
+    );
+    let c = connectors(&config, &[addr.to_string()], &[("welcome.html", WELCOME_HTML)]);
+    let args = args(json!({ "template": "welcome", "to": "a@example.com", "data": { "code": "A" } }));
+    let request = ActionRequest {
+        run_id: "run_1",
+        step: "step_1",
+        action: "contact.send_email",
+        args: &args,
+        attempt: 1,
+        idempotency_key: "run_1:step_1",
+        timeout_ms: None,
+    };
+    let event = Value::from_json(&json!({ "source": "signup-form" }));
+    let (contact, secret) = (contact(), |_: &str| None);
+    let f =
+        failure(c.perform(&request, CallContext { contact: &contact, event: &event, secret: &secret }).await);
+    assert_eq!((f.kind.as_str(), f.retryable()), ("timeout", true), "{f:?}");
+
+    // A REST provider that answers too late, with the step's own timeout.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let config = format!("[braze]\nbase_url = \"{}\"\napi_key_env = \"BRAZE_KEY\"\n", server.uri());
+    let c = connectors(&config, &[host_of(&server)], &[]);
+    let args = self::args(json!({ "external_id": "c_1", "attributes": {} }));
+    let request = ActionRequest { action: "braze.track_user", args: &args, timeout_ms: Some(200), ..request };
+    let f =
+        failure(c.perform(&request, CallContext { contact: &contact, event: &event, secret: &secret }).await);
+    assert_eq!((f.kind.as_str(), f.message.as_str()), ("timeout", "Braze did not answer within 200ms"));
+}
