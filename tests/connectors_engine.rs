@@ -485,3 +485,14 @@ async fn a_run_failing_in_every_connector_leaves_no_secret_anywhere() {
         }
     }
 }
+
+#[test]
+fn live_connectors_need_a_project() {
+    let dir = common::scratch("connectors_engine", "live_no_project");
+    common::write(&dir, "main.komo", SUBSCRIBE);
+    common::write(&dir, "event.json", event("evt_none").to_string());
+    let output = common::komo(&dir, &["run", "main.komo", "--event", "event.json", "--live-connectors"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = common::stderr(&output);
+    assert!(stderr.contains("--live-connectors needs a project: no `komo.toml` in"), "{stderr}");
+}

@@ -19,6 +19,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::Url;
 
@@ -203,6 +204,7 @@ impl EmailConnector {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.as_str())
             .port(self.port)
             .tls(mode)
+            .hello_name(ClientId::Domain(self.from.email.domain().to_string()))
             .timeout(Some(timeout));
         if let Some((user, password)) = &self.credentials {
             builder = builder

@@ -94,3 +94,32 @@ pub trait Host {
         request: ActionRequest<'_>,
     ) -> impl Future<Output = Result<Value, ActionFailure>> + Send;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_failures_are_not_retried() {
+        let with_status =
+            |kind: &str, status: Option<i64>| ActionFailure { status, ..ActionFailure::new(kind, "") };
+        for (kind, status, retryable) in [
+            ("auth", Some(401), false),
+            ("invalid_request", None, false),
+            ("invalid_value", None, false),
+            ("http_status", Some(400), false),
+            ("http_status", Some(404), false),
+            ("http_status", Some(408), true),
+            ("http_status", Some(409), true),
+            ("http_status", Some(425), true),
+            ("http_status", Some(500), true),
+            ("http_status", Some(503), true),
+            ("http_status", None, true),
+            ("rate_limited", Some(429), true),
+            ("timeout", None, true),
+            ("error", None, true),
+        ] {
+            assert_eq!(with_status(kind, status).retryable(), retryable, "{kind} {status:?}");
+        }
+    }
+}
