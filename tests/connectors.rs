@@ -7,12 +7,13 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use common::smtp::{Behaviour, SmtpSink};
 use komo::connectors::config::ConnectorsConfig;
 use komo::connectors::template::Templates;
-use komo::connectors::{CallContext, Connectors};
+use komo::connectors::{CallContext, Connectors, ProjectFiles};
 use komo::runtime::host::{ActionFailure, ActionRequest};
 use komo::runtime::value::Value;
 use serde_json::json;
@@ -46,7 +47,8 @@ fn env(name: &str) -> Option<String> {
 fn connectors(toml_text: &str, allow: &[String], templates: &[(&str, &str)]) -> Connectors {
     let config: ConnectorsConfig = toml::from_str(toml_text).unwrap();
     let files = templates.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-    Connectors::new(&config, allow, Templates::new(files), &env)
+    let files = ProjectFiles { templates: Templates::new(files), smtp_ca_pem: None };
+    Connectors::new(&config, allow, files, &env)
 }
 
 fn args(fields: serde_json::Value) -> BTreeMap<String, Value> {
@@ -676,4 +678,50 @@ async fn silent_servers_time_out() {
     let f =
         failure(c.perform(&request, CallContext { contact: &contact, event: &event, secret: &secret }).await);
     assert_eq!((f.kind.as_str(), f.message.as_str()), ("timeout", "Braze did not answer within 200ms"));
+}
+
+#[tokio::test]
+async fn starttls_upgrades_and_verifies_the_server_certificate() {
+    use tokio_rustls::rustls::{self, ServerConfig, pki_types::PrivatePkcs8KeyDer};
+    let issued = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = PrivatePkcs8KeyDer::from(issued.signing_key.serialize_der());
+    let tls = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![issued.cert.der().clone()], key.into())
+        .unwrap();
+    let sink = SmtpSink::start(Behaviour {
+        credentials: Some(("mailer".into(), SMTP_PASSWORD.into())),
+        tls: Some(Arc::new(tls)),
+        ..Behaviour::default()
+    })
+    .await;
+    let config: ConnectorsConfig = toml::from_str(&format!(
+        "[email]\nsmtp_host = \"localhost\"\nsmtp_port = {}\ntls = \"starttls\"\nfrom = \"a@acme.example\"\nusername_env = \"SMTP_USER\"\npassword_env = \"SMTP_PASSWORD\"\nca_file = \"relay-ca.pem\"\n",
+        sink.addr.port()
+    ))
+    .unwrap();
+    let allow = [format!("localhost:{}", sink.addr.port())];
+    let templates = || Templates::new([("welcome.html".to_string(), WELCOME_HTML.to_string())].into());
+    let send = json!({ "template": "welcome", "to": "a@example.com", "data": { "code": "TLS" } });
+
+    // Trusting the sink's certificate: the session is upgraded before AUTH and DATA.
+    let files = ProjectFiles { templates: templates(), smtp_ca_pem: Some(issued.cert.pem().into_bytes()) };
+    let c = Connectors::new(&config, &allow, files, &env);
+    call(&c, "contact.send_email", send.clone()).await.unwrap();
+    let got = sink.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].encrypted, "the message went over TLS");
+    assert_eq!(got[0].auth, Some(("mailer".to_string(), SMTP_PASSWORD.to_string())));
+
+    // Without the certificate the server is not trusted and nothing is sent.
+    let mut untrusted = config.clone();
+    untrusted.email.as_mut().unwrap().ca_file = None;
+    let c =
+        Connectors::new(&untrusted, &allow, ProjectFiles { templates: templates(), smtp_ca_pem: None }, &env);
+    let f = failure(call(&c, "contact.send_email", send).await);
+    assert_eq!(f.kind, "error", "{f:?}");
+    assert!(f.message.contains("TLS") || f.message.contains("certificate"), "{}", f.message);
+    assert_eq!(sink.received().len(), 1);
 }

@@ -57,6 +57,9 @@ pub struct EmailConfig {
     pub from: String,
     pub username_env: Option<String>,
     pub password_env: Option<String>,
+    /// A PEM file (relative to the project) of root certificates to trust for the
+    /// server besides the public ones: a relay with a private CA.
+    pub ca_file: Option<String>,
     pub timeout_ms: Option<u64>,
 }
 

@@ -18,11 +18,12 @@ use std::collections::BTreeMap;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::Url;
 
+use super::ProjectFiles;
 use super::config::{EmailConfig, Env, SecretValue, TlsMode, optional_secret};
 use super::http::guard::{self, AllowList, Refused};
 use super::http::refused;
@@ -41,6 +42,8 @@ pub struct EmailConnector {
     credentials: Option<(SecretValue, SecretValue)>,
     timeout_ms: Option<u64>,
     templates: Templates,
+    /// Extra root certificates (PEM), checked when the connector was made.
+    ca_pem: Option<Vec<u8>>,
     allow: AllowList,
 }
 
@@ -52,7 +55,7 @@ impl EmailConnector {
     /// The connector of `[connectors.email]`, or why it cannot be used.
     pub fn new(
         config: &EmailConfig,
-        templates: Templates,
+        files: ProjectFiles,
         allow_hosts: &[String],
         env: Env<'_>,
     ) -> Result<EmailConnector, String> {
@@ -70,6 +73,15 @@ impl EmailConnector {
         if config.smtp_host.trim().is_empty() {
             return Err("`smtp_host` is empty".to_string());
         }
+        let ca_pem = match (&config.ca_file, files.smtp_ca_pem) {
+            (Some(file), Some(pem)) => {
+                Certificate::from_pem(&pem)
+                    .map_err(|_| format!("`ca_file` (`{file}`) holds no PEM certificate"))?;
+                Some(pem)
+            }
+            (Some(file), None) => return Err(format!("`ca_file` (`{file}`) could not be read")),
+            (None, _) => None,
+        };
         Ok(EmailConnector {
             host: config.smtp_host.trim().to_string(),
             port: config.smtp_port.unwrap_or(config.tls.default_port()),
@@ -77,7 +89,8 @@ impl EmailConnector {
             from,
             credentials,
             timeout_ms: config.timeout_ms,
-            templates,
+            templates: files.templates,
+            ca_pem,
             allow: AllowList::new(allow_hosts).0,
         })
     }
@@ -193,7 +206,14 @@ impl EmailConnector {
         timeout: std::time::Duration,
     ) -> Result<AsyncSmtpTransport<Tokio1Executor>, ActionFailure> {
         let tls = |host: &str| {
-            TlsParameters::new(host.to_string())
+            let mut parameters = TlsParameters::builder(host.to_string());
+            if let Some(pem) = &self.ca_pem {
+                if let Ok(certificate) = Certificate::from_pem(pem) {
+                    parameters = parameters.add_root_certificate(certificate);
+                }
+            }
+            parameters
+                .build_rustls()
                 .map_err(|e| ActionFailure::new("error", format!("TLS could not be set up: {e}")))
         };
         let mode = match self.tls {
@@ -266,16 +286,17 @@ mod tests {
             from: from.into(),
             username_env: user.map(str::to_string),
             password_env: Some("PASS".into()),
+            ca_file: None,
             timeout_ms: None,
         };
         let env = |name: &str| (name == "PASS" || name == "USER").then(|| "x".to_string());
-        let bad = EmailConnector::new(&config("nobody", Some("USER")), Templates::default(), &[], &env);
+        let bad = EmailConnector::new(&config("nobody", Some("USER")), ProjectFiles::default(), &[], &env);
         assert!(bad.unwrap_err().starts_with("`from` (`nobody`) is not an email address"));
-        let half = EmailConnector::new(&config("a@acme.example", None), Templates::default(), &[], &env);
+        let half = EmailConnector::new(&config("a@acme.example", None), ProjectFiles::default(), &[], &env);
         assert_eq!(half.unwrap_err(), "`username_env` and `password_env` go together");
         let ok = EmailConnector::new(
             &config("Acme <a@acme.example>", Some("USER")),
-            Templates::default(),
+            ProjectFiles::default(),
             &[],
             &env,
         );

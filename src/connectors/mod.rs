@@ -35,6 +35,15 @@ use salesforce::SalesforceConnector;
 use sms::SmsConnector;
 use template::Templates;
 
+/// What connectors read from the project's directory.
+#[derive(Debug, Default)]
+pub struct ProjectFiles {
+    /// `templates/*.html` and `*.txt`.
+    pub templates: Templates,
+    /// The contents of `[connectors.email] ca_file`, if set.
+    pub smtp_ca_pem: Option<Vec<u8>>,
+}
+
 /// A connector of the project: absent (no table), unusable (with the reason), or ready.
 type Slot<T> = Option<Result<T, String>>;
 
@@ -86,22 +95,22 @@ pub fn connector_of(action: &str) -> Option<(&'static str, &'static str)> {
 impl Connectors {
     /// `http.request` alone (no `[connectors.*]` table).
     pub fn http_only(allow_hosts: &[String]) -> Connectors {
-        Connectors::new(&ConnectorsConfig::default(), allow_hosts, Templates::default(), &|_| None)
+        Connectors::new(&ConnectorsConfig::default(), allow_hosts, ProjectFiles::default(), &|_| None)
     }
 
-    /// The connectors `config` configures, reading secrets through `env`; `templates`
-    /// are the project's email templates. A connector whose table is wrong or whose
+    /// The connectors `config` configures, reading secrets through `env`; `files` are
+    /// the project's email templates and SMTP certificates. A connector whose table is wrong or whose
     /// secret is not set is kept with the reason, which activation reports.
     pub fn new(
         config: &ConnectorsConfig,
         allow_hosts: &[String],
-        templates: Templates,
+        files: ProjectFiles,
         env: Env<'_>,
     ) -> Connectors {
         let mut connectors = Connectors {
             http: HttpConnector::new(HttpConfig { allow_hosts: allow_hosts.to_vec() }),
             rest: RestClient::new(allow_hosts),
-            email: config.email.as_ref().map(|c| EmailConnector::new(c, templates, allow_hosts, env)),
+            email: config.email.as_ref().map(|c| EmailConnector::new(c, files, allow_hosts, env)),
             sms: config.sms.as_ref().map(|c| SmsConnector::new(c, env)),
             salesforce: config.salesforce.as_ref().map(|c| SalesforceConnector::new(c, env)),
             mailchimp: config.mailchimp.as_ref().map(|c| MailchimpConnector::new(c, env)),

@@ -105,13 +105,14 @@ impl Project {
     /// from the environment, `[http] allow_hosts`, and the email templates of
     /// `<dir>/templates/`.
     pub fn connectors(&self, dir: &Path) -> Result<crate::connectors::Connectors, EngineError> {
-        let templates = match self.connectors.email {
-            Some(_) => crate::connectors::template::Templates::load(&dir.join("templates"))
-                .map_err(EngineError::Project)?,
-            None => crate::connectors::template::Templates::default(),
-        };
+        use crate::connectors::{Connectors, ProjectFiles, template::Templates};
+        let mut files = ProjectFiles::default();
+        if let Some(email) = &self.connectors.email {
+            files.templates = Templates::load(&dir.join("templates")).map_err(EngineError::Project)?;
+            files.smtp_ca_pem = email.ca_file.as_ref().and_then(|file| std::fs::read(dir.join(file)).ok());
+        }
         let env = |name: &str| std::env::var(name).ok();
-        Ok(crate::connectors::Connectors::new(&self.connectors, &self.http_allow_hosts, templates, &env))
+        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env))
     }
 }
 

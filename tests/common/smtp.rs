@@ -2,16 +2,19 @@
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 //! credentials offered with `AUTH PLAIN` or `AUTH LOGIN`, and each message's raw text.
 //! It speaks enough of RFC 5321 for a real client (EHLO, AUTH, MAIL, RCPT, DATA with
-//! dot-unstuffing, RSET, NOOP, QUIT) and can be told to refuse credentials or
-//! recipients, or to defer the first messages with a transient error.
+//! dot-unstuffing, RSET, NOOP, QUIT, and STARTTLS when given a TLS configuration) and
+//! can be told to refuse credentials or recipients, or to defer the first messages with
+//! a transient error.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
 
 /// One message as the sink received it.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +25,8 @@ pub struct Received {
     pub auth: Option<(String, String)>,
     /// The message text, dot-unstuffed, with CRLF line ends.
     pub data: String,
+    /// Whether the session had switched to TLS (STARTTLS) when the message came.
+    pub encrypted: bool,
 }
 
 impl Received {
@@ -56,6 +61,8 @@ pub struct Behaviour {
     pub refuse_rcpt: Vec<String>,
     /// How many messages to defer with `451` before accepting.
     pub defer_first: usize,
+    /// Offers STARTTLS with this configuration.
+    pub tls: Option<Arc<ServerConfig>>,
 }
 
 pub struct SmtpSink {
@@ -99,19 +106,26 @@ fn decode(b64: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// A plain or TLS connection.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 async fn session(
     stream: TcpStream,
     behaviour: Behaviour,
     log: Arc<Mutex<Vec<Received>>>,
     deferred: Arc<AtomicUsize>,
 ) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
+    let mut lines: BufReader<Box<dyn Stream>> = BufReader::new(Box::new(stream));
+    let mut encrypted = false;
     let mut current = Received::default();
     let mut auth = None;
     macro_rules! reply {
         ($text:expr) => {
-            if write.write_all(format!("{}\r\n", $text).as_bytes()).await.is_err() {
+            let stream = lines.get_mut();
+            if stream.write_all(format!("{}\r\n", $text).as_bytes()).await.is_err()
+                || stream.flush().await.is_err()
+            {
                 return;
             }
         };
@@ -127,7 +141,21 @@ async fn session(
         let command = line.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            reply!("250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8");
+            let starttls = if behaviour.tls.is_some() && !encrypted { "250-STARTTLS\r\n" } else { "" };
+            reply!(format!(
+                "250-sink.test\r\n{starttls}250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8"
+            ));
+        } else if upper == "STARTTLS" {
+            let Some(config) = behaviour.tls.clone().filter(|_| !encrypted) else {
+                reply!("502 5.5.1 STARTTLS not offered");
+                continue;
+            };
+            reply!("220 2.0.0 Ready to start TLS");
+            let plain = lines.into_inner();
+            let Ok(tls) = TlsAcceptor::from(config).accept(plain).await else { return };
+            lines = BufReader::new(Box::new(tls));
+            encrypted = true;
+            auth = None;
         } else if upper.starts_with("AUTH PLAIN") {
             let payload = match command.get(11..).map(str::trim).filter(|p| !p.is_empty()) {
                 Some(p) => p.to_string(),
@@ -171,6 +199,7 @@ async fn session(
             current = Received {
                 mail_from: command[10..].trim().to_string(),
                 auth: auth.clone(),
+                encrypted,
                 ..Received::default()
             };
             reply!("250 2.1.0 OK");
