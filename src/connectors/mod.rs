@@ -35,6 +35,9 @@ use salesforce::SalesforceConnector;
 use sms::SmsConnector;
 use template::Templates;
 
+/// Secret values shorter than this are not scrubbed from messages.
+const MIN_SCRUBBED_CHARS: usize = 4;
+
 /// What connectors read from the project's directory.
 #[derive(Debug, Default)]
 pub struct ProjectFiles {
@@ -93,14 +96,10 @@ pub fn connector_of(action: &str) -> Option<(&'static str, &'static str)> {
 }
 
 impl Connectors {
-    /// `http.request` alone (no `[connectors.*]` table).
-    pub fn http_only(allow_hosts: &[String]) -> Connectors {
-        Connectors::new(&ConnectorsConfig::default(), allow_hosts, ProjectFiles::default(), &|_| None)
-    }
-
     /// The connectors `config` configures, reading secrets through `env`; `files` are
-    /// the project's email templates and SMTP certificates. A connector whose table is wrong or whose
-    /// secret is not set is kept with the reason, which activation reports.
+    /// the project's email templates and SMTP certificates. A connector whose table is
+    /// wrong or whose secret is not set is kept with the reason, which activation
+    /// reports.
     pub fn new(
         config: &ConnectorsConfig,
         allow_hosts: &[String],
@@ -140,7 +139,9 @@ impl Connectors {
         all.extend(of(&self.salesforce, SalesforceConnector::secrets));
         all.extend(of(&self.mailchimp, MailchimpConnector::secrets));
         all.extend(of(&self.braze, BrazeConnector::secrets));
-        let mut all: Vec<String> = all.into_iter().filter(|s| !s.is_empty()).map(str::to_string).collect();
+        // Values this short would garble every message and protect nothing.
+        let mut all: Vec<String> =
+            all.into_iter().filter(|s| s.chars().count() >= MIN_SCRUBBED_CHARS).map(str::to_string).collect();
         // Longest first, so that a secret inside another is not half-replaced.
         all.sort_by_key(|s| std::cmp::Reverse(s.len()));
         all.dedup();
