@@ -725,3 +725,48 @@ async fn starttls_upgrades_and_verifies_the_server_certificate() {
     assert!(f.message.contains("TLS") || f.message.contains("certificate"), "{}", f.message);
     assert_eq!(sink.received().len(), 1);
 }
+
+#[tokio::test]
+async fn braze_errors_inside_a_success_fail_the_step() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/users/track"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "message": "success",
+            "attributes_processed": 0,
+            "errors": [{ "type": "'external_id' or 'braze_id' or 'user_alias' is required", "input_array": "attributes", "index": 0 }]
+        })))
+        .mount(&server)
+        .await;
+    let config = format!("[braze]\nbase_url = \"{}\"\napi_key_env = \"BRAZE_KEY\"\n", server.uri());
+    let c = connectors(&config, &[host_of(&server)], &[]);
+    let f = failure(
+        call(&c, "braze.track_user", json!({ "external_id": "c_1", "attributes": { "a": 1 } })).await,
+    );
+    assert_eq!((f.kind.as_str(), f.retryable()), ("invalid_request", false));
+    assert_eq!(f.message, "Braze processed nothing: 'external_id' or 'braze_id' or 'user_alias' is required");
+}
+
+#[test]
+fn no_secret_shows_in_the_connectors_debug_form() {
+    let config = "[email]\nsmtp_host = \"smtp.acme.example\"\nfrom = \"a@acme.example\"\nusername_env = \"SMTP_USER\"\npassword_env = \"SMTP_PASSWORD\"\n\n\
+                  [sms]\naccount_sid_env = \"SMS_SID\"\nauth_token_env = \"SMS_TOKEN\"\nfrom = \"+15550100\"\n\n\
+                  [salesforce]\ninstance_url = \"https://acme.my.salesforce.com\"\nclient_id_env = \"SF_ID\"\nclient_secret_env = \"SF_SECRET\"\n\n\
+                  [mailchimp]\napi_key_env = \"MC_KEY\"\n\n\
+                  [braze]\nbase_url = \"https://rest.iad-01.braze.com\"\napi_key_env = \"BRAZE_KEY\"\n";
+    let c = connectors(config, &[], &[]);
+    for action in [
+        "contact.send_email",
+        "contact.send_sms",
+        "salesforce.get_object",
+        "mailchimp.tag_subscriber",
+        "braze.track_user",
+    ] {
+        assert_eq!(c.unavailable(action), None, "{action}");
+    }
+    let debug = format!("{c:?}");
+    for secret in [SMTP_PASSWORD, TWILIO_TOKEN, SF_SECRET, MC_KEY, BRAZE_KEY] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    assert!(debug.contains("[redacted]"));
+}

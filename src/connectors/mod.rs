@@ -23,10 +23,10 @@ pub mod sms;
 pub mod template;
 
 use crate::runtime::host::{ActionFailure, ActionRequest};
-use crate::runtime::value::Value;
+use crate::runtime::value::{REDACTED, Value};
 
 use braze::BrazeConnector;
-use config::{ConnectorsConfig, Env};
+use config::{ConnectorsConfig, Env, SecretValue};
 use email::EmailConnector;
 use http::{HttpConfig, HttpConnector};
 use mailchimp::MailchimpConnector;
@@ -62,7 +62,7 @@ pub struct Connectors {
     braze: Slot<BrazeConnector>,
     /// Every connector's secret values: scrubbed from every failure, whichever
     /// connector returned it.
-    secrets: Vec<String>,
+    secrets: Vec<SecretValue>,
 }
 
 /// What a call sees besides its arguments.
@@ -127,7 +127,7 @@ impl Connectors {
         connectors
     }
 
-    fn collect_secrets(&self) -> Vec<String> {
+    fn collect_secrets(&self) -> Vec<SecretValue> {
         fn of<'a, T>(slot: &'a Slot<T>, secrets: impl Fn(&'a T) -> Vec<&'a str>) -> Vec<&'a str> {
             match slot {
                 Some(Ok(connector)) => secrets(connector),
@@ -145,7 +145,7 @@ impl Connectors {
         // Longest first, so that a secret inside another is not half-replaced.
         all.sort_by_key(|s| std::cmp::Reverse(s.len()));
         all.dedup();
-        all
+        all.into_iter().map(SecretValue::new).collect()
     }
 
     pub fn http(&self) -> &HttpConnector {
@@ -223,6 +223,13 @@ impl Connectors {
             ("braze", .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
             _ => Err(ActionFailure::new("invalid_request", format!("`{}` has no connector", request.action))),
         };
-        result.map_err(|failure| http::scrub(failure, &self.secrets))
+        result.map_err(|mut failure| {
+            for secret in &self.secrets {
+                if failure.message.contains(secret.expose()) {
+                    failure.message = failure.message.replace(secret.expose(), REDACTED);
+                }
+            }
+            failure
+        })
     }
 }
