@@ -75,8 +75,10 @@ impl EmailConnector {
         }
         let ca_pem = match (&config.ca_file, files.smtp_ca_pem) {
             (Some(file), Some(pem)) => {
-                Certificate::from_pem(&pem)
-                    .map_err(|_| format!("`ca_file` (`{file}`) holds no PEM certificate"))?;
+                let holds_one = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
+                if !holds_one || Certificate::from_pem(&pem).is_err() {
+                    return Err(format!("`ca_file` (`{file}`) holds no PEM certificate"));
+                }
                 Some(pem)
             }
             (Some(file), None) => return Err(format!("`ca_file` (`{file}`) could not be read")),
