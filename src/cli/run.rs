@@ -8,14 +8,19 @@
 //! started no run), 1 when it failed or the inputs have errors, 2 when the workflow to
 //! run cannot be told or a file cannot be read.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
 use super::compile::{self, Loaded};
 use super::{Console, Exit, timeline};
+use crate::connectors::Connectors;
+use crate::connectors::live::LiveHost;
 use crate::diagnostics::did_you_mean;
+use crate::engine::Project;
 use crate::ir::{RunStatus, Scope, Workflow};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::event::{TriggerEvent, parse_envelope};
@@ -53,6 +58,13 @@ Examples:
                                                              start from this contact
   komo run flows.komo --event quiz.json --workflow sponsor_lead_routing
                                                              when several workflows fit
+  komo run welcome.komo --event signup.json --live-connectors
+                                                             really send the email
+
+With --live-connectors, external actions go through the connectors configured in the
+nearest komo.toml (from the file's directory up): [connectors.*] with secrets from the
+environment variables it names, [http] allow_hosts, templates/ and [secrets]. Internal
+actions and waits stay sandboxed; a retry really waits for its delay (at most 60s).
 
 Exit status: 0 the run succeeded (or the event started no run), 1 the run failed or the
 program or event has errors, 2 usage or I/O error (no workflow or several fit the event).")]
@@ -77,6 +89,11 @@ pub(crate) struct RunArgs {
     /// How to print the run: a timeline, or the run record as JSON
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+
+    /// Send external actions (email, SMS, HTTP, CRM) through the connectors of the
+    /// project's komo.toml instead of recording them
+    #[arg(long)]
+    live_connectors: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -125,7 +142,17 @@ pub(crate) fn run(args: &RunArgs, console: &mut Console<'_>) -> io::Result<Exit>
             return Ok(Exit::Usage);
         }
     };
-    let outcome = match runtime.block_on(run_once(wf, event)) {
+    let live = match args.live_connectors {
+        true => match live_setup(&args.file) {
+            Ok(live) => Some(live),
+            Err(message) => {
+                writeln!(console.err, "{} {message}", console.red("error:"))?;
+                return Ok(Exit::Usage);
+            }
+        },
+        false => None,
+    };
+    let outcome = match runtime.block_on(run_once(wf, event, live)) {
         Ok(outcome) => outcome,
         Err(error) => {
             let message = format!("internal error: the sandbox could not answer: {}", error.message);
@@ -263,9 +290,55 @@ enum Outcome {
     Ran(Box<RunRecord>),
 }
 
+/// The project's connectors and secrets, for `--live-connectors`.
+struct Live {
+    connectors: Arc<Connectors>,
+    secrets: BTreeMap<String, String>,
+}
+
+/// Loads the project around `file` (its komo.toml, found from the file's directory up)
+/// with its connectors.
+fn live_setup(file: &Path) -> Result<Live, String> {
+    let start = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = super::serve::find_project(None, start).map_err(|_| {
+        format!(
+            "--live-connectors needs a project: no `komo.toml` in `{}` or any directory above it",
+            start.display()
+        )
+    })?;
+    let project = Project::load(&dir).map_err(|e| e.to_string())?;
+    let connectors = project.connectors(&dir).map_err(|e| e.to_string())?;
+    Ok(Live { connectors: Arc::new(connectors), secrets: project.secrets })
+}
+
+/// A host `run_once` can drive: it moves the virtual clock (a retry may really wait)
+/// and keeps the run's `event` where email templates see it (live runs only).
+trait Driven: Host + Send {
+    fn advance(&mut self, until: jiff::Timestamp, retry: bool) -> impl std::future::Future<Output = ()>;
+    fn hold_event(&mut self, event: &Value);
+}
+
+impl Driven for SandboxHost {
+    async fn advance(&mut self, until: jiff::Timestamp, _retry: bool) {
+        self.advance_to(until);
+    }
+
+    fn hold_event(&mut self, _event: &Value) {}
+}
+
+impl Driven for LiveHost {
+    async fn advance(&mut self, until: jiff::Timestamp, retry: bool) {
+        self.advance_to(until, retry).await;
+    }
+
+    fn hold_event(&mut self, event: &Value) {
+        self.set_event(event.clone());
+    }
+}
+
 /// Admits the event and runs the workflow to its end, moving the virtual clock to the
-/// end of each wait.
-async fn run_once(wf: &Workflow, event: TriggerEvent) -> Result<Outcome, HostError> {
+/// end of each wait; with `live`, external actions go through the project's connectors.
+async fn run_once(wf: &Workflow, event: TriggerEvent, live: Option<Live>) -> Result<Outcome, HostError> {
     let run_id = format!("run_{}", event.id);
     let mut host = SandboxHost::new(event.occurred_at, &run_id, SEED);
     let contact = match &event.contact {
@@ -277,15 +350,28 @@ async fn run_once(wf: &Workflow, event: TriggerEvent) -> Result<Outcome, HostErr
     if let Some(entry) = event.context.get("entry").filter(|entry| !entry.is_null()) {
         host.set_entry(entry.clone());
     }
+    match live {
+        None => drive(wf, event, run_id, host).await,
+        Some(live) => drive(wf, event, run_id, LiveHost::new(host, live.connectors, live.secrets)).await,
+    }
+}
+
+async fn drive<H: Driven>(
+    wf: &Workflow,
+    event: TriggerEvent,
+    run_id: String,
+    mut host: H,
+) -> Result<Outcome, HostError> {
     let event = match admit(wf, event, &mut host).await? {
         Admission::Run(event) => event,
         Admission::NoRun(reason) => return Ok(Outcome::NoRun(reason)),
     };
     let mut state = start(wf, RunStart { id: run_id, version: 1, started_at: host.now() }, &event);
+    host.hold_event(&state.event);
     loop {
         match resume(wf, &mut state, &mut host).await {
             Progress::Finished => break,
-            Progress::Waiting(until) => host.advance_to(until),
+            Progress::Waiting(until) => host.advance(until, state.pending.is_some()).await,
             Progress::Interrupted(error) => return Err(error),
         }
     }

@@ -13,9 +13,9 @@
 //! before anything is sent, names by the client's resolver, which hands the client only
 //! the addresses that passed, so the client connects to exactly what was checked.
 
-mod guard;
+pub(super) mod guard;
 mod request;
-mod response;
+pub(super) mod response;
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
@@ -64,7 +64,7 @@ struct Clients {
     allowed: reqwest::Client,
 }
 
-fn client(check: bool) -> Result<reqwest::Client, reqwest::Error> {
+pub(super) fn client(check: bool) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
@@ -125,7 +125,8 @@ impl HttpConnector {
         if !allowed {
             if let Some(ip) = guard::ip_literal(&outgoing.host) {
                 if let Some(class) = classify(ip) {
-                    return Err(refused(&outgoing, &Refused { host: outgoing.host.clone(), ip, class }));
+                    let refusal = Refused { host: outgoing.host.clone(), ip, class };
+                    return Err(refused(&outgoing.host, outgoing.port, &refusal));
                 }
             }
         }
@@ -144,7 +145,7 @@ async fn send(
     if let Some(body) = outgoing.body.take() {
         builder = builder.body(body.bytes);
     }
-    let response = builder.send().await.map_err(|e| send_failure(&outgoing, &e))?;
+    let response = builder.send().await.map_err(|e| send_failure(&outgoing.host, outgoing.port, &e))?;
     let status = response.status();
     if !status.is_success() {
         return Err(response::status_failure(status, response.headers(), jiff::Timestamp::now()));
@@ -159,30 +160,27 @@ async fn send(
 }
 
 /// The failure for a refused address, with the allow-list entry that would permit it.
-fn refused(outgoing: &Outgoing, refused: &Refused) -> ActionFailure {
+pub(super) fn refused(host: &str, port: u16, refused: &Refused) -> ActionFailure {
     ActionFailure::new(
         "invalid_request",
-        format!(
-            "{refused}; allow it in komo.toml [http] allow_hosts (\"{}:{}\")",
-            outgoing.host, outgoing.port
-        ),
+        format!("{refused}; allow it in komo.toml [http] allow_hosts (\"{host}:{port}\")"),
     )
 }
 
 /// What a failed send means, from the errors inside reqwest's (never its own message,
 /// which carries the URL and its query).
-fn send_failure(outgoing: &Outgoing, error: &reqwest::Error) -> ActionFailure {
+pub(super) fn send_failure(host: &str, port: u16, error: &reqwest::Error) -> ActionFailure {
     let mut source = error.source();
     while let Some(inner) = source {
         if let Some(r) = inner.downcast_ref::<Refused>() {
-            return refused(outgoing, r);
+            return refused(host, port, r);
         }
         if let Some(u) = inner.downcast_ref::<Unresolved>() {
             return ActionFailure::new("error", u.to_string());
         }
         source = inner.source();
     }
-    let target = format!("{}:{}", outgoing.host, outgoing.port);
+    let target = format!("{host}:{port}");
     if error.is_connect() && error.is_timeout() {
         ActionFailure::new("timeout", format!("could not connect to `{target}` within 5s"))
     } else if error.is_timeout() {
@@ -196,7 +194,7 @@ fn send_failure(outgoing: &Outgoing, error: &reqwest::Error) -> ActionFailure {
 
 /// The innermost cause of an error, short: an I/O error by its kind (`connection
 /// refused`), anything else by its message.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut innermost = error;
     while let Some(inner) = innermost.source() {
         innermost = inner;
@@ -208,7 +206,7 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The failure with every resolved secret value replaced, in case a cause quoted one.
-fn scrub(mut failure: ActionFailure, secrets: &[String]) -> ActionFailure {
+pub(super) fn scrub(mut failure: ActionFailure, secrets: &[String]) -> ActionFailure {
     for value in secrets.iter().filter(|s| !s.is_empty()) {
         if failure.message.contains(value.as_str()) {
             failure.message = failure.message.replace(value.as_str(), REDACTED);

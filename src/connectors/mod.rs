@@ -3,7 +3,233 @@
 //! In: an action's evaluated arguments, the idempotency key of its step and a way to
 //! resolve secrets by name. Out: the action's output value, or an
 //! [`ActionFailure`](crate::runtime::host::ActionFailure) whose kind the engine's retry
-//! policy reads. The engine's host holds one connector of each kind and calls it once per
-//! attempt; the sandbox never does.
+//! policy reads (`auth`, `invalid_request` and 4xx `http_status` stop; `timeout`,
+//! `rate_limited` with its `Retry-After`, 5xx `http_status` and `error` are retried).
+//! [`Connectors`] holds one connector of each kind, built from `komo.toml`
+//! (`[connectors.*]`, secrets by environment-variable name, `[http] allow_hosts`) and
+//! the project's `templates/`; the engine's host and `komo run --live-connectors` call
+//! it once per attempt; the sandbox never does. No secret value reaches a failure's
+//! message: each connector's secrets are scrubbed from every failure it returns.
 
+pub mod braze;
+pub mod config;
+pub mod email;
 pub mod http;
+pub mod live;
+pub mod mailchimp;
+mod rest;
+pub mod salesforce;
+pub mod sms;
+pub mod template;
+
+use crate::runtime::host::{ActionFailure, ActionRequest};
+use crate::runtime::value::{REDACTED, Value};
+
+use braze::BrazeConnector;
+use config::{ConnectorsConfig, Env, SecretValue};
+use email::EmailConnector;
+use http::{HttpConfig, HttpConnector};
+use mailchimp::MailchimpConnector;
+use rest::RestClient;
+use salesforce::SalesforceConnector;
+use sms::SmsConnector;
+use template::Templates;
+
+/// Secret values shorter than this are not scrubbed from messages.
+const MIN_SCRUBBED_CHARS: usize = 4;
+
+/// What connectors read from the project's directory.
+#[derive(Debug, Default)]
+pub struct ProjectFiles {
+    /// `templates/*.html` and `*.txt`.
+    pub templates: Templates,
+    /// The contents of `[connectors.email] ca_file`, if set.
+    pub smtp_ca_pem: Option<Vec<u8>>,
+}
+
+/// A connector of the project: absent (no table), unusable (with the reason), or ready.
+type Slot<T> = Option<Result<T, String>>;
+
+/// Every connector of one project.
+#[derive(Debug)]
+pub struct Connectors {
+    http: HttpConnector,
+    rest: RestClient,
+    email: Slot<EmailConnector>,
+    sms: Slot<SmsConnector>,
+    salesforce: Slot<SalesforceConnector>,
+    mailchimp: Slot<MailchimpConnector>,
+    braze: Slot<BrazeConnector>,
+    /// Every connector's secret values: scrubbed from every failure, whichever
+    /// connector returned it.
+    secrets: Vec<SecretValue>,
+}
+
+/// What a call sees besides its arguments.
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
+    /// The run's contact as it is now.
+    pub contact: &'a Value,
+    /// `event` as the workflow sees it.
+    pub event: &'a Value,
+    /// A configured secret's value by name (for `http.request`'s `Secret` headers).
+    pub secret: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+impl std::fmt::Debug for CallContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallContext").finish_non_exhaustive()
+    }
+}
+
+/// `(table in komo.toml, name in messages)` of the connector an external action uses.
+pub fn connector_of(action: &str) -> Option<(&'static str, &'static str)> {
+    Some(match action.split_once('.')? {
+        ("contact", "send_email") => ("email", "email"),
+        ("contact", "send_sms") => ("sms", "SMS"),
+        ("salesforce", _) => ("salesforce", "Salesforce"),
+        ("mailchimp", _) => ("mailchimp", "Mailchimp"),
+        ("braze", _) => ("braze", "Braze"),
+        ("http", _) => ("http", "HTTP"),
+        _ => return None,
+    })
+}
+
+impl Connectors {
+    /// The connectors `config` configures, reading secrets through `env`; `files` are
+    /// the project's email templates and SMTP certificates. A connector whose table is
+    /// wrong or whose secret is not set is kept with the reason, which activation
+    /// reports.
+    pub fn new(
+        config: &ConnectorsConfig,
+        allow_hosts: &[String],
+        files: ProjectFiles,
+        env: Env<'_>,
+    ) -> Connectors {
+        let mut connectors = Connectors {
+            http: HttpConnector::new(HttpConfig { allow_hosts: allow_hosts.to_vec() }),
+            rest: RestClient::new(allow_hosts),
+            email: config.email.as_ref().map(|c| EmailConnector::new(c, files, allow_hosts, env)),
+            sms: config.sms.as_ref().map(|c| SmsConnector::new(c, env)),
+            salesforce: config.salesforce.as_ref().map(|c| SalesforceConnector::new(c, env)),
+            mailchimp: config.mailchimp.as_ref().map(|c| MailchimpConnector::new(c, env)),
+            braze: config.braze.as_ref().map(|c| BrazeConnector::new(c, env)),
+            secrets: Vec::new(),
+        };
+        connectors.secrets = connectors.collect_secrets();
+        for table in ["email", "sms", "salesforce", "mailchimp", "braze"] {
+            match connectors.state(table) {
+                Some(Err(reason)) => tracing::warn!(connector = table, %reason, "connector not usable"),
+                Some(Ok(())) => tracing::info!(connector = table, "connector configured"),
+                None => {}
+            }
+        }
+        connectors
+    }
+
+    fn collect_secrets(&self) -> Vec<SecretValue> {
+        fn of<'a, T>(slot: &'a Slot<T>, secrets: impl Fn(&'a T) -> Vec<&'a str>) -> Vec<&'a str> {
+            match slot {
+                Some(Ok(connector)) => secrets(connector),
+                _ => Vec::new(),
+            }
+        }
+        let mut all = of(&self.email, EmailConnector::secrets);
+        all.extend(of(&self.sms, SmsConnector::secrets));
+        all.extend(of(&self.salesforce, SalesforceConnector::secrets));
+        all.extend(of(&self.mailchimp, MailchimpConnector::secrets));
+        all.extend(of(&self.braze, BrazeConnector::secrets));
+        // Values this short would garble every message and protect nothing.
+        let mut all: Vec<String> =
+            all.into_iter().filter(|s| s.chars().count() >= MIN_SCRUBBED_CHARS).map(str::to_string).collect();
+        // Longest first, so that a secret inside another is not half-replaced.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        all.into_iter().map(SecretValue::new).collect()
+    }
+
+    pub fn http(&self) -> &HttpConnector {
+        &self.http
+    }
+
+    /// The email connector's templates, when it is configured.
+    pub fn templates(&self) -> Option<&Templates> {
+        match &self.email {
+            Some(Ok(email)) => Some(email.templates()),
+            _ => None,
+        }
+    }
+
+    /// `None`: no table; `Some(Err(reason))`: configured but unusable.
+    fn state(&self, table: &str) -> Option<Result<(), String>> {
+        fn of<T>(slot: &Slot<T>) -> Option<Result<(), String>> {
+            slot.as_ref().map(|s| s.as_ref().map(|_| ()).map_err(Clone::clone))
+        }
+        match table {
+            "email" => of(&self.email),
+            "sms" => of(&self.sms),
+            "salesforce" => of(&self.salesforce),
+            "mailchimp" => of(&self.mailchimp),
+            "braze" => of(&self.braze),
+            "http" => Some(Ok(())),
+            _ => None,
+        }
+    }
+
+    /// Why `action` (an external action) cannot be sent here, or `None` if it can.
+    pub fn unavailable(&self, action: &str) -> Option<String> {
+        let Some((table, name)) = connector_of(action) else {
+            return Some(format!("`{action}` has no connector"));
+        };
+        match self.state(table) {
+            Some(Ok(())) => None,
+            Some(Err(reason)) => {
+                Some(format!("the {name} connector ([connectors.{table}]) is not usable: {reason}"))
+            }
+            None => {
+                Some(format!("no {name} connector is configured (add [connectors.{table}] to komo.toml)"))
+            }
+        }
+    }
+
+    /// One attempt of an external action.
+    pub async fn perform(
+        &self,
+        request: &ActionRequest<'_>,
+        context: CallContext<'_>,
+    ) -> Result<Value, ActionFailure> {
+        if let Some(reason) = self.unavailable(request.action) {
+            return Err(ActionFailure::new("invalid_request", reason));
+        }
+        let (ns, name) = request.action.split_once('.').unwrap_or_default();
+        let (args, key, timeout) = (request.args, request.idempotency_key, request.timeout_ms);
+        tracing::debug!(
+            run = request.run_id,
+            step = request.step,
+            action = request.action,
+            attempt = request.attempt,
+            "connector call"
+        );
+        let result = match (ns, &self.email, &self.sms, &self.salesforce, &self.mailchimp, &self.braze) {
+            ("http", ..) => self.http.request(args, context.secret, key, timeout).await,
+            ("contact", Some(Ok(email)), ..) if name == "send_email" => {
+                email.send(args, context.contact, context.event, key, timeout).await
+            }
+            ("contact", _, Some(Ok(sms)), ..) if name == "send_sms" => {
+                sms.send(&self.rest, args, key, timeout).await
+            }
+            ("salesforce", _, _, Some(Ok(sf)), ..) => sf.perform(&self.rest, name, args, timeout).await,
+            ("mailchimp", _, _, _, Some(Ok(mc)), _) => mc.perform(&self.rest, name, args, timeout).await,
+            ("braze", .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
+            _ => Err(ActionFailure::new("invalid_request", format!("`{}` has no connector", request.action))),
+        };
+        result.map_err(|mut failure| {
+            for secret in &self.secrets {
+                if failure.message.contains(secret.expose()) {
+                    failure.message = failure.message.replace(secret.expose(), REDACTED);
+                }
+            }
+            failure
+        })
+    }
+}

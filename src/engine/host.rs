@@ -5,8 +5,9 @@
 //! persisted per contact as JSON). Out: action results. Internal actions change the
 //! run's view of its contact, which the scheduler commits in the same transaction as
 //! the run's state (exactly once); `http.request` goes through the HTTP connector (at
-//! least once, with an idempotency key); the other external connectors come with a
-//! later issue, and activation refuses workflows that need them.
+//! least once, with an idempotency key), and so do the other external actions, through
+//! the project's configured connectors; activation refuses a workflow whose connector
+//! is not configured.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,37 +15,24 @@ use std::sync::Arc;
 use super::error::EngineError;
 use super::store::Store;
 use crate::check::catalog::{self, ActionKind};
-use crate::connectors::http::HttpConnector;
+use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
-/// Why a workflow cannot run in this engine yet, if it cannot.
-pub fn unavailable_connector(wf: &Workflow) -> Option<String> {
+/// Why a workflow cannot run in this engine, if it cannot: a step needs a connector
+/// that is not configured (or not usable), named with the reason.
+pub fn unavailable_connector(wf: &Workflow, connectors: &Connectors) -> Option<String> {
     wf.steps.iter().find_map(|step| {
         let (ns, name) = step.action.split_once('.')?;
         let spec = catalog::action(ns, name)?;
-        (spec.kind == ActionKind::External && step.action != "http.request").then(|| {
-            format!(
-                "step `{}` uses `{}`, an external action; this engine has no {} connector configured yet",
-                step.name,
-                step.action,
-                connector_of(ns, name)
-            )
-        })
+        if spec.kind != ActionKind::External {
+            return None;
+        }
+        let reason = connectors.unavailable(&step.action)?;
+        Some(format!("step `{}` uses `{}`: {reason}", step.name, step.action))
     })
-}
-
-fn connector_of(ns: &str, name: &str) -> &'static str {
-    match (ns, name) {
-        ("contact", "send_email") => "email",
-        ("contact", "send_sms") => "SMS",
-        ("salesforce", _) => "Salesforce",
-        ("mailchimp", _) => "Mailchimp",
-        ("braze", _) => "Braze",
-        _ => "HTTP",
-    }
 }
 
 /// A contact's state from its stored blob (a fresh one if unreadable).
@@ -76,7 +64,9 @@ pub struct EngineHost {
     contact_id: Option<String>,
     state: ContactState,
     secrets: Arc<BTreeMap<String, String>>,
-    http: Arc<HttpConnector>,
+    connectors: Arc<Connectors>,
+    /// `event` as the workflow sees it, for email templates.
+    event: Value,
     /// Whether an internal action changed the contact since the host was made.
     dirty: bool,
 }
@@ -86,12 +76,17 @@ impl EngineHost {
         contact_id: Option<String>,
         mut state: ContactState,
         secrets: Arc<BTreeMap<String, String>>,
-        http: Arc<HttpConnector>,
+        connectors: Arc<Connectors>,
     ) -> EngineHost {
         if let Some(id) = &contact_id {
             state.set_code_scope(id);
         }
-        EngineHost { contact_id, state, secrets, http, dirty: false }
+        EngineHost { contact_id, state, secrets, connectors, event: Value::Null, dirty: false }
+    }
+
+    /// The run's `event`, which email templates see.
+    pub fn set_event(&mut self, event: Value) {
+        self.event = event;
     }
 
     /// The contact's new state, to commit with the run, if an action changed it.
@@ -140,20 +135,12 @@ impl Host for EngineHost {
                 format!("unknown action `{}`", request.action),
             ));
         };
-        if request.action == "http.request" {
+        if spec.kind == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();
-            return self
-                .http
-                .request(request.args, &resolve, request.idempotency_key, request.timeout_ms)
-                .await;
-        }
-        if spec.kind == ActionKind::External {
-            let (ns, name) = request.action.split_once('.').unwrap_or(("", ""));
-            return Err(ActionFailure::new(
-                "invalid_request",
-                format!("no {} connector is configured", connector_of(ns, name)),
-            ));
+            let contact = self.state.contact();
+            let context = CallContext { contact: &contact, event: &self.event, secret: &resolve };
+            return self.connectors.perform(&request, context).await;
         }
         // Internal effects apply to the run's view of its contact; the scheduler commits
         // them with the run's state when the run parks or ends (one transaction), so

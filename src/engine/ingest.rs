@@ -177,7 +177,7 @@ async fn start_runs(
             contact_id.clone(),
             state.clone(),
             Arc::clone(&secrets),
-            Arc::clone(&engine.http),
+            Arc::clone(&engine.connectors),
         );
         let admitted =
             admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Store(e.message))?;

@@ -48,7 +48,7 @@ pub struct Engine {
     metrics: metrics::Metrics,
     /// The project's workspace catalog: activation checks workflows against it.
     catalog: Arc<crate::check::Workspace>,
-    http: Arc<crate::connectors::http::HttpConnector>,
+    connectors: Arc<crate::connectors::Connectors>,
 }
 
 /// See [`Engine::active`].
@@ -85,6 +85,7 @@ impl Engine {
         for (name, source) in &project.workflows {
             store.save_draft(&project.workspace, name, source)?;
         }
+        let connectors = project.connectors(project_dir)?;
         Ok(Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
@@ -92,9 +93,7 @@ impl Engine {
             active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
             catalog,
-            http: Arc::new(crate::connectors::http::HttpConnector::new(
-                crate::connectors::http::HttpConfig { allow_hosts: project.http_allow_hosts.clone() },
-            )),
+            connectors: Arc::new(connectors),
             project,
         })
     }
@@ -207,7 +206,7 @@ impl Engine {
                 field: Some("source".into()),
             });
         };
-        if let Some(missing) = host::unavailable_connector(&wf) {
+        if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
         let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;

@@ -24,6 +24,8 @@ pub struct Project {
     pub webhook_secret: Option<String>,
     /// Private or loopback hosts `http.request` may reach (`[http] allow_hosts`).
     pub http_allow_hosts: Vec<String>,
+    /// The `[connectors.*]` tables (secrets still by environment-variable name).
+    pub connectors: crate::connectors::config::ConnectorsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +35,8 @@ struct Config {
     secrets: BTreeMap<String, SecretRef>,
     webhooks: Option<WebhooksConfig>,
     http: Option<HttpSettings>,
+    #[serde(default)]
+    connectors: crate::connectors::config::ConnectorsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,7 +89,30 @@ impl Project {
         }
         let webhook_secret = config.webhooks.and_then(|w| std::env::var(&w.secret.env).ok());
         let http_allow_hosts = config.http.map(|h| h.allow_hosts).unwrap_or_default();
-        Ok(Project { workspace: config.workspace.id, secrets, workflows, webhook_secret, http_allow_hosts })
+        Ok(Project {
+            workspace: config.workspace.id,
+            secrets,
+            workflows,
+            webhook_secret,
+            http_allow_hosts,
+            connectors: config.connectors,
+        })
+    }
+}
+
+impl Project {
+    /// The project's connectors: its `[connectors.*]` tables with their secrets read
+    /// from the environment, `[http] allow_hosts`, and the email templates of
+    /// `<dir>/templates/`.
+    pub fn connectors(&self, dir: &Path) -> Result<crate::connectors::Connectors, EngineError> {
+        use crate::connectors::{Connectors, ProjectFiles, template::Templates};
+        let mut files = ProjectFiles::default();
+        if let Some(email) = &self.connectors.email {
+            files.templates = Templates::load(&dir.join("templates")).map_err(EngineError::Project)?;
+            files.smtp_ca_pem = email.ca_file.as_ref().and_then(|file| std::fs::read(dir.join(file)).ok());
+        }
+        let env = |name: &str| std::env::var(name).ok();
+        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env))
     }
 }
 

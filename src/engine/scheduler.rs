@@ -138,7 +138,8 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     }
     let began = std::time::Instant::now();
     let secrets = Arc::new(engine.project.secrets.clone());
-    let mut host = EngineHost::new(row.contact_id.clone(), contact, secrets, Arc::clone(&engine.http));
+    let mut host = EngineHost::new(row.contact_id.clone(), contact, secrets, Arc::clone(&engine.connectors));
+    host.set_event(state.event.clone());
     let before: Vec<(Option<crate::ir::StepStatus>, u32)> =
         state.steps.iter().map(|s| (s.status, s.attempts)).collect();
     let progress = resume(&wf, &mut state, &mut host).await;

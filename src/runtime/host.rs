@@ -47,10 +47,19 @@ impl ActionFailure {
         ActionFailure { kind: kind.into(), message: message.into(), status: None, retry_after_ms: None }
     }
 
-    /// Whether another attempt may succeed (`auth`, `invalid_request` and
-    /// `invalid_value` will fail the same way again).
+    /// Whether another attempt may succeed. `auth`, `invalid_request` and
+    /// `invalid_value` will fail the same way again, and so will an `http_status` with a
+    /// 4xx status (the provider refused this request), except 408 Request Timeout, 409
+    /// Conflict, 425 Too Early and 429 Too Many Requests. `timeout`, `rate_limited`,
+    /// `error` and 5xx statuses are retried.
     pub fn retryable(&self) -> bool {
-        !matches!(self.kind.as_str(), "auth" | "invalid_request" | "invalid_value")
+        match self.kind.as_str() {
+            "auth" | "invalid_request" | "invalid_value" => false,
+            "http_status" => {
+                !self.status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 408 | 409 | 425 | 429))
+            }
+            _ => true,
+        }
     }
 }
 
@@ -84,4 +93,33 @@ pub trait Host {
         &mut self,
         request: ActionRequest<'_>,
     ) -> impl Future<Output = Result<Value, ActionFailure>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_failures_are_not_retried() {
+        let with_status =
+            |kind: &str, status: Option<i64>| ActionFailure { status, ..ActionFailure::new(kind, "") };
+        for (kind, status, retryable) in [
+            ("auth", Some(401), false),
+            ("invalid_request", None, false),
+            ("invalid_value", None, false),
+            ("http_status", Some(400), false),
+            ("http_status", Some(404), false),
+            ("http_status", Some(408), true),
+            ("http_status", Some(409), true),
+            ("http_status", Some(425), true),
+            ("http_status", Some(500), true),
+            ("http_status", Some(503), true),
+            ("http_status", None, true),
+            ("rate_limited", Some(429), true),
+            ("timeout", None, true),
+            ("error", None, true),
+        ] {
+            assert_eq!(with_status(kind, status).retryable(), retryable, "{kind} {status:?}");
+        }
+    }
 }

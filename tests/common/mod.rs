@@ -2,6 +2,8 @@
 //! project on disk. Each test file uses a subset.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

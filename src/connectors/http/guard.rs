@@ -114,7 +114,7 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
 
 /// The hosts the project lets `http.request` reach whatever they resolve to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct AllowList {
+pub(in crate::connectors) struct AllowList {
     hosts: Vec<AllowedHost>,
 }
 
@@ -130,7 +130,7 @@ struct AllowedHost {
 impl AllowList {
     /// The list from `allow_hosts` entries (`host`, `host:port`, `[v6]:port`), and the
     /// entries that are not a host.
-    pub(super) fn new(entries: &[String]) -> (AllowList, Vec<String>) {
+    pub(in crate::connectors) fn new(entries: &[String]) -> (AllowList, Vec<String>) {
         let mut hosts = Vec::new();
         let mut invalid = Vec::new();
         for entry in entries {
@@ -143,7 +143,7 @@ impl AllowList {
     }
 
     /// Whether `host` (as [`Url::host_str`] gives it) on `port` is allowed by name.
-    pub(super) fn allows(&self, host: &str, port: u16) -> bool {
+    pub(in crate::connectors) fn allows(&self, host: &str, port: u16) -> bool {
         self.hosts.iter().any(|h| h.host == host && h.port.is_none_or(|p| p == port))
     }
 }
@@ -184,14 +184,14 @@ fn canonical_host(host: &str) -> Option<String> {
 }
 
 /// The IP address a URL's host names directly (`[::1]` included), if it does.
-pub(super) fn ip_literal(host: &str) -> Option<IpAddr> {
+pub(in crate::connectors) fn ip_literal(host: &str) -> Option<IpAddr> {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     bare.parse().ok()
 }
 
 /// Every address of `host` was refused.
 #[derive(Debug)]
-pub(super) struct Refused {
+pub(in crate::connectors) struct Refused {
     pub host: String,
     pub ip: IpAddr,
     pub class: AddressClass,
@@ -211,7 +211,7 @@ impl std::error::Error for Refused {}
 
 /// The name did not resolve.
 #[derive(Debug)]
-pub(super) struct Unresolved {
+pub(in crate::connectors) struct Unresolved {
     pub host: String,
     pub cause: String,
 }
@@ -227,7 +227,7 @@ impl std::error::Error for Unresolved {}
 /// The HTTP client's resolver: the system's, keeping only addresses that pass
 /// [`classify`] (all of them for a client that serves allowed hosts only).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct GuardedResolver {
+pub(in crate::connectors) struct GuardedResolver {
     pub check: bool,
 }
 

@@ -36,7 +36,7 @@ pub(super) fn status_failure(status: StatusCode, headers: &HeaderMap, now: jiff:
 
 /// A `Retry-After` value (delay in seconds, or an HTTP date) in milliseconds from `now`;
 /// a date in the past is no delay.
-pub(super) fn retry_after_ms(value: &str, now: jiff::Timestamp) -> Option<u64> {
+pub(in crate::connectors) fn retry_after_ms(value: &str, now: jiff::Timestamp) -> Option<u64> {
     static HTTP_DATE: jiff::fmt::rfc2822::DateTimeParser = jiff::fmt::rfc2822::DateTimeParser::new();
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
