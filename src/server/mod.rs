@@ -74,6 +74,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/metrics", get(routes::metrics))
         .merge(v1)
         .merge(hooks)
+        .merge(crate::dashboard::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
