@@ -156,10 +156,15 @@ pub fn timeline(run: &RunRecord, now: i64) -> Timeline {
     waits.sort_by_key(|w| millis(&w.started_at).unwrap_or(0));
     let mut waits = waits.into_iter().peekable();
     let mut rows = Vec::with_capacity(run.steps.len() + run.waits.len());
-    for step in &run.steps {
-        if let Some(step_start) = step.started_at.as_deref().and_then(millis) {
-            // A wait comes before the first step that started once it was over.
-            while let Some(wait) = waits.next_if(|w| millis(&w.until).unwrap_or(0) <= step_start) {
+    let starts: Vec<Option<i64>> =
+        run.steps.iter().map(|s| s.started_at.as_deref().and_then(millis)).collect();
+    for (at, step) in run.steps.iter().enumerate() {
+        // A wait comes right after the last step that started before it: before the
+        // next step that started once it was over, and before the skipped steps that
+        // precede that one.
+        let anchor = starts.iter().skip(at).flatten().next().copied();
+        if let Some(anchor) = anchor {
+            while let Some(wait) = waits.next_if(|w| millis(&w.until).unwrap_or(0) <= anchor) {
                 rows.push(wait_row(wait, &axis, now));
             }
         }
@@ -207,6 +212,7 @@ mod tests {
                     StepStatus::Succeeded,
                     Some(("2026-11-29T09:00:00.000Z", "2026-11-29T09:00:01.000Z")),
                 ),
+                step("s", StepStatus::Skipped, None),
                 step(
                     "b",
                     StepStatus::Succeeded,
@@ -231,14 +237,15 @@ mod tests {
             vec![
                 ("step", "a", "succeeded", Some((0.0, 100.0))),
                 ("wait", "wait", "waited", Some((100.0, 500.0))),
+                ("step", "s", "skipped", None),
                 ("step", "b", "succeeded", Some((600.0, 400.0))),
                 ("step", "c", "skipped", None),
             ]
         );
         assert_eq!(t.total, "10.000 s");
         assert_eq!(t.rows[1].duration, "5.000 s");
-        assert_eq!(t.rows[2].clock, "09:00:06.000");
-        assert_eq!(t.rows[2].offset, "+6.000 s");
+        assert_eq!(t.rows[3].clock, "09:00:06.000");
+        assert_eq!(t.rows[3].offset, "+6.000 s");
     }
 
     #[test]
