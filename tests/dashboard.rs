@@ -621,4 +621,6 @@ async fn assets_are_embedded() {
     let js = dash.send("GET", "/assets/dashboard.js", None, None, &[]).await;
     js.assert_has("X-Komo-Fragment");
     assert_eq!(dash.send("GET", "/assets/nope.js", None, None, &[]).await.status, StatusCode::NOT_FOUND);
+    let bare = dash.send("GET", "/workflows", None, None, &[]).await;
+    assert_eq!((bare.status, bare.location()), (StatusCode::SEE_OTHER, "/"));
 }

@@ -43,6 +43,7 @@ use crate::engine::error::EngineError;
 pub fn router() -> Router<Arc<Engine>> {
     Router::new()
         .route("/", get(pages::workflows))
+        .route("/workflows", get(|| async { axum::response::Redirect::to("/") }))
         .route("/workflows/{name}", get(pages::workflow))
         .route("/workflows/{name}/{action}", post(pages::lifecycle))
         .route("/runs", get(runs::runs))
