@@ -114,15 +114,16 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     let field = browser.find("#key").await;
     browser.type_into(&field, &key).await;
     browser.click(&browser.find(".login button[type=submit]").await).await;
-    assert_eq!(browser.url().await, format!("{site}/runs"));
+    eventually(10, "the runs page", || async { browser.url().await == format!("{site}/runs") }).await;
     browser.click(&browser.find("nav a[href='/']").await).await;
-    assert_eq!(browser.url().await, format!("{site}/"));
+    eventually(10, "the workflows page", || async { browser.url().await == format!("{site}/") }).await;
     assert_eq!(unlabelled_controls(&browser).await, 0);
 
     // Activating `welcome` with its button.
     let badge = browser.find("tbody tr:has(a[href='/workflows/welcome']) .badge").await;
     assert_eq!(browser.text(&badge).await, "draft");
     browser.click(&browser.find("button[aria-label='Activate welcome']").await).await;
+    eventually(10, "the notice", || async { browser.url().await.contains("done=activate") }).await;
     let notice = browser.find(".notice").await;
     assert_eq!(browser.text(&notice).await, "`welcome` activated.");
     let badge = browser.find("tbody tr:has(a[href='/workflows/welcome']) .badge").await;
@@ -145,9 +146,10 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
 
     // The runs list shows it; its page follows it live through its 5 s wait.
     browser.click(&browser.find("nav a[href='/runs']").await).await;
+    eventually(10, "the runs page", || async { browser.url().await == format!("{site}/runs") }).await;
     let link = browser.find(&format!("a[href='/runs/{run}']")).await;
     browser.click(&link).await;
-    assert_eq!(browser.url().await, format!("{site}/runs/{run}"));
+    eventually(10, "the run's page", || async { browser.url().await == format!("{site}/runs/{run}") }).await;
     let status = browser.text(&browser.find("#run-status").await).await;
     assert!(["pending", "running", "waiting"].contains(&status.as_str()), "{status}");
     let waiting_url = browser.url().await;
@@ -181,7 +183,9 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     browser.resize(1280, 1000).await;
 
     // Replay: a new run of the same event, and its page.
+    let before = browser.url().await;
     browser.click(&browser.find("form.replay button").await).await;
+    eventually(10, "the replayed run's page", || async { browser.url().await != before }).await;
     let replayed = browser.url().await;
     let new_run = replayed.strip_prefix(&format!("{site}/runs/")).unwrap().to_string();
     assert_ne!(new_run, run);

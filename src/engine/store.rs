@@ -87,7 +87,9 @@ CREATE TABLE dashboard_sessions (
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 );
-CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, id DESC);
+-- A workflow's runs newest first (the runs list filtered by workflow), and covering
+-- for its metrics and counts (status and finish time ride along).
+CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, id DESC, status, finished_at);
 "#,
 ];
 
