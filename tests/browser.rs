@@ -158,6 +158,9 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     })
     .await;
     assert_eq!(browser.url().await, waiting_url);
+    // The data context followed too: the contact as the last step left it.
+    let contact = browser.text(&browser.find_all("pre.json").await[1]).await;
+    assert!(contact.contains("\"welcomed\"") && contact.contains("\"New Users\""), "{contact}");
 
     // The timeline: the steps and the wait between them, with their statuses.
     let rows = browser.find_all("ol.timeline > li").await;
@@ -192,6 +195,10 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     assert!(browser.text(&browser.find("h1").await).await.contains(&new_run));
     let event_text = browser.text(&browser.find("pre.json").await).await;
     assert!(event_text.contains("demo_evt_1"), "{event_text}");
+    eventually(30, "the replayed run to succeed", || async {
+        browser.text(&browser.find("#run-status").await).await == "succeeded"
+    })
+    .await;
 
     // Phone width: no page scrolls sideways.
     browser.resize(390, 844).await;

@@ -248,7 +248,13 @@ pub async fn run(
     let timeline = timeline(&record, crate::engine::store::now_ms());
     let run = head(&record);
     if fragment(&headers) {
-        let part = RunLiveFragment { run, timeline, axis: view::BAR_AXIS };
+        let part = RunLiveFragment {
+            run,
+            timeline,
+            axis: view::BAR_AXIS,
+            event: pretty(&record.event),
+            contact: pretty(&record.contact),
+        };
         return live_header(view::html(StatusCode::OK, &part), live);
     }
     let page = RunPage {

@@ -190,6 +190,8 @@ pub struct RunLiveFragment {
     pub run: RunHead,
     pub timeline: Timeline,
     pub axis: f64,
+    pub event: String,
+    pub contact: String,
 }
 
 /// The axis width the bars are drawn on.
