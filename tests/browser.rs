@@ -147,19 +147,18 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     // The runs list shows it; its page follows it live through its 5 s wait.
     browser.click(&browser.find("nav a[href='/runs']").await).await;
     eventually(10, "the runs page", || async { browser.url().await == format!("{site}/runs") }).await;
-    let link = browser.find(&format!("a[href='/runs/{run}']")).await;
-    browser.click(&link).await;
+    browser.click_css(&format!("a[href='/runs/{run}']")).await;
     eventually(10, "the run's page", || async { browser.url().await == format!("{site}/runs/{run}") }).await;
-    let status = browser.text(&browser.find("#run-status").await).await;
+    let status = browser.text_of("#run-status").await;
     assert!(["pending", "running", "waiting"].contains(&status.as_str()), "{status}");
     let waiting_url = browser.url().await;
     eventually(30, "the run to succeed on the page, without reloading", || async {
-        browser.text(&browser.find("#run-status").await).await == "succeeded"
+        browser.text_of("#run-status").await == "succeeded"
     })
     .await;
     assert_eq!(browser.url().await, waiting_url);
     // The data context followed too: the contact as the last step left it.
-    let contact = browser.text(&browser.find_all("pre.json").await[1]).await;
+    let contact = browser.text_of("#contact-title + pre").await;
     assert!(contact.contains("\"welcomed\"") && contact.contains("\"New Users\""), "{contact}");
 
     // The timeline: the steps and the wait between them, with their statuses.
@@ -192,18 +191,25 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     let replayed = browser.url().await;
     let new_run = replayed.strip_prefix(&format!("{site}/runs/")).unwrap().to_string();
     assert_ne!(new_run, run);
-    assert!(browser.text(&browser.find("h1").await).await.contains(&new_run));
-    let event_text = browser.text(&browser.find("pre.json").await).await;
+    assert!(browser.text_of("h1").await.contains(&new_run));
+    let event_text = browser.text_of("pre.json").await;
     assert!(event_text.contains("demo_evt_1"), "{event_text}");
     eventually(30, "the replayed run to succeed", || async {
-        browser.text(&browser.find("#run-status").await).await == "succeeded"
+        browser.text_of("#run-status").await == "succeeded"
     })
     .await;
 
+    browser.goto(&format!("{site}/")).await;
+    browser.screenshot(&artifacts.join("workflows.png")).await;
+
     // Phone width: no page scrolls sideways.
     browser.resize(390, 844).await;
-    for path in ["/", "/runs", &*format!("/runs/{run}"), "/workflows/welcome"] {
+    let run_path = format!("/runs/{run}");
+    for (name, path) in
+        [("workflows", "/"), ("runs", "/runs"), ("run", &*run_path), ("workflow", "/workflows/welcome")]
+    {
         browser.goto(&format!("{site}{path}")).await;
+        browser.screenshot(&artifacts.join(format!("phone-{name}.png"))).await;
         if !fits_width(&browser).await {
             browser.screenshot(&artifacts.join("too-wide.png")).await;
             let widest = "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ');";

@@ -70,6 +70,11 @@ impl Browser {
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_send(method, path, body).await.unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+    }
+
+    /// A command's `value`, or the WebDriver error it answered.
+    async fn try_send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = format!("{}{path}", self.base);
         let request = match method {
             "GET" => self.http.get(&url),
@@ -84,9 +89,23 @@ impl Browser {
         let text = answer.text().await.unwrap();
         let value: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: {text}"));
         if value["value"]["error"].is_string() {
-            panic!("{method} {path}: {}", value["value"]);
+            return Err(value["value"].clone());
         }
-        value["value"].clone()
+        Ok(value["value"].clone())
+    }
+
+    /// Clicks the first element matching `css`, finding it again if a live update
+    /// replaced it in between.
+    pub async fn click_css(&self, css: &str) {
+        for _ in 0..5 {
+            let element = self.find(css).await;
+            match self.try_send("POST", &format!("/element/{element}/click"), None).await {
+                Ok(_) => return,
+                Err(error) if error["error"] == "stale element reference" => continue,
+                Err(error) => panic!("click {css}: {error}"),
+            }
+        }
+        panic!("click {css}: the element kept going stale");
     }
 
     pub async fn goto(&self, url: &str) {
@@ -180,5 +199,16 @@ impl Browser {
             )
             .await;
         found[ELEMENT].as_str().unwrap().to_string()
+    }
+}
+
+impl Browser {
+    /// The text of the first element matching `css`, read in one step in the page (so
+    /// a live update that replaces the element in between cannot make it stale); empty
+    /// when nothing matches.
+    pub async fn text_of(&self, css: &str) -> String {
+        let script =
+            format!("const e = document.querySelector({}); return e ? e.innerText : '';", json!(css));
+        self.execute(&script).await.as_str().unwrap_or_default().to_string()
     }
 }
