@@ -274,6 +274,12 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it()
     assert!(out.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(dash.get(&a, "/").await.location(), "/login");
     assert_eq!(dash.get(&b, "/").await.status, StatusCode::OK, "the other session lives on");
+
+    // An expired session is no session.
+    let (expired, _) = dash.engine.sign_in(&dash.key, 0).unwrap().unwrap();
+    assert_eq!(dash.send("GET", "/", Some(&expired), None, &[]).await.location(), "/login");
+    assert!(dash.engine.session(&expired).unwrap().is_none());
+    assert!(dash.engine.sign_in("komo_unknown", 1000).unwrap().is_none());
 }
 
 #[tokio::test]
