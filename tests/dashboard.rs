@@ -249,6 +249,12 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it()
         .send("POST", "/login", None, Some(&format!("key={}&next=%2F%2Fevil.example", dash.key)), &[])
         .await;
     assert_eq!(evil.location(), "/");
+    // A `next` that could not be a `Location` header goes home too.
+    let header =
+        dash.send("POST", "/login", None, Some(&format!("key={}&next=%2F%0Ax", dash.key)), &[]).await;
+    assert_eq!((header.status, header.location()), (StatusCode::SEE_OTHER, "/"));
+    let header = dash.send("GET", "/login?next=%2F%0Ax", None, None, &[]).await;
+    header.assert_has(r#"name="next" value="/""#);
     let cross = dash
         .send(
             "POST",

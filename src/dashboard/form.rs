@@ -94,4 +94,14 @@ mod tests {
         );
         assert_eq!(parse(b"%"), vec![("%".into(), "".into())]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_and_any_text_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64), text in "\\PC*") {
+            let _ = parse(&bytes);
+            let q = query(&[("k", &text)]);
+            let expected = if text.is_empty() { vec![] } else { vec![("k".to_string(), text.clone())] };
+            proptest::prop_assert_eq!(parse(q.as_bytes()), expected);
+        }
+    }
 }

@@ -190,4 +190,12 @@ mod tests {
         }
         assert_eq!(highlight("a\nb\n").len(), 2);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_is_kept_whole_and_never_panics(text in "\\PC*") {
+            let joined: String = line_tokens(&text).into_iter().map(|t| t.text).collect();
+            proptest::prop_assert_eq!(joined, text);
+        }
+    }
 }

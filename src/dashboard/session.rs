@@ -128,10 +128,16 @@ fn cross_origin() -> Response {
     view::error(None, StatusCode::FORBIDDEN, "this form was sent from another site; it was not accepted")
 }
 
-/// A local path to go back to after signing in (never another site).
+/// A local path to go back to after signing in (never another site, and only visible
+/// ASCII, so it is always a valid `Location`).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             path.to_string()
         }
         _ => "/".to_string(),
@@ -244,6 +250,8 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/runs\nSet-Cookie: x")), "/");
+        assert_eq!(safe_next(Some("/runs é")), "/");
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
