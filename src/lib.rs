@@ -28,6 +28,7 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod connectors;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;

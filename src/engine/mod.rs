@@ -12,9 +12,11 @@ mod hooks;
 mod host;
 mod ingest;
 pub mod metrics;
+pub mod overview;
 mod platform;
 pub mod project;
 mod scheduler;
+pub mod sessions;
 pub mod store;
 
 use std::collections::HashMap;

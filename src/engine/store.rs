@@ -15,7 +15,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::error::EngineError;
 
 /// Embedded migrations, applied in order; `meta.schema_version` records the last one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE workspaces (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
 CREATE TABLE api_keys (
   hash TEXT PRIMARY KEY,
@@ -77,7 +78,20 @@ CREATE TABLE contacts (
 );
 CREATE INDEX contacts_email ON contacts(workspace, email);
 CREATE INDEX contacts_phone ON contacts(workspace, phone);
-"#];
+"#,
+    r#"
+CREATE TABLE dashboard_sessions (
+  id_hash TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL REFERENCES workspaces(id),
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+-- A workflow's runs newest first (the runs list filtered by workflow), and covering
+-- for its metrics and counts (status and finish time ride along).
+CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, id DESC, status, finished_at);
+"#,
+];
 
 /// A write for the group-commit writer: runs inside the batch's transaction and gives
 /// back its result; it may run twice (see [`write_loop`]), so it only touches SQL.

@@ -17,6 +17,9 @@
 //! | `GET /v1/contacts/{id}`, `GET /v1/contacts?email=…` | the contact |
 //! | `GET /healthz` | `{ "status": "ok" }`, without a key |
 //!
+//! The dashboard's HTML pages (`crate::dashboard`: `/`, `/workflows/…`, `/runs…`,
+//! `/login`) are merged into the same router; they authenticate with a session cookie.
+//!
 //! The workspace always comes from the key: a request never names it, so one
 //! workspace's key cannot reach another's workflows, runs or contacts (they are
 //! "not found"). Bodies are limited to 1 MiB (engine.md §7): a declared larger length
@@ -74,6 +77,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/metrics", get(routes::metrics))
         .merge(v1)
         .merge(hooks)
+        .merge(crate::dashboard::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,220 @@
+//! The dashboard in a real browser: the `komo` binary serving a copy of the demo
+//! project (`examples/demo`), Debian's headless Chromium driven through chromedriver.
+//! Sign in, activate a workflow, post an event, follow its run live to the end, read
+//! the timeline, replay it; the run page is saved as a screenshot
+//! (`target/artifacts/run-detail.png`); every page fits a phone's width.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+mod webdriver;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use webdriver::Browser;
+
+/// A `komo serve` process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn demo_copy(test: &str) -> PathBuf {
+    let dir = common::scratch("browser", test);
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    for sub in ["workflows", "events"] {
+        for entry in std::fs::read_dir(demo.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            common::write(
+                &dir,
+                &format!("{sub}/{}", path.file_name().unwrap().to_str().unwrap()),
+                std::fs::read(&path).unwrap(),
+            );
+        }
+    }
+    common::write(&dir, "komo.toml", std::fs::read(demo.join("komo.toml")).unwrap());
+    dir
+}
+
+/// Starts `komo serve` on a free port: the server and its address.
+fn serve(dir: &Path) -> (Server, String) {
+    let mut child = common::komo_command(dir, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                // Keep draining so the server never blocks on a full pipe.
+                continue;
+            }
+        }
+    });
+    loop {
+        let line = received.recv_timeout(Duration::from_secs(60)).expect("the listening line");
+        if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
+            return (server, rest.split(' ').next().unwrap().to_string());
+        }
+    }
+}
+
+/// Waits (up to `seconds`) until `check` holds.
+async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..seconds * 10 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// True when the page fits the viewport's width (no sideways scrolling).
+async fn fits_width(browser: &Browser) -> bool {
+    browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;").await == true
+}
+
+/// Every form control has a label.
+async fn unlabelled_controls(browser: &Browser) -> u64 {
+    let script = "return [...document.querySelectorAll('input:not([type=hidden]), select')]\
+        .filter(e => !e.labels || e.labels.length === 0).length;";
+    browser.execute(script).await.as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_activate_run_follow_the_timeline_and_replay() {
+    let dir = demo_copy("demo");
+    let created = common::komo(&dir, &["keys", "create"]);
+    assert!(created.status.success(), "{}", common::stderr(&created));
+    let key = common::stdout(&created).trim().to_string();
+    let (_server, address) = serve(&dir);
+    let site = format!("http://{address}");
+    let browser = Browser::start(&dir.join("chromium-profile")).await;
+
+    // Signing in: the dashboard sends to /login, then back.
+    browser.goto(&format!("{site}/runs")).await;
+    assert!(browser.url().await.starts_with(&format!("{site}/login?next=")), "{}", browser.url().await);
+    assert_eq!(unlabelled_controls(&browser).await, 0);
+    let field = browser.find("#key").await;
+    browser.type_into(&field, &key).await;
+    browser.click(&browser.find(".login button[type=submit]").await).await;
+    eventually(10, "the runs page", || async { browser.url().await == format!("{site}/runs") }).await;
+    browser.click(&browser.find("nav a[href='/']").await).await;
+    eventually(10, "the workflows page", || async { browser.url().await == format!("{site}/") }).await;
+    assert_eq!(unlabelled_controls(&browser).await, 0);
+
+    // Activating `welcome` with its button.
+    let badge = browser.find("tbody tr:has(a[href='/workflows/welcome']) .badge").await;
+    assert_eq!(browser.text(&badge).await, "draft");
+    browser.click(&browser.find("button[aria-label='Activate welcome']").await).await;
+    eventually(10, "the notice", || async { browser.url().await.contains("done=activate") }).await;
+    let notice = browser.find(".notice").await;
+    assert_eq!(browser.text(&notice).await, "`welcome` activated.");
+    let badge = browser.find("tbody tr:has(a[href='/workflows/welcome']) .badge").await;
+    assert_eq!(browser.text(&badge).await, "active");
+
+    // An event through the API starts a run.
+    let event = std::fs::read(dir.join("events/01_new_contact.json")).unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http
+        .post(format!("{site}/v1/events"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+    let answer: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    let run = answer["runs"][0]["id"].as_str().unwrap().to_string();
+
+    // The runs list shows it; its page follows it live through its 5 s wait.
+    browser.click(&browser.find("nav a[href='/runs']").await).await;
+    eventually(10, "the runs page", || async { browser.url().await == format!("{site}/runs") }).await;
+    browser.click_css(&format!("a[href='/runs/{run}']")).await;
+    eventually(10, "the run's page", || async { browser.url().await == format!("{site}/runs/{run}") }).await;
+    let status = browser.text_of("#run-status").await;
+    assert!(["pending", "running", "waiting"].contains(&status.as_str()), "{status}");
+    let waiting_url = browser.url().await;
+    eventually(30, "the run to succeed on the page, without reloading", || async {
+        browser.text_of("#run-status").await == "succeeded"
+    })
+    .await;
+    assert_eq!(browser.url().await, waiting_url);
+    // The data context followed too: the contact as the last step left it.
+    let contact = browser.text_of("#contact-title + pre").await;
+    assert!(contact.contains("\"welcomed\"") && contact.contains("\"New Users\""), "{contact}");
+
+    // The timeline: the steps and the wait between them, with their statuses.
+    let rows = browser.find_all("ol.timeline > li").await;
+    let mut seen = Vec::new();
+    for row in &rows {
+        let name = browser.text(&browser.find_in(row, "strong").await).await;
+        let badge = browser.text(&browser.find_in(row, ".badge").await).await;
+        seen.push(format!("{name}: {badge}"));
+    }
+    assert_eq!(seen, ["add_to_list_1: succeeded", "bonus: succeeded", "wait: waited", "update_1: succeeded"]);
+    let wait = browser.text(&browser.find("ol.timeline > li.wait .dur").await).await;
+    assert!(wait.starts_with("5.0"), "the wait lasted its 5 s: {wait}");
+    let clock = browser.text(&browser.find("ol.timeline > li.step time").await).await;
+    assert_eq!(clock.len(), "09:00:00.000".len(), "{clock}");
+    assert_eq!(browser.find_all("ol.timeline svg rect:not(.track)").await.len(), 4);
+
+    // A screenshot of the whole run page, as a test artifact.
+    let height = browser.execute("return document.documentElement.scrollHeight;").await.as_u64().unwrap();
+    browser.resize(1280, u32::try_from(height.clamp(800, 4000)).unwrap() + 120).await;
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("artifacts");
+    browser.screenshot(&artifacts.join("run-detail.png")).await;
+    assert!(std::fs::metadata(artifacts.join("run-detail.png")).unwrap().len() > 10_000);
+    browser.resize(1280, 1000).await;
+
+    // Replay: a new run of the same event, and its page.
+    let before = browser.url().await;
+    browser.click(&browser.find("form.replay button").await).await;
+    eventually(10, "the replayed run's page", || async { browser.url().await != before }).await;
+    let replayed = browser.url().await;
+    let new_run = replayed.strip_prefix(&format!("{site}/runs/")).unwrap().to_string();
+    assert_ne!(new_run, run);
+    assert!(browser.text_of("h1").await.contains(&new_run));
+    let event_text = browser.text_of("pre.json").await;
+    assert!(event_text.contains("demo_evt_1"), "{event_text}");
+    eventually(30, "the replayed run to succeed", || async {
+        browser.text_of("#run-status").await == "succeeded"
+    })
+    .await;
+
+    browser.goto(&format!("{site}/")).await;
+    browser.screenshot(&artifacts.join("workflows.png")).await;
+
+    // Phone width: no page scrolls sideways.
+    browser.resize(390, 844).await;
+    let run_path = format!("/runs/{run}");
+    for (name, path) in
+        [("workflows", "/"), ("runs", "/runs"), ("run", &*run_path), ("workflow", "/workflows/welcome")]
+    {
+        browser.goto(&format!("{site}{path}")).await;
+        browser.screenshot(&artifacts.join(format!("phone-{name}.png"))).await;
+        if !fits_width(&browser).await {
+            browser.screenshot(&artifacts.join("too-wide.png")).await;
+            let widest = "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ');";
+            panic!("{path} is wider than a phone: {}", browser.execute(widest).await);
+        }
+    }
+    browser.quit().await;
+}
