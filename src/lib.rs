@@ -31,6 +31,7 @@ pub mod connectors;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;
+pub mod lsp;
 pub mod runtime;
 pub mod server;
 pub mod source;

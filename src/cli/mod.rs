@@ -22,6 +22,7 @@ mod deploy;
 mod explain;
 mod files;
 mod keys;
+mod lsp;
 mod output;
 mod run;
 mod serve;
@@ -125,6 +126,8 @@ enum Command {
     Workflows(workflows::WorkflowsArgs),
     /// Check the project's workflows and save them to a running engine
     Deploy(deploy::DeployArgs),
+    /// Run the language server on stdin/stdout, for editors
+    Lsp(lsp::LspArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -163,6 +166,7 @@ fn run() -> Exit {
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
+        Command::Lsp(args) => lsp::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {
