@@ -17,8 +17,10 @@ use tower_lsp_server::ls_types::{
 use super::hover::{action_markdown, param_markdown, signature, trigger_markdown};
 use super::scan::{Kind, Token, scan};
 use super::workspace::{Document, Workspace};
+use crate::check::WorkflowInfo;
 use crate::check::catalog::{self, ContextName, TriggerSpec};
 use crate::check::types::Type;
+use crate::source::FileId;
 
 /// Statement keywords, offered at the start of a statement.
 const STATEMENT_KEYWORDS: &[&str] = &["step", "let", "if", "else", "wait", "stop", "fail"];
@@ -85,6 +87,8 @@ struct Context<'w> {
     frames: Vec<Frame>,
     /// The enclosing top-level item: kind, name, first token and end token.
     item: Option<(ItemKind, String, usize, usize)>,
+    /// The enclosing workflow as last checked, or as its header checks alone.
+    info: Option<WorkflowInfo>,
 }
 
 impl<'w> Context<'w> {
@@ -128,8 +132,10 @@ impl<'w> Context<'w> {
             path,
             frames: Vec::new(),
             item: None,
+            info: None,
         };
         cx.track_brackets();
+        cx.info = cx.workflow_name().and_then(|n| ws.workflow_info(n).cloned()).or_else(|| cx.header_info());
         Some(cx)
     }
 
@@ -444,11 +450,32 @@ impl<'w> Context<'w> {
             .map(|(n, t)| ((*n).to_owned(), catalog::catalog_type(t)))
             .collect();
         if trigger.form_data {
-            let form =
-                self.workflow_name().and_then(|n| self.ws.workflow_info(n)).and_then(|i| i.form.clone());
+            let form = self.info.as_ref().and_then(|i| i.form.clone());
             fields.push(("fields".into(), form.unwrap_or(Type::Json)));
         }
         Some(Type::record(Some(&format!("{} event", trigger.name)), fields))
+    }
+
+    /// The workflow's header clauses (up to its `form` or `trigger`), closed and
+    /// checked alone: what a workflow that never checked declares.
+    fn header_info(&self) -> Option<WorkflowInfo> {
+        let name = self.workflow_name()?.to_owned();
+        let range = self.item_tokens();
+        let start = self.tokens.get(range.start)?.span.start as usize;
+        let mut end = None;
+        if let Some(trigger) = range.clone().find(|&i| self.tok(i) == "trigger") {
+            let at = self.tokens.get(trigger)?.span.end as usize;
+            end = Some(self.text.get(at..).and_then(|t| t.find('\n')).map_or(self.text.len(), |n| at + n));
+        }
+        if let Some(form) = range.clone().find(|&i| self.tok(i) == "form" && self.tok(i + 1) == "{") {
+            let close = (form + 2..range.end).find(|&i| self.tok(i) == "}")?;
+            let at = self.tokens.get(close)?.span.end as usize;
+            end = end.max(Some(at));
+        }
+        let snippet = format!("{}\n}}\n", self.text.get(start..end?)?);
+        let parsed = crate::syntax::parse(FileId(0), &snippet);
+        let checked = crate::check::check(&[(FileId(0), parsed.file)]);
+        checked.program.workflows.get(&name).cloned()
     }
 
     fn workflow_name(&self) -> Option<&str> {
@@ -465,7 +492,7 @@ impl<'w> Context<'w> {
 
     /// The workflow's trigger: from its last check, or from its `trigger` clause.
     fn trigger(&self) -> Option<&'static TriggerSpec> {
-        let checked = self.workflow_name().and_then(|n| self.ws.workflow_info(n)).and_then(|i| i.trigger);
+        let checked = self.info.as_ref().and_then(|i| i.trigger);
         checked.or_else(|| {
             let range = self.item_tokens();
             let at = range.clone().find(|&i| self.tok(i) == "trigger")?;
@@ -491,8 +518,8 @@ impl<'w> Context<'w> {
     /// `step name = ns.action` in its text.
     fn steps(&self) -> Vec<(String, Type)> {
         let mut out: Vec<(String, Type)> = self
-            .workflow_name()
-            .and_then(|n| self.ws.workflow_info(n))
+            .info
+            .as_ref()
             .map(|info| info.steps.iter().map(|s| (s.name.clone(), s.output_type())).collect())
             .unwrap_or_default();
         if self.workflow_name().is_none() {

@@ -22,7 +22,8 @@ pub fn hover(ws: &Workspace, uri: &Uri, position: Position) -> Option<Hover> {
     let (file, doc) = ws.doc(uri)?;
     let offset = doc.offset(position);
     let ast = ws.ast(file)?;
-    let occurrences = index::occurrences(file, ast, &ws.program);
+    let mut occurrences = index::occurrences(file, ast, &ws.program);
+    occurrences.retain(|o| !o.implicit);
     if let Some(o) = index::at(&occurrences, offset) {
         let text = match &o.target {
             Target::Trigger(name) => catalog::trigger(name).map(|(t, _)| trigger_markdown(t)),

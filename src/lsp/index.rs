@@ -35,6 +35,8 @@ pub struct Occurrence {
     pub span: Span,
     pub target: Target,
     pub definition: bool,
+    /// An unnamed step's definition: its whole call (hover looks inside it instead).
+    pub implicit: bool,
 }
 
 /// The occurrences of one file.
@@ -48,7 +50,7 @@ pub fn occurrences(file: FileId, ast: &crate::syntax::ast::File, program: &Progr
                     program.workflows.get(&wf.name.node).filter(|i| i.file == file && i.span == wf.name.span);
                 for step in info.iter().flat_map(|i| &i.steps).filter(|s| s.generated) {
                     let target = Target::Step(wf.name.node.clone(), step.name.clone());
-                    out.push(Occurrence { span: step.span, target, definition: true });
+                    out.push(Occurrence { span: step.span, target, definition: true, implicit: true });
                 }
                 Walker::new(file, &wf.name.node, &mut out).workflow(wf);
             }
@@ -91,7 +93,7 @@ impl<'o> Walker<'o> {
     }
 
     fn push(&mut self, span: Span, target: Target, definition: bool) {
-        self.out.push(Occurrence { span, target, definition });
+        self.out.push(Occurrence { span, target, definition, implicit: false });
     }
 
     fn workflow(mut self, wf: &Workflow) {
