@@ -1,14 +1,15 @@
 //! `komo lsp`: the language server on stdin and stdout (see `docs/lsp.md`).
 //!
-//! In: JSON-RPC from an editor on stdin. Out: JSON-RPC on stdout; nothing else is
-//! written there. Exit 0 when the editor closes the connection, 2 if stdin/stdout
-//! cannot be used.
+//! In: JSON-RPC from an editor on stdin. Out: JSON-RPC on stdout (nothing else is
+//! written there, so this command runs without a [`Console`](super::Console), which
+//! would lock stdout); problems on stderr. Exit 0 when the editor closes the
+//! connection, 2 if stdin/stdout cannot be used.
 
-use std::io;
+use std::io::Write;
 
 use clap::Args;
 
-use super::{Console, Exit};
+use super::Exit;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
@@ -21,12 +22,12 @@ pub(crate) struct LspArgs {
     stdio: bool,
 }
 
-pub(crate) fn run(_args: &LspArgs, console: &mut Console<'_>) -> io::Result<Exit> {
+pub(crate) fn run(_args: &LspArgs) -> Exit {
     match crate::lsp::run_stdio() {
-        Ok(()) => Ok(Exit::Success),
+        Ok(()) => Exit::Success,
         Err(error) => {
-            writeln!(console.err, "{} cannot serve on stdin/stdout: {error}", console.red("error:"))?;
-            Ok(Exit::Usage)
+            let _ = writeln!(std::io::stderr(), "error: cannot serve on stdin/stdout: {error}");
+            Exit::Usage
         }
     }
 }

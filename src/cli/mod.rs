@@ -149,6 +149,10 @@ fn run() -> Exit {
             return if error.exit_code() == 0 { Exit::Success } else { Exit::Usage };
         }
     };
+    if let Command::Lsp(args) = &cli.command {
+        // The server owns stdin and stdout: they must not be locked by a console.
+        return lsp::run(args);
+    }
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let color = use_color(stderr.is_terminal(), std::env::var_os("NO_COLOR"));
@@ -166,7 +170,7 @@ fn run() -> Exit {
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
-        Command::Lsp(args) => lsp::run(&args, &mut console),
+        Command::Lsp(args) => Ok(lsp::run(&args)),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

@@ -31,5 +31,8 @@ pub use workspace::Workspace;
 pub fn run_stdio() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // A read of stdin may still be blocked in tokio's thread pool after `exit`: do not
+    // wait for it.
+    runtime.shutdown_background();
     Ok(())
 }
