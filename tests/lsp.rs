@@ -294,6 +294,7 @@ async fn completion_works_on_half_typed_code() {
         ("values in an argument", format!("{header}\n  let total = 3\n  loyalty.award_points(‸")),
         ("inside a comment", format!("{header}\n  // contact.‸")),
         ("inside a string", format!("{header}\n  contact.add_to_list(\"contact.‸")),
+        ("top level", "workflow a { scope workspace trigger Contact.Identified stop }\n‸".into()),
         (
             "a test's workflow",
             "workflow known { scope workspace trigger Contact.Identified stop }\ntest \"t\" {\n  workflow ‸"

@@ -259,6 +259,12 @@ impl<'w> Context<'w> {
         if self.statement_start() {
             return self.statement_items(in_test);
         }
+        if self.frames.is_empty() && matches!(prev, "" | "}") {
+            return ["workflow", "test"]
+                .iter()
+                .map(|k| self.item(k, CompletionItemKind::KEYWORD, None))
+                .collect();
+        }
         let mut out = Vec::new();
         if let Some(Frame::Paren(Some((ns, action)), given)) = self.frames.last() {
             if matches!(prev, "(" | ",") {

@@ -216,25 +216,16 @@ fn route_markdown(ws: &Workspace, wf: &str, route: &str) -> String {
     out
 }
 
-/// `let name: Type`, from the type of its value.
+/// `let name: Type`, from the type the checker gave its value.
 fn let_markdown(ws: &Workspace, file: FileId, doc: &Document, name: Span) -> Option<String> {
-    let ast = ws.ast(file)?;
-    let value = ast.items.iter().find_map(|item| match item {
-        Item::Workflow(wf) => {
-            let_value(&wf.body, name).or_else(|| wf.routes.iter().find_map(|r| let_value(&r.body, name)))
-        }
-        Item::Test(_) => None,
+    let inside = |span: Span| span.start <= name.start && name.end <= span.end;
+    let wf = ws.ast(file)?.items.iter().find_map(|item| match item {
+        Item::Workflow(wf) if inside(wf.span) => Some(wf),
+        _ => None,
     })?;
-    let (_, ty) = type_at(ws, file, value.span.start as usize)
-        .filter(|(span, _)| *span == value.span)
-        .or_else(|| {
-            let wf = ast.items.iter().find_map(|i| match i {
-                Item::Workflow(wf) if wf.span.start <= name.start && name.end <= wf.span.end => Some(wf),
-                _ => None,
-            })?;
-            let types = check::workflow_types(file, wf).1;
-            types.get(&value.span).cloned().map(|t| (value.span, t))
-        })?;
+    let value =
+        let_value(&wf.body, name).or_else(|| wf.routes.iter().find_map(|r| let_value(&r.body, name)))?;
+    let ty = check::workflow_types(file, wf).1.remove(&value.span)?;
     Some(with_fields(code(&format!("let {}: {ty}", doc.slice(name))), &ty))
 }
 
