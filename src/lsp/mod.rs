@@ -5,7 +5,8 @@
 //! completion, go to definition, references, document symbols and quick fixes.
 //!
 //! - `position.rs`: byte offsets ⇄ LSP positions (UTF-16), incremental edits;
-//! - `workspace.rs`: the open documents, parsed and checked;
+//! - `workspace.rs`: the open documents, parsed and checked; `incremental.rs` (with
+//!   `shift.rs`) parses again only the items an edit touched;
 //! - `diagnostics.rs`: diagnostics as LSP diagnostics, with links to their docs;
 //! - `index.rs`: the names of a file (definitions and uses), for navigation and hover;
 //! - `hover.rs`, `completion.rs` (over the tolerant token `scan.rs`),
@@ -17,11 +18,13 @@ pub mod code_action;
 pub mod completion;
 pub mod diagnostics;
 pub mod hover;
+pub mod incremental;
 pub mod index;
 pub mod navigation;
 pub mod position;
 mod scan;
 pub mod server;
+mod shift;
 pub mod workspace;
 
 pub use server::{capabilities, serve};

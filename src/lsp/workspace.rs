@@ -15,6 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use tower_lsp_server::ls_types::{self as ls, Position, Range, TextDocumentContentChangeEvent, Uri};
 
 use super::diagnostics::{DEFAULT_DIAGNOSTICS_URL, to_lsp};
+use super::incremental::{ParseCache, parse_document};
 use super::position::{LineIndex, apply_change};
 use crate::check::{self, WorkflowInfo};
 use crate::diagnostics::{Code, Diagnostic, sort_diagnostics};
@@ -56,6 +57,8 @@ pub struct Workspace {
     /// `files[i]` is the AST of `docs[i]`, with `FileId(i)`.
     files: Vec<(FileId, ast::File)>,
     parse_diagnostics: Vec<Vec<Diagnostic>>,
+    /// `caches[i]`: the unchanged items of `docs[i]` kept for its next parse.
+    caches: Vec<ParseCache>,
     /// Parser and checker findings of each document, sorted.
     diagnostics: Vec<Vec<Diagnostic>>,
     pub program: check::Program,
@@ -73,6 +76,7 @@ impl Default for Workspace {
             docs: Vec::new(),
             files: Vec::new(),
             parse_diagnostics: Vec::new(),
+            caches: Vec::new(),
             diagnostics: Vec::new(),
             program: check::Program::default(),
             known: HashMap::new(),
@@ -132,6 +136,7 @@ impl Workspace {
                 self.docs.push(Document { uri, version, text, index });
                 self.files.push((FileId::default(), ast::File::default()));
                 self.parse_diagnostics.push(Vec::new());
+                self.caches.push(ParseCache::default());
                 self.reparse(self.docs.len() - 1);
             }
         }
@@ -161,6 +166,7 @@ impl Workspace {
         self.docs.remove(i);
         self.files.remove(i);
         self.parse_diagnostics.remove(i);
+        self.caches.remove(i);
         self.closed.push(uri.clone());
         // The documents after it have new ids: parse them again.
         for j in i..self.docs.len() {
@@ -169,21 +175,26 @@ impl Workspace {
         self.analyze();
     }
 
+    /// Parses document `i` again, re-using the items an edit did not touch.
     fn reparse(&mut self, i: usize) {
-        let (Some(doc), Ok(id)) = (self.docs.get(i), u32::try_from(i)) else { return };
+        let (Some(doc), Some(cache), Some(slot), Ok(id)) =
+            (self.docs.get(i), self.caches.get_mut(i), self.files.get_mut(i), u32::try_from(i))
+        else {
+            return;
+        };
         let id = FileId(id);
-        let parsed =
-            catch_unwind(AssertUnwindSafe(|| crate::syntax::parse(id, &doc.text))).unwrap_or_else(|_| {
+        let previous = std::mem::take(&mut slot.1);
+        let parsed = catch_unwind(AssertUnwindSafe(|| parse_document(id, &doc.text, previous, cache)))
+            .unwrap_or_else(|_| {
+                *cache = ParseCache::default();
                 crate::syntax::ParseOutput {
                     file: ast::File::default(),
                     diagnostics: vec![internal_error(id)],
                 }
             });
-        if let Some(slot) = self.files.get_mut(i) {
-            *slot = (id, parsed.file);
-        }
-        if let Some(slot) = self.parse_diagnostics.get_mut(i) {
-            *slot = parsed.diagnostics;
+        *slot = (id, parsed.file);
+        if let Some(diagnostics) = self.parse_diagnostics.get_mut(i) {
+            *diagnostics = parsed.diagnostics;
         }
     }
 
