@@ -294,6 +294,10 @@ async fn completion_works_on_half_typed_code() {
         ("values in an argument", format!("{header}\n  let total = 3\n  loyalty.award_points(‸")),
         ("inside a comment", format!("{header}\n  // contact.‸")),
         ("inside a string", format!("{header}\n  contact.add_to_list(\"contact.‸")),
+        (
+            "steps in a test's expectation",
+            "workflow known {\n  scope workspace\n  trigger Contact.Identified\n  step hi = contact.add_to_list(\"x\")\n  loyalty.award_points(1)\n}\ntest \"t\" {\n  expect step ‸".into(),
+        ),
         ("top level", "workflow a { scope workspace trigger Contact.Identified stop }\n‸".into()),
         (
             "a test's workflow",

@@ -49,9 +49,9 @@ const CONTINUING_WORDS: &[&str] = &[
 ];
 
 pub fn completion(ws: &Workspace, uri: &Uri, position: Position) -> Vec<CompletionItem> {
-    let Some((_, doc)) = ws.doc(uri) else { return Vec::new() };
+    let Some((file, doc)) = ws.doc(uri) else { return Vec::new() };
     let offset = doc.offset(position);
-    Context::new(ws, doc, offset).map(|cx| cx.items()).unwrap_or_default()
+    Context::new(ws, file, doc, offset).map(|cx| cx.items()).unwrap_or_default()
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +74,7 @@ enum ItemKind {
 
 struct Context<'w> {
     ws: &'w Workspace,
+    file: FileId,
     doc: &'w Document,
     text: &'w str,
     tokens: Vec<Token>,
@@ -92,7 +93,7 @@ struct Context<'w> {
 }
 
 impl<'w> Context<'w> {
-    fn new(ws: &'w Workspace, doc: &'w Document, offset: usize) -> Option<Context<'w>> {
+    fn new(ws: &'w Workspace, file: FileId, doc: &'w Document, offset: usize) -> Option<Context<'w>> {
         let text = doc.text.as_str();
         let scanned = scan(text);
         if scanned.is_quiet(offset) {
@@ -122,6 +123,7 @@ impl<'w> Context<'w> {
         let before = tokens.partition_point(|t| (t.span.end as usize) <= chain_start);
         let mut cx = Context {
             ws,
+            file,
             doc,
             text,
             tokens,
@@ -234,6 +236,9 @@ impl<'w> Context<'w> {
                 .into_iter()
                 .map(|r| self.item(&r, CompletionItemKind::MODULE, Some("route")))
                 .collect();
+        }
+        if prev == "step" && self.prev(2) == "expect" && in_test {
+            return self.test_steps();
         }
         if prev == "workflow" && in_test {
             let mut names: Vec<&String> = self.ws.program.workflows.keys().collect();
@@ -557,6 +562,32 @@ impl<'w> Context<'w> {
             }
         }
         out
+    }
+
+    /// In a test, the steps of the workflow it runs: the one its `workflow` clause
+    /// names, or the only workflow of its file.
+    fn test_steps(&self) -> Vec<CompletionItem> {
+        let named = self.item_tokens().find(|&i| self.tok(i) == "workflow" && i > self.item_tokens().start);
+        let info = match named {
+            Some(i) => self.ws.workflow_info(self.tok(i + 1)),
+            None => {
+                let mut own = self.ws.program.workflows.values().filter(|w| w.file == self.file);
+                match (own.next(), own.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            }
+        };
+        info.map(|info| {
+            info.steps
+                .iter()
+                .map(|s| {
+                    let detail = s.action.map(|a| a.full_name());
+                    self.item(&s.name, CompletionItemKind::FUNCTION, detail.as_deref())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     /// Route names declared anywhere in the workflow (usually after the cursor).

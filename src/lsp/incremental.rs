@@ -7,15 +7,17 @@
 //! chunks, one per item: from the line after the previous item's closing brace (its
 //! doc comment included) to this item's closing brace. A chunk whose text is unchanged
 //! keeps its items, their spans moved by how far the chunk moved; only changed chunks
-//! are parsed. This is used only while every chunk parses without a finding: as soon
-//! as one has a syntax error (or the text does not cut cleanly into items, or is over
-//! the size limit), the whole text is parsed as `komo check` parses it, so diagnostics
-//! are always exactly `komo check`'s. `tests/lsp_incremental.rs` checks that both ways
-//! give the same trees, spans included.
+//! are parsed. This is used only while every chunk parses without a finding: when one
+//! has a syntax error, or the text does not cut cleanly into items (unbalanced braces,
+//! anything but `workflow`/`test` items at the top level), or is over the size limit,
+//! the whole text is parsed as `komo check` parses it (the clean chunks stay cached for
+//! the next edit), so diagnostics are always exactly `komo check`'s.
+//! `tests/lsp_incremental.rs` checks that both ways give the same trees (spans
+//! included) and the same diagnostics, on every example and on random edits.
 
 use std::collections::HashMap;
 
-use super::scan::scan;
+use super::scan::{Kind, scan};
 use super::shift::shift_items;
 use crate::source::FileId;
 use crate::syntax::{self, Limits, ParseOutput, ast};
@@ -54,7 +56,7 @@ pub fn parse_document(file: FileId, text: &str, previous: ast::File, cache: &mut
     let mut clean = true;
     for (start, end) in bounds {
         let piece = text.get(start..end).unwrap_or("");
-        let chunk = match old.remove(piece) {
+        let mut chunk = match old.remove(piece) {
             Some(mut chunk) => {
                 shift_items(&mut chunk.items, delta(start, chunk.start));
                 chunk.start = start;
@@ -63,14 +65,16 @@ pub fn parse_document(file: FileId, text: &str, previous: ast::File, cache: &mut
             None => {
                 let parsed = syntax::parse(file, piece);
                 if !parsed.diagnostics.is_empty() {
+                    // Parse the whole text below; the clean chunks stay cached.
                     clean = false;
                     continue;
                 }
                 let mut items = parsed.file.items;
                 shift_items(&mut items, delta(start, 0));
-                Chunk { text: piece.to_owned(), start, count: items.len(), items }
+                Chunk { text: piece.to_owned(), start, count: 0, items }
             }
         };
+        chunk.count = chunk.items.len();
         cache.chunks.push(chunk);
     }
     if !clean {
@@ -78,7 +82,6 @@ pub fn parse_document(file: FileId, text: &str, previous: ast::File, cache: &mut
     }
     let mut items = Vec::new();
     for chunk in &mut cache.chunks {
-        chunk.count = chunk.items.len();
         items.append(&mut chunk.items);
     }
     cache.in_file = true;
@@ -96,12 +99,28 @@ fn chunk_bounds(text: &str) -> Option<Vec<(usize, usize)>> {
     let mut bounds = Vec::new();
     let mut depth = 0usize;
     let mut chunk_start = 0usize;
+    // Outside items only `workflow name {` and `test "name" {` may appear: anything
+    // else is parsed with the whole text, which reports it in context.
+    let mut header = 0usize;
     for t in &tokens {
-        match t.text(text) {
+        let word = t.text(text);
+        if depth == 0 {
+            let expected = match header {
+                0 => matches!(word, "workflow" | "test"),
+                1 => matches!(t.kind, Kind::Word | Kind::Str),
+                _ => word == "{",
+            };
+            if !expected {
+                return None;
+            }
+            header += 1;
+        }
+        match word {
             "{" | "${" => depth += 1,
             "}" => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
+                    header = 0;
                     // A chunk ends after an item's closing brace when the rest of that
                     // line is blank; otherwise the next item shares the chunk (so a
                     // chunk always starts at the start of a line).
@@ -117,7 +136,7 @@ fn chunk_bounds(text: &str) -> Option<Vec<(usize, usize)>> {
             _ => {}
         }
     }
-    if depth != 0 {
+    if depth != 0 || header != 0 {
         return None;
     }
     if chunk_start < text.len() || bounds.is_empty() {
