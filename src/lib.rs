@@ -32,6 +32,7 @@ pub mod dashboard;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;
+pub mod lsp;
 pub mod project;
 pub mod runtime;
 pub mod server;

@@ -22,6 +22,7 @@ mod deploy;
 mod explain;
 mod files;
 mod keys;
+mod lsp;
 mod output;
 mod run;
 mod serve;
@@ -125,6 +126,8 @@ enum Command {
     Workflows(workflows::WorkflowsArgs),
     /// Check the project's workflows and save them to a running engine
     Deploy(deploy::DeployArgs),
+    /// Run the language server on stdin/stdout, for editors
+    Lsp(lsp::LspArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -146,6 +149,10 @@ fn run() -> Exit {
             return if error.exit_code() == 0 { Exit::Success } else { Exit::Usage };
         }
     };
+    if let Command::Lsp(args) = &cli.command {
+        // The server owns stdin and stdout: they must not be locked by a console.
+        return lsp::run(args);
+    }
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let color = use_color(stderr.is_terminal(), std::env::var_os("NO_COLOR"));
@@ -163,6 +170,7 @@ fn run() -> Exit {
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
+        Command::Lsp(args) => Ok(lsp::run(&args)),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

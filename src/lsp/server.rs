@@ -1,0 +1,168 @@
+//! The LSP transport: tower-lsp-server's `LanguageServer` over the [`Workspace`].
+//!
+//! In: JSON-RPC messages from an editor. Out: responses and `publishDiagnostics`
+//! notifications. Each handler locks the workspace, runs one pure function of it
+//! (under `catch_unwind`, so a bug answers "nothing" instead of killing the server) and
+//! answers; document changes publish the diagnostics of every open document while the
+//! lock is held, so they go out in the order of the edits.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tokio::sync::Mutex;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, CodeActionResponse,
+    CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability,
+    InitializeParams, InitializeResult, InitializedParams, Location, MessageType, OneOf, ReferenceParams,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+};
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use super::workspace::Workspace;
+use super::{code_action, completion, hover, navigation};
+
+#[derive(Debug)]
+pub struct Backend {
+    client: Client,
+    workspace: Mutex<Workspace>,
+}
+
+/// Runs `f` on the workspace; a panic (a bug in komo) answers `None`.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f)).ok()
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        Backend { client, workspace: Mutex::new(Workspace::new()) }
+    }
+
+    /// Applies a document change and publishes every document's diagnostics.
+    async fn update(&self, change: impl FnOnce(&mut Workspace)) {
+        let mut ws = self.workspace.lock().await;
+        let published = guarded(|| {
+            change(&mut ws);
+            ws.publications()
+        });
+        for (uri, version, diagnostics) in published.unwrap_or_default() {
+            self.client.publish_diagnostics(uri, diagnostics, version).await;
+        }
+    }
+}
+
+/// What the server can do (formatting is not offered yet).
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".into(), ">".into(), "(".into(), ",".into()]),
+            ..CompletionOptions::default()
+        }),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let url = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("diagnosticsUrl"))
+            .and_then(|u| u.as_str())
+            .map(str::to_owned);
+        if let Some(url) = url {
+            self.workspace.lock().await.diagnostics_url = url;
+        }
+        Ok(InitializeResult {
+            capabilities: capabilities(),
+            server_info: Some(ServerInfo {
+                name: "komo".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.client.log_message(MessageType::INFO, "komo language server ready").await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        self.update(|ws| ws.open(doc.uri, doc.version, doc.text)).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let doc = params.text_document;
+        self.update(|ws| {
+            ws.change(&doc.uri, doc.version, params.content_changes);
+        })
+        .await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.update(|ws| ws.close(&params.text_document.uri)).await;
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        let ws = self.workspace.lock().await;
+        Ok(guarded(|| hover::hover(&ws, &at.text_document.uri, at.position)).flatten())
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        let ws = self.workspace.lock().await;
+        let items = guarded(|| completion::completion(&ws, &at.text_document.uri, at.position));
+        Ok(items.map(CompletionResponse::Array))
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        let ws = self.workspace.lock().await;
+        let found = guarded(|| navigation::definition(&ws, &at.text_document.uri, at.position));
+        Ok(found.filter(|l| !l.is_empty()).map(GotoDefinitionResponse::Array))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        let declaration = params.context.include_declaration;
+        let ws = self.workspace.lock().await;
+        Ok(guarded(|| navigation::references(&ws, &at.text_document.uri, at.position, declaration)))
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let ws = self.workspace.lock().await;
+        let symbols = guarded(|| navigation::symbols(&ws, &params.text_document.uri));
+        Ok(symbols.map(DocumentSymbolResponse::Nested))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let ws = self.workspace.lock().await;
+        Ok(guarded(|| code_action::quick_fixes(&ws, &params.text_document.uri, params.range)))
+    }
+}
+
+/// Serves one client on `input`/`output` until it exits.
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: tokio::io::AsyncRead + Unpin,
+    O: tokio::io::AsyncWrite,
+{
+    let (service, socket) = LspService::new(Backend::new);
+    Server::new(input, output, socket).serve(service).await;
+}
