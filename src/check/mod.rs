@@ -21,6 +21,7 @@ pub mod workspace;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use builtins::FUNCTIONS as BUILTIN_FUNCTIONS;
 pub use env::StepDecl;
 pub use errors::{Because, CheckError};
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};

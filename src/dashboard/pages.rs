@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::highlight::highlight;
-use super::session::{SignedIn, same_origin};
+use super::session::{SignedIn, cross_origin, same_origin};
 use super::timeline::duration_text;
 use super::view::{self, ActionButton, DiagnosticLine, Problem, WorkflowPage, WorkflowRow, WorkflowsPage};
 use super::{call, failure, form, runs};
@@ -231,11 +231,7 @@ pub async fn lifecycle(
     body: Bytes,
 ) -> Response {
     if !same_origin(&headers) {
-        return view::error(
-            None,
-            StatusCode::FORBIDDEN,
-            "this form was sent from another site; it was not accepted",
-        );
+        return cross_origin();
     }
     let pairs = form::parse(&body);
     if let Some(refused) = signed_in.csrf_refusal(&pairs) {

@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::session::{SignedIn, same_origin};
+use super::session::{SignedIn, cross_origin, same_origin};
 use super::timeline::{duration_text, timeline};
 use super::view::{
     self, RunHead, RunLiveFragment, RunPage, RunRow, RunRowsFragment, RunsFilterView, RunsPage,
@@ -279,11 +279,7 @@ pub async fn replay(
     body: Bytes,
 ) -> Response {
     if !same_origin(&headers) {
-        return view::error(
-            None,
-            StatusCode::FORBIDDEN,
-            "this form was sent from another site; it was not accepted",
-        );
+        return cross_origin();
     }
     if let Some(refused) = signed_in.csrf_refusal(&form::parse(&body)) {
         return refused;

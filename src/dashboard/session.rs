@@ -124,7 +124,8 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-fn cross_origin() -> Response {
+/// The answer to a form sent from another origin (403).
+pub fn cross_origin() -> Response {
     view::error(None, StatusCode::FORBIDDEN, "this form was sent from another site; it was not accepted")
 }
 

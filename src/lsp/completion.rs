@@ -26,22 +26,6 @@ use crate::source::FileId;
 const STATEMENT_KEYWORDS: &[&str] = &["step", "let", "if", "else", "wait", "stop", "fail"];
 const HEADER_KEYWORDS: &[&str] = &["title", "scope", "trigger", "form"];
 const TEST_KEYWORDS: &[&str] = &["workflow", "event", "contact", "mock", "expect"];
-const BUILTIN_FUNCTIONS: &[&str] = &[
-    "lower",
-    "upper",
-    "trim",
-    "len",
-    "starts_with",
-    "ends_with",
-    "now",
-    "round",
-    "floor",
-    "ceil",
-    "string",
-    "int",
-    "float",
-    "secret",
-];
 /// Words after which a value cannot have ended (so a line break does not end a statement).
 const CONTINUING_WORDS: &[&str] = &[
     "and", "or", "not", "in", "contains", "as", "step", "let", "if", "wait", "until", "fail", "where",
@@ -414,7 +398,7 @@ impl<'w> Context<'w> {
         for name in self.lets() {
             out.push(self.item(&name, CompletionItemKind::VARIABLE, Some("let")));
         }
-        for f in BUILTIN_FUNCTIONS {
+        for f in crate::check::BUILTIN_FUNCTIONS {
             out.push(self.item(f, CompletionItemKind::FUNCTION, Some("built-in function")));
         }
         for k in ["true", "false", "null", "not"] {
