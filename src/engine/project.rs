@@ -13,7 +13,7 @@ use super::error::EngineError;
 use crate::source::FileId;
 use crate::syntax::ast::{self, HeaderClause, Item, Scope};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Project {
     pub workspace: String,
     /// Secret name → value read from its environment variable (missing ones absent).
@@ -26,6 +26,20 @@ pub struct Project {
     pub http_allow_hosts: Vec<String>,
     /// The `[connectors.*]` tables (secrets still by environment-variable name).
     pub connectors: crate::connectors::config::ConnectorsConfig,
+}
+
+/// Secret values never print: only their names.
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project")
+            .field("workspace", &self.workspace)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("workflows", &self.workflows.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "[redacted]"))
+            .field("http_allow_hosts", &self.http_allow_hosts)
+            .field("connectors", &self.connectors)
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +209,19 @@ pub fn rename_workflow(source: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_names_secrets_without_their_values() {
+        let project = Project {
+            workspace: "acme".into(),
+            secrets: BTreeMap::from([("TOKEN".to_string(), "s3cr3t-canary".to_string())]),
+            webhook_secret: Some("whsec_canary".into()),
+            ..Project::default()
+        };
+        let shown = format!("{project:?}");
+        assert!(shown.contains("TOKEN"), "{shown}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
 
     #[test]
     fn splits_a_file_into_workflows_with_their_docs() {
