@@ -30,6 +30,7 @@ pub mod cli;
 pub mod connectors;
 pub mod diagnostics;
 pub mod engine;
+pub mod fmt;
 pub mod ir;
 pub mod runtime;
 pub mod server;
