@@ -21,6 +21,7 @@ mod compile;
 mod deploy;
 mod explain;
 mod files;
+mod fmt;
 mod keys;
 mod output;
 mod run;
@@ -79,6 +80,7 @@ Examples:
   komo run welcome.komo --event e.json
                                      one sandboxed run on a sample event, as a timeline
   komo compile welcome.komo          the IR as JSON
+  komo fmt                           format every .komo file under the current directory
   komo keys create                   an API key for the project's workspace
   komo serve                         the engine: HTTP API and durable runs
   komo deploy --activate             check the project's workflows, save and activate them
@@ -125,6 +127,8 @@ enum Command {
     Workflows(workflows::WorkflowsArgs),
     /// Check the project's workflows and save them to a running engine
     Deploy(deploy::DeployArgs),
+    /// Format .komo files in the canonical layout (or list those that are not, with --check)
+    Fmt(fmt::FmtArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -163,6 +167,7 @@ fn run() -> Exit {
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
+        Command::Fmt(args) => fmt::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {
