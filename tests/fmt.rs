@@ -210,6 +210,99 @@ fn long_argument_lists_and_records_break() {
 }
 
 #[test]
+fn every_construct() {
+    let input = r#"workflow all_of_it {
+  title "All"
+  scope hub "h1"
+  trigger Gameplay.DataCapturedQualified where event.score>=10 and not (card.name contains "x")
+  form { email: Email, tags: List<String>?, address: { street: String, city: String? }? }
+  let n = -event.score * (2 + 3) % 4
+  let first = event.fields.tags[0] ?? "none"
+  let when = event.occurred_at + 1h30m
+  let big = 1_000
+  let ratio = float(n) / 2.5
+  let url = event.fields.email as Email
+  wait until when
+  wait 2d
+  step s = http.request("GET", "https://example.com/${n}") on success -> done on failure -> oops
+  contact.update(set: {}, add_tags: [])
+  route done { stop }
+  route oops { fail "failed: ${error.message}" }
+}
+test "everything" {
+  workflow all_of_it
+  event { score: 12, fields: { email: "a@example.com", "odd key": 1 } }
+  contact { email: "a@example.com" }
+  mock http.request where method == "GET" -> ok { status: 200 }
+  mock http.request -> fail "boom" kind "network"
+  expect no run
+  expect run waiting
+  expect run took 2d
+  expect step s skipped
+  expect step s called with { method: "GET" }
+  expect contact.email != null
+}
+"#;
+    insta::assert_snapshot!(fmt(input));
+}
+
+#[test]
+fn comments_in_odd_places() {
+    let input = r#"workflow w {
+  scope workspace
+  trigger Contact.Identified where // why
+    event.source == "x"
+  let a = 1 + /* inline */ 2
+  let b = 1 +
+    // own line inside an expression
+    2
+  if a > 1 {
+    stop
+  }
+  // between if and else
+  else if a < 0 { stop } /* after */ else {
+    // only a comment
+  }
+  contact.update(set: { /* empty-ish */ })
+  contact.add_tags([
+    "a", // first
+    "b"
+  ])
+  contact.add_to_list("L") // trailing after a call
+    retry 2 // after retry
+    on failure continue
+}
+"#;
+    insta::assert_snapshot!(fmt(input));
+}
+
+/// Deep nesting formats in linear time (an exponential layout search would never end
+/// here) and safely.
+#[test]
+fn deep_nesting_formats() {
+    let header = "workflow w {\n  scope workspace\n  trigger Contact.Identified\n";
+    let call = "contact.add_to_list(\"a list with a long name, long enough to fill a line\") retry 3";
+    let mut blocks = String::from(header);
+    for _ in 0..40 {
+        blocks.push_str(call);
+        blocks.push_str(" on failure {\n");
+    }
+    blocks.push_str(&"}\n".repeat(41));
+    let formatted = fmt(&blocks);
+    assert_eq!(formatted.matches("on failure {").count(), 40);
+
+    let record = format!(
+        "{header}contact.update(set: {}{}{})\n}}\n",
+        "{ a_rather_long_field_name: ".repeat(60),
+        "1",
+        " }".repeat(60)
+    );
+    fmt(&record);
+    let list = format!("{header}contact.add_tags({}\"x\"{})\n}}\n", "[".repeat(62), "]".repeat(62));
+    fmt(&list);
+}
+
+#[test]
 fn strings_are_kept_byte_for_byte() {
     let input = "workflow w { scope workspace trigger Contact.Identified\n  let s = \"a\\tb \\\" \\u{1F600} \\$ ${ contact.first_name  ?? \"x\" /* c */ } 😀 $\"\n}\n";
     let out = fmt(input);

@@ -160,7 +160,11 @@ fn format_bytes(id: FileId, bytes: &[u8]) -> (String, Result<String, Vec<Diagnos
     if decoded.iter().any(Diagnostic::is_error) {
         return (text, Err(decoded));
     }
-    let formatted = crate::fmt::format_with(id, &text, Limits::default()).map_err(|e| e.diagnostics);
+    let formatted = crate::fmt::format_with(id, &text, Limits::default())
+        .and_then(|formatted| {
+            crate::fmt::verify(id, &text, &formatted, Limits::default()).map(|()| formatted)
+        })
+        .map_err(|e| e.diagnostics);
     (text, formatted)
 }
 

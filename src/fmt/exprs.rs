@@ -48,6 +48,10 @@ pub(super) trait Element {
     fn huggable(&self) -> Option<&Expr> {
         None
     }
+    /// How wide the element's text is before its huggable literal (`name: `).
+    fn head_width(&self) -> usize {
+        0
+    }
 }
 
 impl Element for Expr {
@@ -75,6 +79,9 @@ impl Element for Arg {
     }
     fn huggable(&self) -> Option<&Expr> {
         huggable(&self.value)
+    }
+    fn head_width(&self) -> usize {
+        self.name.as_ref().map_or(0, |name| name.node.len() + ": ".len())
     }
 }
 
@@ -126,10 +133,16 @@ pub(super) fn seq<T: Element>(p: &mut Printer<'_>, delims: Delims, items: &[T], 
         p.close(delims.close, delims.close_text);
         return;
     };
+    if p.flat {
+        flat(p, delims, items);
+        return;
+    }
     p.flush_before(delims.open);
     if !has_comments {
         let mark = p.mark();
+        p.flat = true;
         flat(p, delims, items);
+        p.flat = false;
         if p.fits_since(mark, trail) && !p.broke_since(mark) {
             return;
         }
@@ -171,24 +184,28 @@ fn flat<T: Element>(p: &mut Printer<'_>, delims: Delims, items: &[T]) {
 }
 
 /// `f(a, b, {` … `})`: the elements before the last on the opening line, the last one
-/// (a record or list literal) broken. False when that does not fit.
+/// (a record or list literal) laid out on its own. False when the opening line does
+/// not fit; decided before the last element is laid out, so that a failed hug costs
+/// no more than the elements before it (and nested hugs stay linear).
 fn hug<T: Element>(p: &mut Printer<'_>, delims: Delims, items: &[T], trail: usize) -> bool {
     let mark = p.mark();
     p.token(delims.open, delims.open_text);
     let count = items.len();
     for (i, item) in items.iter().enumerate() {
         if i + 1 == count {
-            if p.broke_since(mark) || !p.fits_since(mark, 1) {
+            if p.broke_since(mark) || !p.fits_since(mark, item.head_width() + 1) {
                 return false;
             }
             item.write(p, delims.close_text.len() + trail);
         } else {
+            p.flat = true;
             item.write(p, 0);
+            p.flat = false;
             p.text(", ");
         }
     }
     p.close(delims.close, delims.close_text);
-    p.fits_since(mark, 0)
+    true
 }
 
 fn broken<T: Element>(p: &mut Printer<'_>, delims: Delims, items: &[T]) {

@@ -5,7 +5,7 @@
 //! a misplaced clause stays where it was and keeps its diagnostic).
 
 use super::exprs::{Delims, expr, seq};
-use super::printer::{Blank, Printer};
+use super::printer::{Blank, Mark, Printer};
 use crate::source::Span;
 use crate::syntax::ast::{
     ActionStmt, Block, Expectation, File, HeaderClause, Item, Mock, MockOutcome, Modifier, Route, RunOutcome,
@@ -40,6 +40,7 @@ impl Member<'_> {
 }
 
 fn workflow(p: &mut Printer<'_>, w: &Workflow) {
+    p.start_node(w.span.start as usize, &w.doc);
     p.token(w.span.start as usize, "workflow");
     p.space();
     p.token(w.name.span.start as usize, &w.name.node);
@@ -135,6 +136,7 @@ fn header_clause(p: &mut Printer<'_>, clause: &Spanned<HeaderClause>) {
 }
 
 fn route(p: &mut Printer<'_>, r: &Route) {
+    p.start_node(r.span.start as usize, &r.doc);
     p.token(r.span.start as usize, "route");
     p.space();
     p.token(r.name.span.start as usize, &r.name.node);
@@ -153,6 +155,7 @@ pub(super) fn block(p: &mut Printer<'_>, b: &Block) {
 
 fn stmt(p: &mut Printer<'_>, s: &Stmt) {
     let start = s.span.start as usize;
+    p.start_node(start, &s.doc);
     match &s.kind {
         StmtKind::Action(action) => action_stmt(p, s.span, action),
         StmtKind::Let { name, value } => {
@@ -238,10 +241,14 @@ fn action_stmt(p: &mut Printer<'_>, span: Span, action: &ActionStmt) {
     let call = &action.call;
     let call_start = call.namespace.span.start as usize;
     // Up to the opening brace of an `on failure { … }` block: what must be on one line.
-    let head_end = match action.modifiers.last().map(|m| &m.node) {
-        Some(Modifier::OnFailureBlock(b)) => b.span.start as usize,
-        _ => span.end as usize,
-    };
+    let head_end = action
+        .modifiers
+        .iter()
+        .find_map(|m| match &m.node {
+            Modifier::OnFailureBlock(b) => Some(b.span.start as usize),
+            _ => None,
+        })
+        .unwrap_or(span.end as usize);
     p.flush_before(call_start);
     let name = format!("{}.{}", call.namespace.node, call.action.node);
     let open = call.action.span.end as usize;
@@ -259,15 +266,14 @@ fn action_stmt(p: &mut Printer<'_>, span: Span, action: &ActionStmt) {
         let call_fits = !p.broke_since(mark) && p.fits_since(mark, 0);
         if call_fits {
             let after_call = p.mark();
-            modifiers(p, &action.modifiers);
-            if p.fits_since(mark, 0) {
+            if modifiers(p, &action.modifiers, Some(mark)) {
                 return;
             }
             p.rewind(after_call);
             let outer = p.indent;
             p.indent = outer + 1;
             p.brk(outer + 1, Blank::Never, false);
-            modifiers(p, &action.modifiers);
+            modifiers(p, &action.modifiers, None);
             p.indent = outer;
             return;
         }
@@ -275,10 +281,14 @@ fn action_stmt(p: &mut Printer<'_>, span: Span, action: &ActionStmt) {
     }
     p.token(call_start, &name);
     seq(p, delims, &call.args, 0);
-    modifiers(p, &action.modifiers);
+    modifiers(p, &action.modifiers, None);
 }
 
-fn modifiers(p: &mut Printer<'_>, modifiers: &[Spanned<Modifier>]) {
+/// Writes the modifiers. With `fits`, gives up (false) as soon as the line that started
+/// at that mark is too long: before a block is written (a block is laid out once, so
+/// nested `on failure { … }` blocks cost linear time), or at the end.
+fn modifiers(p: &mut Printer<'_>, modifiers: &[Spanned<Modifier>], fits: Option<Mark>) -> bool {
+    let mut fits = fits;
     for m in modifiers {
         p.space();
         let start = m.span.start as usize;
@@ -313,6 +323,11 @@ fn modifiers(p: &mut Printer<'_>, modifiers: &[Spanned<Modifier>]) {
                 p.space();
                 p.token(p.next_token(start + "on".len()), "failure");
                 p.space();
+                if let Some(mark) = fits.take()
+                    && !p.fits_since(mark, "{".len())
+                {
+                    return false;
+                }
                 block(p, b);
             }
             Modifier::OnFailureContinue => {
@@ -325,10 +340,12 @@ fn modifiers(p: &mut Printer<'_>, modifiers: &[Spanned<Modifier>]) {
             }
         }
     }
+    fits.is_none_or(|mark| p.fits_since(mark, 0))
 }
 
 fn test(p: &mut Printer<'_>, t: &Test) {
     let start = t.span.start as usize;
+    p.start_node(start, &t.doc);
     p.token(start, "test");
     p.space();
     p.verbatim(t.name.span);

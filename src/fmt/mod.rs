@@ -1,12 +1,13 @@
 //! The formatter: `.komo` text in, the same program in its one canonical layout out.
 //!
-//! [`format_source`] parses the text; a file with syntax errors is never formatted (the
+//! [`format_with`] parses the text; a file with syntax errors is never formatted (the
 //! errors come back in a [`FormatError`]). Otherwise the AST is written again
 //! ([`items`], [`exprs`]) through a [`printer::Printer`] that puts every comment back
 //! where it was (see `docs/formatting.md` for the rules). Before the text is returned
-//! it is parsed once more and must give the same tree (docs included; spans aside) and
-//! the same comments in the same order: a formatter bug becomes an internal-error
-//! diagnostic, never a changed program.
+//! it must have the same tokens and comments as the source ([`tokens`]) and the same doc
+//! comments; [`verify`] (which [`format_source`] and `komo fmt` add) parses it again and
+//! compares the trees. A formatter bug becomes an internal-error diagnostic, never a
+//! changed program.
 //!
 //! ```
 //! let tidy = komo::fmt::format_source("workflow w{scope workspace trigger Contact.Identified\nstop}").unwrap();
@@ -16,12 +17,13 @@
 mod exprs;
 mod items;
 mod printer;
+mod tokens;
 
 use std::fmt;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
-use crate::syntax::{Limits, parse_with};
+use crate::syntax::{Limits, doc_before, parse_with};
 
 pub use printer::MAX_WIDTH;
 
@@ -44,12 +46,20 @@ impl fmt::Display for FormatError {
 
 impl std::error::Error for FormatError {}
 
-/// Formats one file with the spec's limits.
+/// Formats one file with the spec's limits, and checks the result the slow, sure way
+/// ([`verify`]). For editors and `komo fmt`.
 pub fn format_source(source: &str) -> Result<String, FormatError> {
-    format_with(FileId(0), source, Limits::default())
+    let file = FileId(0);
+    let formatted = format_with(file, source, Limits::default())?;
+    verify(file, source, &formatted, Limits::default())?;
+    Ok(formatted)
 }
 
-/// Formats one file; its diagnostics name `file`. Other `limits` are for benchmarks.
+/// Formats one file (its diagnostics name `file`; other `limits` are for benchmarks).
+///
+/// The result passes the quick self-check: the same tokens and comments in the same
+/// order as the source (layout and trailing commas aside), and the same doc comment on
+/// every workflow, route, statement and test.
 pub fn format_with(file: FileId, source: &str, limits: Limits) -> Result<String, FormatError> {
     let parsed = parse_with(file, source, limits);
     let errors: Vec<Diagnostic> = parsed.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
@@ -58,26 +68,44 @@ pub fn format_with(file: FileId, source: &str, limits: Limits) -> Result<String,
     }
     let mut printer = printer::Printer::new(source, &parsed.comments);
     items::file(&mut printer, &parsed.file);
-    let formatted = printer.finish();
+    let printed = printer.finish();
+    let text = printed.text;
+    if !tokens::same_tokens(source, &text) {
+        return Err(internal(file, "the formatted text has other tokens or comments"));
+    }
+    if printed.docs.iter().any(|(at, doc)| doc_before(&text, *at) != *doc) {
+        return Err(internal(file, "the formatted text moved a doc comment"));
+    }
+    Ok(text)
+}
 
-    let again = parse_with(file, &formatted, limits);
-    let problem = if again.diagnostics.iter().any(Diagnostic::is_error) {
+/// Checks that `formatted` is `source` in another layout, by parsing it again: the
+/// same tree (spans aside, doc comments included) and the same comments in the same
+/// order. A difference is a formatter bug, reported as an internal error.
+pub fn verify(file: FileId, source: &str, formatted: &str, limits: Limits) -> Result<(), FormatError> {
+    let before = parse_with(file, source, limits);
+    let after = parse_with(file, formatted, limits);
+    let problem = if after.diagnostics.iter().any(Diagnostic::is_error) {
         Some("the formatted text does not parse")
-    } else if again.file != parsed.file {
+    } else if after.file != before.file {
         Some("the formatted text parses to a different program")
-    } else if !comment_texts(source, &parsed.comments).eq(comment_texts(&formatted, &again.comments)) {
+    } else if !comment_texts(source, &before.comments).eq(comment_texts(formatted, &after.comments)) {
         Some("the formatted text lost or moved a comment")
     } else {
         None
     };
     match problem {
-        None => Ok(formatted),
-        Some(problem) => Err(FormatError {
-            diagnostics: vec![
-                Diagnostic::new(Code::Internal, file, Span::point(0), format!("internal error: {problem}"))
-                    .with_help("this is a bug in `komo fmt`; please report it with this file"),
-            ],
-        }),
+        None => Ok(()),
+        Some(problem) => Err(internal(file, problem)),
+    }
+}
+
+fn internal(file: FileId, problem: &str) -> FormatError {
+    FormatError {
+        diagnostics: vec![
+            Diagnostic::new(Code::Internal, file, Span::point(0), format!("internal error: {problem}"))
+                .with_help("this is a bug in `komo fmt`; please report it with this file"),
+        ],
     }
 }
 

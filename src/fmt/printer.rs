@@ -58,6 +58,8 @@ pub(super) struct Mark {
     next: usize,
     pending: Option<Break>,
     indent: usize,
+    flat: bool,
+    docs: usize,
 }
 
 pub(super) struct Printer<'s> {
@@ -72,7 +74,18 @@ pub(super) struct Printer<'s> {
     /// The indentation level of the construct being written; a line broken inside it
     /// (by a comment) continues one level deeper.
     pub(super) indent: usize,
+    /// Inside a one-line attempt: lists are written on one line without trying other
+    /// layouts (so nested lists are laid out in linear time).
+    pub(super) flat: bool,
     pending: Option<Break>,
+    /// Where each node that may have a doc comment starts in `out`, and its doc.
+    docs: Vec<(usize, Option<String>)>,
+}
+
+/// The formatted text, and where its doc-commented nodes start (for the self-check).
+pub(super) struct Printed {
+    pub text: String,
+    pub docs: Vec<(usize, Option<String>)>,
 }
 
 impl<'s> Printer<'s> {
@@ -84,20 +97,22 @@ impl<'s> Printer<'s> {
             out: String::with_capacity(src.len() + src.len() / 8 + 16),
             line_start: 0,
             indent: 0,
+            flat: false,
             pending: None,
+            docs: Vec::new(),
         }
     }
 
     /// Places the comments after the last item and ends the text with one line break
     /// (an empty file stays empty).
-    pub(super) fn finish(mut self) -> String {
+    pub(super) fn finish(mut self) -> Printed {
         self.pending = Some(Break { indent: 0, first: Blank::Keep, blanks: true });
         self.flush_comments(usize::MAX);
         self.trim_trailing_spaces();
         if !self.out.is_empty() {
             self.out.push('\n');
         }
-        self.out
+        Printed { text: self.out, docs: self.docs }
     }
 
     pub(super) fn source(&self, span: Span) -> &'s str {
@@ -125,6 +140,15 @@ impl<'s> Printer<'s> {
         self.flush_comments(pos);
         self.materialize(Some(pos), false);
         self.out.push_str(text);
+    }
+
+    /// Starts a node (workflow, route, statement, test) found at `pos` whose doc
+    /// comment is `doc`: places the comments before it and the pending line break, and
+    /// notes where it starts.
+    pub(super) fn start_node(&mut self, pos: usize, doc: &Option<String>) {
+        self.flush_comments(pos);
+        self.materialize(Some(pos), false);
+        self.docs.push((self.out.len(), doc.clone()));
     }
 
     /// Like [`Printer::token`], for a closing bracket: no blank line right above it.
@@ -165,6 +189,8 @@ impl<'s> Printer<'s> {
             next: self.next,
             pending: self.pending,
             indent: self.indent,
+            flat: self.flat,
+            docs: self.docs.len(),
         }
     }
 
@@ -174,6 +200,8 @@ impl<'s> Printer<'s> {
         self.next = mark.next;
         self.pending = mark.pending;
         self.indent = mark.indent;
+        self.flat = mark.flat;
+        self.docs.truncate(mark.docs);
     }
 
     /// Whether the first line written since `mark`, plus `trail` more columns if it is
