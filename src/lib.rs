@@ -31,6 +31,7 @@ pub mod connectors;
 pub mod dashboard;
 pub mod diagnostics;
 pub mod engine;
+pub mod fmt;
 pub mod ir;
 pub mod lsp;
 pub mod project;

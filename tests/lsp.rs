@@ -515,3 +515,44 @@ async fn a_file_in_a_project_is_checked_against_its_catalog() {
     assert!(first.starts_with("list `Event Atended` does not exist"), "{first}");
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn formatting_gives_komo_fmt_layout_and_nothing_for_broken_text() {
+    let mut client = LspClient::start().await;
+    let uri = "file:///w/messy.komo";
+    let messy = "workflow   welcome{\nscope workspace\n  trigger Contact.Identified // who\n      loyalty.award_points( 50 ,reason:\"hi\")\n}\n";
+    client.open(uri, messy).await;
+    let edits = client
+        .request(
+            "textDocument/formatting",
+            json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        )
+        .await;
+    let expected = komo::fmt::format_source(messy).unwrap();
+    assert_ne!(expected, messy);
+    assert_eq!(
+        edits,
+        json!([{ "range": range(0, 0, 5, 0), "newText": expected }]),
+        "one edit replacing the whole document"
+    );
+
+    // Already formatted: no edits. Broken: no answer (the diagnostics say why).
+    let formatted_uri = "file:///w/formatted.komo";
+    client.open(formatted_uri, &expected).await;
+    let none = client
+        .request("textDocument/formatting", json!({ "textDocument": { "uri": formatted_uri }, "options": { "tabSize": 2, "insertSpaces": true } }))
+        .await;
+    assert_eq!(none, json!([]));
+    let broken_uri = "file:///w/broken.komo";
+    client
+        .open(
+            broken_uri,
+            "workflow broken {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(\n",
+        )
+        .await;
+    let refused = client
+        .request("textDocument/formatting", json!({ "textDocument": { "uri": broken_uri }, "options": { "tabSize": 2, "insertSpaces": true } }))
+        .await;
+    assert_eq!(refused, Value::Null);
+    client.shutdown().await;
+}

@@ -21,6 +21,7 @@ mod compile;
 mod deploy;
 mod explain;
 mod files;
+mod fmt;
 mod keys;
 mod lsp;
 mod output;
@@ -80,6 +81,7 @@ Examples:
   komo run welcome.komo --event e.json
                                      one sandboxed run on a sample event, as a timeline
   komo compile welcome.komo          the IR as JSON
+  komo fmt                           format every .komo file under the current directory
   komo keys create                   an API key for the project's workspace
   komo serve                         the engine: HTTP API and durable runs
   komo deploy --activate             check the project's workflows, save and activate them
@@ -128,6 +130,8 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Run the language server on stdin/stdout, for editors
     Lsp(lsp::LspArgs),
+    /// Format .komo files in the canonical layout (or list those that are not, with --check)
+    Fmt(fmt::FmtArgs),
 }
 
 /// The whole program: parses argv, runs the subcommand, returns the exit code.
@@ -171,6 +175,7 @@ fn run() -> Exit {
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
         Command::Lsp(args) => Ok(lsp::run(&args)),
+        Command::Fmt(args) => fmt::run(&args, &mut console),
     };
     let result = result.and_then(|exit| console.out.flush().map(|()| exit));
     match result {

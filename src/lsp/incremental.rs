@@ -85,7 +85,7 @@ pub fn parse_document(file: FileId, text: &str, previous: ast::File, cache: &mut
         items.append(&mut chunk.items);
     }
     cache.in_file = true;
-    ParseOutput { file: ast::File { items }, diagnostics: Vec::new() }
+    ParseOutput { file: ast::File { items }, diagnostics: Vec::new(), comments: Vec::new() }
 }
 
 fn delta(new: usize, old: usize) -> i64 {

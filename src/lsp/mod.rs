@@ -2,7 +2,8 @@
 //!
 //! In: an editor's JSON-RPC messages on stdin (or any byte stream). Out: diagnostics
 //! (exactly those of `komo check` for the open documents, checked together), hover,
-//! completion, go to definition, references, document symbols and quick fixes.
+//! completion, go to definition, references, document symbols, formatting and quick
+//! fixes.
 //!
 //! - `position.rs`: byte offsets ⇄ LSP positions (UTF-16), incremental edits;
 //! - `workspace.rs`: the open documents, parsed and checked; `incremental.rs` (with
@@ -10,13 +11,14 @@
 //! - `diagnostics.rs`: diagnostics as LSP diagnostics, with links to their docs;
 //! - `index.rs`: the names of a file (definitions and uses), for navigation and hover;
 //! - `hover.rs`, `completion.rs` (over the tolerant token `scan.rs`),
-//!   `navigation.rs`, `code_action.rs`: one request each;
+//!   `navigation.rs`, `code_action.rs`, `formatting.rs`: one request each;
 //! - `server.rs`: the tower-lsp-server transport; everything else is synchronous and
 //!   pure, so tests and benchmarks can drive it directly.
 
 pub mod code_action;
 pub mod completion;
 pub mod diagnostics;
+pub mod formatting;
 pub mod hover;
 pub mod incremental;
 pub mod index;

@@ -202,6 +202,7 @@ impl Workspace {
                 crate::syntax::ParseOutput {
                     file: ast::File::default(),
                     diagnostics: vec![internal_error(id)],
+                    comments: Vec::new(),
                 }
             });
         *slot = (id, parsed.file);

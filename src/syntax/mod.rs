@@ -21,4 +21,5 @@ mod prescan;
 mod tests;
 
 pub use decode::decode_source;
+pub(crate) use doc::doc_before;
 pub use parser::{Limits, ParseOutput, parse, parse_with};

@@ -39,6 +39,9 @@ struct KomoParser;
 pub struct ParseOutput {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every comment outside string text (including those inside `${…}`), in source
+    /// order; a line comment ends before its line break. The formatter keeps them.
+    pub comments: Vec<Span>,
 }
 
 /// Limits the parser enforces before pest runs.
@@ -80,6 +83,7 @@ pub fn parse_with(file: FileId, text: &str, limits: Limits) -> ParseOutput {
     ParseOutput {
         file: ast::File { items },
         diagnostics: errors.into_iter().map(|e| e.into_diagnostic(file)).collect(),
+        comments: scan.comments.iter().map(|&(start, end)| Span::new(start, end)).collect(),
     }
 }
 
