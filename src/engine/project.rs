@@ -24,6 +24,8 @@ pub struct Project {
     pub webhook_secret: Option<String>,
     /// Private or loopback hosts `http.request` may reach (`[http] allow_hosts`).
     pub http_allow_hosts: Vec<String>,
+    /// Origins whose `http.request`s go to a local stand-in (`[http] stand_ins`).
+    pub http_stand_ins: crate::connectors::http::StandIns,
     /// The `[connectors.*]` tables (secrets still by environment-variable name).
     pub connectors: crate::connectors::config::ConnectorsConfig,
 }
@@ -43,6 +45,8 @@ struct Config {
 struct HttpSettings {
     #[serde(default)]
     allow_hosts: Vec<String>,
+    #[serde(default)]
+    stand_ins: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,13 +92,17 @@ impl Project {
             workflows.extend(split_workflows(&text));
         }
         let webhook_secret = config.webhooks.and_then(|w| std::env::var(&w.secret.env).ok());
-        let http_allow_hosts = config.http.map(|h| h.allow_hosts).unwrap_or_default();
+        let (http_allow_hosts, stand_ins) =
+            config.http.map(|h| (h.allow_hosts, h.stand_ins)).unwrap_or_default();
+        let http_stand_ins = crate::connectors::http::StandIns::parse(&stand_ins)
+            .map_err(|e| EngineError::Project(format!("{}: [http] {e}", path.display())))?;
         Ok(Project {
             workspace: config.workspace.id,
             secrets,
             workflows,
             webhook_secret,
             http_allow_hosts,
+            http_stand_ins,
             connectors: config.connectors,
         })
     }
@@ -112,7 +120,8 @@ impl Project {
             files.smtp_ca_pem = email.ca_file.as_ref().and_then(|file| std::fs::read(dir.join(file)).ok());
         }
         let env = |name: &str| std::env::var(name).ok();
-        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env))
+        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env)
+            .with_http_stand_ins(self.http_stand_ins.clone()))
     }
 }
 
