@@ -153,3 +153,167 @@ fn every_public_example_activates_and_runs_to_success_against_the_stand_ins() {
         assert!(!http.iter().any(|r| r.to_string().contains(secret)), "{secret} in the stand-in's log");
     }
 }
+
+/// `stand-ins.py` on free ports, its logs in `dir`; killed on drop.
+struct StandIns {
+    child: std::process::Child,
+    smtp: u16,
+    http: u16,
+}
+
+impl StandIns {
+    fn start(dir: &Path) -> StandIns {
+        use std::io::{BufRead, BufReader};
+        let ports: Vec<u16> = (0..2)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port())
+            .collect();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/stand-ins.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--smtp-port", &ports[0].to_string(), "--http-port", &ports[1].to_string()])
+            .arg("--mail-log")
+            .arg(dir.join("mail.jsonl"))
+            .arg("--http-log")
+            .arg(dir.join("http.jsonl"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert!(lines.any(|l| l.unwrap() == "ready"), "stand-ins.py did not start");
+        // Keep reading its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        StandIns { child, smtp: ports[0], http: ports[1] }
+    }
+}
+
+impl Drop for StandIns {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_stand_ins_answer_every_connector_as_its_provider_does() {
+    use komo::connectors::template::Templates;
+    use komo::connectors::{CallContext, Connectors, ProjectFiles};
+    use komo::runtime::host::ActionRequest;
+    use komo::runtime::value::Value as KValue;
+
+    let dir = common::scratch("demo_public_examples", "connectors");
+    let stand_ins = StandIns::start(&dir);
+    let base = format!("http://127.0.0.1:{}", stand_ins.http);
+    let config: komo::connectors::config::ConnectorsConfig = toml::from_str(&format!(
+        "[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"Demo <demo@komo.example>\"\n\
+         username_env = \"USER\"\npassword_env = \"PASS\"\n\
+         [sms]\nbase_url = \"{base}\"\naccount_sid_env = \"USER\"\nauth_token_env = \"PASS\"\nfrom = \"+15550100\"\n\
+         [salesforce]\ninstance_url = \"{base}\"\nclient_id_env = \"USER\"\nclient_secret_env = \"PASS\"\n\
+         [mailchimp]\napi_key_env = \"PASS\"\nbase_url = \"{base}\"\n\
+         [braze]\nbase_url = \"{base}\"\napi_key_env = \"PASS\"\n",
+        stand_ins.smtp
+    ))
+    .unwrap();
+    let env = |name: &str| match name {
+        "USER" => Some("demo-user".to_string()),
+        "PASS" => Some("demo-pass-Xy1".to_string()),
+        _ => None,
+    };
+    let templates =
+        Templates::new([("hi.html".to_string(), "<p>Hi {{ contact.first_name }}</p>".to_string())].into());
+    let allow = [format!("127.0.0.1:{}", stand_ins.smtp), format!("127.0.0.1:{}", stand_ins.http)];
+    let connectors = Connectors::new(&config, &allow, ProjectFiles { templates, smtp_ca_pem: None }, &env);
+    let contact = KValue::from_json(
+        &serde_json::json!({ "id": "c_1", "first_name": "Ana", "email": "ana@example.com" }),
+    );
+    let event = KValue::from_json(&serde_json::json!({}));
+    let secret = |_: &str| None;
+    let call = |action: &'static str, fields: serde_json::Value| {
+        let (connectors, contact, event) = (&connectors, &contact, &event);
+        async move {
+            let KValue::Record(args) = KValue::from_json(&fields) else { panic!("not a record") };
+            let request = ActionRequest {
+                run_id: "run_1",
+                step: action,
+                action,
+                args: &args,
+                attempt: 1,
+                idempotency_key: "run_1:step",
+                timeout_ms: Some(10_000),
+            };
+            let context = CallContext { contact, event, secret: &secret };
+            let out = connectors.perform(&request, context).await;
+            out.unwrap_or_else(|f| panic!("{action}: {f:?}")).to_json()
+        }
+    };
+
+    let mail = call(
+        "contact.send_email",
+        serde_json::json!({ "template": "hi", "to": "ana@example.com", "subject": "Hello" }),
+    )
+    .await;
+    assert!(mail["message_id"].as_str().unwrap().ends_with("@komo.example>"), "{mail}");
+    let sms = call("contact.send_sms", serde_json::json!({ "message": "Hi", "to": "+15550123" })).await;
+    assert!(sms["message_id"].as_str().unwrap().starts_with("SM"), "{sms}");
+    let created = call(
+        "salesforce.create_object",
+        serde_json::json!({ "object": "Lead", "fields": { "LastName": "Lee" } }),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let updated = call(
+        "salesforce.update_object",
+        serde_json::json!({ "object": "Lead", "id": id, "fields": { "Company": "Acme" } }),
+    )
+    .await;
+    assert_eq!(updated, serde_json::json!({}));
+    let got = call("salesforce.get_object", serde_json::json!({ "object": "Lead", "id": id })).await;
+    assert_eq!(got["record"]["Id"], serde_json::json!(id));
+    let member = call(
+        "mailchimp.upsert_subscriber",
+        serde_json::json!({ "list_id": "a1b2c3d4e5", "email": "Ana@Example.com", "merge_fields": { "FNAME": "Ana" } }),
+    )
+    .await;
+    // The member is addressed by the MD5 of the lower-cased address, which the stand-in
+    // answers as its id.
+    assert_eq!(member["id"], "cdb9d6a1dddc375a09cc83e3001598dc");
+    let tagged = call(
+        "mailchimp.tag_subscriber",
+        serde_json::json!({ "list_id": "a1b2c3d4e5", "email": "ana@example.com", "tags": ["vip"] }),
+    )
+    .await;
+    assert_eq!(tagged, serde_json::json!({}));
+    let braze = call(
+        "braze.track_user",
+        serde_json::json!({ "external_id": "c_1", "attributes": { "tier": "Gold" } }),
+    )
+    .await;
+    assert_eq!(braze, serde_json::json!({}));
+
+    let mails = json_lines(&dir.join("mail.jsonl"));
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        (&mails[0]["to"][0], &mails[0]["subject"]),
+        (&serde_json::json!("ana@example.com"), &serde_json::json!("Hello"))
+    );
+    let http = json_lines(&dir.join("http.jsonl"));
+    let lines: Vec<String> = http
+        .iter()
+        .map(|r| format!("{} {} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), r["status"]))
+        .collect();
+    assert_eq!(lines.len(), 8, "{lines:#?}");
+    for expected in [
+        "POST /2010-04-01/Accounts/demo-user/Messages.json 201",
+        "POST /services/oauth2/token 200",
+        "POST /services/data/v60.0/sobjects/Lead/ 201",
+        "PATCH /services/data/v60.0/sobjects/Lead/",
+        "GET /services/data/v60.0/sobjects/Lead/",
+        "POST /3.0/lists/a1b2c3d4e5/members/",
+        "POST /users/track 201",
+    ] {
+        assert!(lines.iter().any(|l| l.starts_with(expected)), "{expected} not in {lines:#?}");
+    }
+    assert!(
+        !http.iter().any(|r| r.to_string().contains("demo-pass-Xy1")),
+        "a credential in the stand-in's log"
+    );
+}

@@ -215,4 +215,21 @@ mod tests {
         assert_eq!(header_of(&split[1].1).trigger.as_deref(), Some("Prize.Awarded"));
         assert!(rename_workflow(&split[1].1, "b", "b_copy").contains("workflow b_copy {"));
     }
+
+    #[test]
+    fn http_stand_ins_are_read_and_a_wrong_one_stops_the_load() {
+        let dir = std::env::temp_dir().join(format!("komo-project-stand-ins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |http: &str| {
+            std::fs::write(dir.join("komo.toml"), format!("[workspace]\nid = \"w\"\n[http]\n{http}\n"))
+                .unwrap();
+        };
+        write(r#"stand_ins = { "https://ops.example.com" = "http://127.0.0.1:8788" }"#);
+        let project = Project::load(&dir).unwrap();
+        assert!(!project.http_stand_ins.is_empty());
+        write(r#"stand_ins = { "https://ops.example.com/alerts" = "http://127.0.0.1:8788" }"#);
+        let error = Project::load(&dir).unwrap_err().to_string();
+        assert!(error.contains("[http] stand-in origin `https://ops.example.com/alerts`"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
