@@ -129,8 +129,10 @@ api() { curl -sS "${auth[@]}" "$@"; }
 json() { python3 -c "import json, sys; data = json.load(sys.stdin); $1"; }
 
 status=0
+workflows=$(api "$server/v1/workflows" | json 'print("\n".join(w["name"] for w in data["workflows"]))')
+if [[ -z $workflows ]]; then echo "the server lists no workflow" >&2; exit 1; fi
 echo "== activating"
-for wf in $(api "$server/v1/workflows" | json 'print("\n".join(w["name"] for w in data["workflows"]))'); do
+for wf in $workflows; do
   code=$(api -o "$work/activate.json" -w '%{http_code}' -X POST "$server/v1/workflows/$wf/activate")
   if [[ $code == 200 ]]; then
     echo "activated $wf"
@@ -192,11 +194,11 @@ for s in data["steps"]:
     print("    %-22s %-32s %s%s" % (s["name"], s["action"], s["status"], why))')
   first=${line%%$'\n'*}
   echo "$id ${first}"
-  echo "${line#*$'\n'}"
+  [[ $line == *$'\n'* ]] && echo "${line#*$'\n'}"
   ran="$ran ${first%% *}"
   [[ ${first##* } == succeeded ]] || status=1
 done
-for wf in $(api "$server/v1/workflows" | json 'print("\n".join(w["name"] for w in data["workflows"]))'); do
+for wf in $workflows; do
   [[ " $ran " == *" $wf "* ]] || { echo "NO RUN of $wf"; status=1; }
 done
 
