@@ -291,6 +291,11 @@ async fn the_stand_ins_answer_every_connector_as_its_provider_does() {
 
     let mails = json_lines(&dir.join("mail.jsonl"));
     assert_eq!(mails.len(), 1);
+    assert!(
+        matches!(mails[0]["auth"].as_str(), Some("PLAIN" | "LOGIN")),
+        "the client authenticated: {}",
+        mails[0]
+    );
     assert_eq!(
         (&mails[0]["to"][0], &mails[0]["subject"]),
         (&serde_json::json!("ana@example.com"), &serde_json::json!("Hello"))

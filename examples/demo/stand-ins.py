@@ -51,6 +51,7 @@ def append(path, record):
 class SmtpSession:
     def __init__(self, args, reader, writer):
         self.args, self.reader, self.writer = args, reader, writer
+        self.auth = None  # the AUTH mechanism the client used (never its credentials)
         self.reset()
 
     def reset(self):
@@ -86,6 +87,7 @@ class SmtpSession:
                     await self.readline()
                     await self.reply("334 " + base64.b64encode(b"Password:").decode())
                     await self.readline()
+                self.auth = mechanism
                 await self.reply("235 2.7.0 accepted")
             elif verb == "MAIL":
                 self.reset()
@@ -129,6 +131,7 @@ class SmtpSession:
             "to": self.recipients,
             "subject": str(message.get("Subject", "")),
             "message_id": str(message.get("Message-ID", "")),
+            "auth": self.auth,
             "data": data,
         }
         print(f"smtp: message {record['message_id']} to {', '.join(self.recipients)}: {record['subject']!r}", flush=True)
