@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use komo::connectors::http::{AddressClass, HttpConfig, HttpConnector, classify};
+use komo::connectors::http::{AddressClass, HttpConfig, HttpConnector, StandIns, classify};
 use komo::runtime::host::ActionFailure;
 use komo::runtime::value::{Secret, Value};
 use serde_json::json;
@@ -443,4 +443,67 @@ fn an_attempt_can_run_on_any_thread() {
     let args = BTreeMap::new();
     let attempt = connector.request(&args, &secrets, "k", None);
     assert_send(&attempt);
+}
+
+/// A connector whose `origin` has this server as its stand-in, and nothing allowed.
+fn with_stand_in(origin: &str, base: &str) -> HttpConnector {
+    let table = [(origin.to_string(), base.to_string())].into_iter().collect();
+    HttpConnector::new(HttpConfig::default()).with_stand_ins(StandIns::parse(&table).unwrap())
+}
+
+#[tokio::test]
+async fn a_stand_in_gets_the_request_with_its_path_query_host_and_key() {
+    let server = Server::start(response("200 OK", &[("Content-Type", "application/json")], b"{}")).await;
+    // The stand-in's loopback host is allowed without an `allow_hosts` entry.
+    let connector = with_stand_in("https://ops.example.com", &server.url("/ops/"));
+    let args = args(json!({
+        "method": "POST",
+        "url": "https://ops.example.com/alerts?team=a",
+        "query": { "n": 1 },
+        "json": { "text": "hi" },
+    }));
+
+    let out = call(&connector, &args).await.unwrap();
+
+    assert_eq!(out.field("status"), Value::Int(200));
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let got = &received[0];
+    assert_eq!(got.line, "POST /ops/alerts?team=a&n=1 HTTP/1.1");
+    assert_eq!(got.headers.get("host").map(String::as_str), Some("ops.example.com"));
+    assert_eq!(got.headers.get("idempotency-key").map(String::as_str), Some("run_1:notify"));
+    assert_eq!(got.body, br#"{"text":"hi"}"#);
+}
+
+#[tokio::test]
+async fn only_the_stand_ins_origin_goes_to_it_and_its_host_is_allowed_only_through_it() {
+    let server = Server::start(response("200 OK", &[], b"")).await;
+    let connector = with_stand_in("https://ops.example.com", &server.url(""));
+
+    // Another origin that merely starts with the same text is not redirected (and,
+    // being unresolvable here or public, never reaches the loopback server).
+    let other = args(json!({ "method": "GET", "url": "https://ops.example.com.invalid/alerts" }));
+    assert!(call(&connector, &other).await.is_err());
+    // The stand-in's own address, called directly, is still refused by the guard.
+    let direct = args(json!({ "method": "GET", "url": server.url("/alerts") }));
+    let f = failure(call(&connector, &direct).await);
+    assert_eq!(f.kind, "invalid_request", "{}", f.message);
+    assert!(server.received().is_empty());
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test]
+async fn a_stand_in_that_is_down_is_named_in_the_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let connector = with_stand_in("https://api.example.com", &format!("http://{addr}"));
+    let args = args(json!({ "method": "POST", "url": "https://api.example.com/winners" }));
+
+    let f = failure(call(&connector, &args).await);
+
+    assert_eq!(
+        (f.kind.as_str(), f.message),
+        ("error", format!("could not connect to `{addr}`: connection refused"))
+    );
 }

@@ -16,6 +16,7 @@
 pub(super) mod guard;
 mod request;
 pub(super) mod response;
+mod stand_in;
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
@@ -27,6 +28,7 @@ use crate::runtime::value::{REDACTED, Value, format_duration};
 
 pub use guard::{AddressClass, classify};
 pub use response::MAX_RESPONSE_BYTES;
+pub use stand_in::StandIns;
 
 use guard::{AllowList, GuardedResolver, Refused, Unresolved};
 use request::Outgoing;
@@ -51,6 +53,10 @@ pub struct HttpConfig {
 #[derive(Debug)]
 pub struct HttpConnector {
     allow: AllowList,
+    /// `[http] stand_ins`: origins whose requests go to a local server instead.
+    stand_ins: StandIns,
+    /// The stand-ins' hosts, allowed whatever they resolve to.
+    stand_in_hosts: AllowList,
     /// Why the clients could not be built (the TLS backend failed to start, say): every
     /// attempt then fails with it.
     clients: Result<Clients, String>,
@@ -84,7 +90,15 @@ impl HttpConnector {
             (Ok(guarded), Ok(allowed)) => Ok(Clients { guarded, allowed }),
             (Err(e), _) | (_, Err(e)) => Err(format!("the HTTP client could not start: {}", root_cause(&e))),
         };
-        HttpConnector { allow, clients }
+        HttpConnector { allow, stand_ins: StandIns::default(), stand_in_hosts: AllowList::default(), clients }
+    }
+
+    /// The connector sending every request on a stand-in's origin to the stand-in (its
+    /// host is allowed through the SSRF guard: the operator named it).
+    pub fn with_stand_ins(mut self, stand_ins: StandIns) -> HttpConnector {
+        self.stand_in_hosts = AllowList::new(&stand_ins.targets()).0;
+        self.stand_ins = stand_ins;
+        self
     }
 
     /// One attempt of `http.request`. `args`: `method`, `url` (String), `headers` (a
@@ -120,8 +134,10 @@ impl HttpConnector {
         idempotency_key: &str,
     ) -> Result<Value, ActionFailure> {
         let clients = self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.clone()))?;
-        let outgoing = request::outgoing(args)?;
-        let allowed = self.allow.allows(&outgoing.host, outgoing.port);
+        let mut outgoing = request::outgoing(args)?;
+        let original_host = self.stand_in(&mut outgoing);
+        let allowed = self.allow.allows(&outgoing.host, outgoing.port)
+            || (original_host.is_some() && self.stand_in_hosts.allows(&outgoing.host, outgoing.port));
         if !allowed {
             if let Some(ip) = guard::ip_literal(&outgoing.host) {
                 if let Some(class) = classify(ip) {
@@ -130,9 +146,28 @@ impl HttpConnector {
                 }
             }
         }
-        let (headers, secrets) = request::headers(args, outgoing.body.as_ref(), secret, idempotency_key)?;
+        let (mut headers, secrets) = request::headers(args, outgoing.body.as_ref(), secret, idempotency_key)?;
+        if let Some(host) = original_host {
+            headers.entry(reqwest::header::HOST).or_insert(host);
+        }
         let client = if allowed { &clients.allowed } else { &clients.guarded };
         send(client, outgoing, headers).await.map_err(|failure| scrub(failure, &secrets))
+    }
+}
+
+impl HttpConnector {
+    /// Points `outgoing` at its origin's stand-in, if it has one, and gives the original
+    /// authority for the `Host` header.
+    fn stand_in(&self, outgoing: &mut Outgoing) -> Option<reqwest::header::HeaderValue> {
+        let redirected = self.stand_ins.redirect(&outgoing.url)?;
+        let host = redirected.url.host_str()?.to_string();
+        let port = redirected.url.port_or_known_default()?;
+        let value = reqwest::header::HeaderValue::from_str(&redirected.authority).ok()?;
+        tracing::debug!(origin = %redirected.origin, stand_in = %format!("{host}:{port}"), "http.request sent to its stand-in");
+        outgoing.url = redirected.url;
+        outgoing.host = host;
+        outgoing.port = port;
+        Some(value)
     }
 }
 

@@ -127,6 +127,12 @@ impl Connectors {
         connectors
     }
 
+    /// The connectors with `http.request`'s `[http] stand_ins`.
+    pub fn with_http_stand_ins(mut self, stand_ins: http::StandIns) -> Connectors {
+        self.http = self.http.with_stand_ins(stand_ins);
+        self
+    }
+
     fn collect_secrets(&self) -> Vec<SecretValue> {
         fn of<'a, T>(slot: &'a Slot<T>, secrets: impl Fn(&'a T) -> Vec<&'a str>) -> Vec<&'a str> {
             match slot {

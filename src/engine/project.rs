@@ -24,6 +24,8 @@ pub struct Project {
     pub webhook_secret: Option<String>,
     /// Private or loopback hosts `http.request` may reach (`[http] allow_hosts`).
     pub http_allow_hosts: Vec<String>,
+    /// Origins whose `http.request`s go to a local stand-in (`[http] stand_ins`).
+    pub http_stand_ins: crate::connectors::http::StandIns,
     /// The `[connectors.*]` tables (secrets still by environment-variable name).
     pub connectors: crate::connectors::config::ConnectorsConfig,
 }
@@ -57,6 +59,8 @@ struct Config {
 struct HttpSettings {
     #[serde(default)]
     allow_hosts: Vec<String>,
+    #[serde(default)]
+    stand_ins: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,13 +106,17 @@ impl Project {
             workflows.extend(split_workflows(&text));
         }
         let webhook_secret = config.webhooks.and_then(|w| std::env::var(&w.secret.env).ok());
-        let http_allow_hosts = config.http.map(|h| h.allow_hosts).unwrap_or_default();
+        let (http_allow_hosts, stand_ins) =
+            config.http.map(|h| (h.allow_hosts, h.stand_ins)).unwrap_or_default();
+        let http_stand_ins = crate::connectors::http::StandIns::parse(&stand_ins)
+            .map_err(|e| EngineError::Project(format!("{}: [http] {e}", path.display())))?;
         Ok(Project {
             workspace: config.workspace.id,
             secrets,
             workflows,
             webhook_secret,
             http_allow_hosts,
+            http_stand_ins,
             connectors: config.connectors,
         })
     }
@@ -126,7 +134,8 @@ impl Project {
             files.smtp_ca_pem = email.ca_file.as_ref().and_then(|file| std::fs::read(dir.join(file)).ok());
         }
         let env = |name: &str| std::env::var(name).ok();
-        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env))
+        Ok(Connectors::new(&self.connectors, &self.http_allow_hosts, files, &env)
+            .with_http_stand_ins(self.http_stand_ins.clone()))
     }
 }
 
@@ -232,5 +241,22 @@ mod tests {
         assert!(split[0].1.starts_with("/// Hello.\nworkflow a {"));
         assert_eq!(header_of(&split[1].1).trigger.as_deref(), Some("Prize.Awarded"));
         assert!(rename_workflow(&split[1].1, "b", "b_copy").contains("workflow b_copy {"));
+    }
+
+    #[test]
+    fn http_stand_ins_are_read_and_a_wrong_one_stops_the_load() {
+        let dir = std::env::temp_dir().join(format!("komo-project-stand-ins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |http: &str| {
+            std::fs::write(dir.join("komo.toml"), format!("[workspace]\nid = \"w\"\n[http]\n{http}\n"))
+                .unwrap();
+        };
+        write(r#"stand_ins = { "https://ops.example.com" = "http://127.0.0.1:8788" }"#);
+        let project = Project::load(&dir).unwrap();
+        assert!(!project.http_stand_ins.is_empty());
+        write(r#"stand_ins = { "https://ops.example.com/alerts" = "http://127.0.0.1:8788" }"#);
+        let error = Project::load(&dir).unwrap_err().to_string();
+        assert!(error.contains("[http] stand-in origin `https://ops.example.com/alerts`"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
