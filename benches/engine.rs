@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use komo::engine::Engine;
 
 const ROUNDS: usize = 3;
-const EVENTS: usize = 6000;
-const CLIENTS: usize = 128;
+/// Events per round and concurrent clients (`KOMO_BENCH_EVENTS`, `KOMO_BENCH_CLIENTS`).
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
 const REFERENCE: &str = r#"
 workflow reference {
@@ -105,7 +107,7 @@ async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> D
     start.elapsed()
 }
 
-async fn round(round: usize) -> Round {
+async fn round(round: usize, events: usize, clients: usize) -> Round {
     let dir = project(round);
     let engine = Arc::new(Engine::open(&dir, None).unwrap());
     let key = engine.create_key().unwrap();
@@ -120,15 +122,15 @@ async fn round(round: usize) -> Round {
     }));
     let client = reqwest::Client::new();
 
-    // Peak: every event as fast as CLIENTS connections allow.
+    // Peak: every event as fast as `clients` connections allow.
     let statements_before = komo::engine::store::statements_executed();
     let cpu_before = cpu_seconds();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
+    for c in 0..clients {
         let (client, url, key) = (client.clone(), url.clone(), key.clone());
         tasks.push(tokio::spawn(async move {
-            for i in (c..EVENTS).step_by(CLIENTS) {
+            for i in (c..events).step_by(clients) {
                 post(&client, &url, &key, envelope(round, i)).await;
             }
         }));
@@ -146,7 +148,7 @@ async fn round(round: usize) -> Round {
             .find_map(|l| l.strip_prefix("komo_runs_finished_total{status=\"succeeded\"} "))
             .and_then(|n| n.trim().parse::<usize>().ok())
             .unwrap_or(0);
-        if finished >= EVENTS {
+        if finished >= events {
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(120), "runs did not finish");
@@ -157,7 +159,7 @@ async fn round(round: usize) -> Round {
     let statements = komo::engine::store::statements_executed() - statements_before;
 
     // Half the peak rate, paced, one request per tick.
-    let rate = EVENTS as f64 / accepted.as_secs_f64() / 2.0;
+    let rate = events as f64 / accepted.as_secs_f64() / 2.0;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let mut latencies = Vec::new();
     let mut ticker = tokio::time::interval(interval);
@@ -166,7 +168,7 @@ async fn round(round: usize) -> Round {
         ticker.tick().await;
         let (client, url, key) = (client.clone(), url.clone(), key.clone());
         pending
-            .push(tokio::spawn(async move { post(&client, &url, &key, envelope(round, EVENTS + i)).await }));
+            .push(tokio::spawn(async move { post(&client, &url, &key, envelope(round, events + i)).await }));
     }
     for p in pending {
         latencies.push(p.await.unwrap().as_secs_f64() * 1000.0);
@@ -176,22 +178,23 @@ async fn round(round: usize) -> Round {
     let _ = stop_tx.send(true);
     tokio::time::sleep(Duration::from_millis(100)).await;
     Round {
-        accepted_per_s: EVENTS as f64 / accepted.as_secs_f64(),
-        completed_per_s: EVENTS as f64 / completed.as_secs_f64(),
-        statements_per_run: statements as f64 / EVENTS as f64,
+        accepted_per_s: events as f64 / accepted.as_secs_f64(),
+        completed_per_s: events as f64 / completed.as_secs_f64(),
+        statements_per_run: statements as f64 / events as f64,
         raw_commits_per_s: raw_commits_per_second(&dir),
         p50_ack_ms: at(0.5),
         p99_ack_ms: at(0.99),
-        cpu_us_per_run: cpu * 1e6 / EVENTS as f64,
+        cpu_us_per_run: cpu * 1e6 / events as f64,
     }
 }
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let rounds: Vec<Round> = (0..ROUNDS).map(|r| runtime.block_on(round(r))).collect();
+    let (events, clients) = (setting("KOMO_BENCH_EVENTS", 6000), setting("KOMO_BENCH_CLIENTS", 128));
+    let rounds: Vec<Round> = (0..ROUNDS).map(|r| runtime.block_on(round(r, events, clients))).collect();
     let m = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
     println!(
-        "engine benchmark: {EVENTS} events, {CLIENTS} clients, 5-step internal-only workflow, medians of {ROUNDS} rounds"
+        "engine benchmark: {events} events, {clients} clients, 5-step internal-only workflow, medians of {ROUNDS} rounds"
     );
     println!("  events accepted:        {:>8.0} /s", m(|r| r.accepted_per_s));
     println!("  runs completed:         {:>8.0} /s", m(|r| r.completed_per_s));

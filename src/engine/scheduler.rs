@@ -80,8 +80,12 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         if *shutdown.borrow() {
             break;
         }
-        let since = in_flight.lock().map(|mut f| f.pass()).unwrap_or(u64::MAX);
-        match engine.store.due_runs(now_ms(), BATCH) {
+        let (since, busy) = in_flight
+            .lock()
+            .map(|mut f| (f.pass(), f.runs.iter().cloned().collect::<Vec<String>>()))
+            .unwrap_or((u64::MAX, Vec::new()));
+        let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
+        match engine.store.due_runs(now_ms(), BATCH, &busy) {
             Ok(rows) => {
                 for due in rows {
                     let fresh = in_flight.lock().map(|mut f| f.claim(&due.run, since)).unwrap_or(false);

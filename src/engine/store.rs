@@ -573,20 +573,27 @@ impl Store {
     }
 
     /// Runs due at `now` (unfinished, their due time passed) of active workflows, oldest
-    /// first, each with its contact's blob; a paused workflow's runs stay parked.
-    pub fn due_runs(&self, now: i64, limit: u32) -> Result<Vec<DueRun>, EngineError> {
+    /// first, each with its contact's blob, but for the runs in `skip` (those being
+    /// advanced: reading their state again would be wasted); a paused workflow's runs
+    /// stay parked.
+    pub fn due_runs(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, EngineError> {
         let conn = self.lock()?;
         let columns: Vec<String> = RUN_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
         let sql = format!(
             "SELECT {}, c.data FROM runs r
              JOIN workflows w ON w.workspace = r.workspace AND w.name = r.workflow
              LEFT JOIN contacts c ON c.workspace = r.workspace AND c.id = r.contact_id
-             WHERE r.due_at IS NOT NULL AND r.due_at <= ?1 AND w.status = 'active' ORDER BY r.due_at LIMIT ?2",
+             WHERE r.due_at IS NOT NULL AND r.due_at <= ?1 AND w.status = 'active'
+               AND r.id NOT IN (SELECT value FROM json_each(?3))
+             ORDER BY r.due_at LIMIT ?2",
             columns.join(", ")
         );
+        let skipped = serde_json::to_string(skip).map_err(|e| EngineError::Store(e.to_string()))?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt
-            .query_map(params![now, limit], |r| Ok(DueRun { run: run_row(r)?, contact: r.get(14)? }))?
+            .query_map(params![now, limit, skipped], |r| {
+                Ok(DueRun { run: run_row(r)?, contact: r.get(14)? })
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -833,10 +840,34 @@ mod tests {
     }
 
     #[test]
-    fn progress_of_a_run_that_changed_meanwhile_is_refused() {
-        let (store, dir) = temp_store("claim");
-        let run = RunRow {
-            id: "run_1".into(),
+    fn due_runs_leave_out_the_runs_being_advanced() {
+        let (store, dir) = temp_store("skip");
+        store
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO workflows (workspace, name, status, source, active_version, updated_at) VALUES ('ws', 'w', 'active', '', 1, 0)",
+                    [],
+                )?;
+                for (id, due) in [("run_a", 1), ("run_b", 2), ("run_c", 3)] {
+                    let mut run = sample_run(id);
+                    run.due_at = Some(due);
+                    insert_run(tx, &run)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let ids = |skip: &[&str]| -> Vec<String> {
+            store.due_runs(10, 10, skip).unwrap().into_iter().map(|d| d.run.id).collect()
+        };
+        assert_eq!(ids(&[]), ["run_a", "run_b", "run_c"]);
+        assert_eq!(ids(&["run_b", "run_x"]), ["run_a", "run_c"]);
+        assert_eq!(ids(&["run_a", "run_b", "run_c"]), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn sample_run(id: &str) -> RunRow {
+        RunRow {
+            id: id.into(),
             workspace: "ws".into(),
             workflow: "w".into(),
             version: 1,
@@ -850,7 +881,13 @@ mod tests {
             finished_at: None,
             due_at: Some(5),
             state: "{}".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn progress_of_a_run_that_changed_meanwhile_is_refused() {
+        let (store, dir) = temp_store("claim");
+        let run = sample_run("run_1");
         store.transaction(|tx| insert_run(tx, &run)).unwrap();
         // Claimed at due time 5: the first save wins, a second from the same claim loses.
         store
