@@ -556,3 +556,14 @@ async fn formatting_gives_komo_fmt_layout_and_nothing_for_broken_text() {
     assert_eq!(refused, Value::Null);
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn declared_properties_complete_after_contact_properties() {
+    let mut client = LspClient::start().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/workflows/props.komo");
+    let uri = format!("file://{}", path.display());
+    let marked = "workflow props {\n  scope workspace\n  trigger Contact.Identified\n  if contact.properties.‸ {\n  }\n}\n";
+    let got = labels(&mut client, &uri, marked).await;
+    assert_eq!(got, vec!["favourite_team", "quizzes_finished"], "the demo's [catalog.properties]");
+    client.shutdown().await;
+}

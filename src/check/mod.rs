@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use builtins::FUNCTIONS as BUILTIN_FUNCTIONS;
-pub use env::StepDecl;
+pub use env::{StepDecl, contact_type_in};
 pub use errors::{Because, CheckError};
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
 pub use workflow::{WorkflowInfo, is_snake_case};

@@ -422,7 +422,8 @@ impl<'w> Context<'w> {
         let (root, rest) = self.path.split_first()?;
         let mut ty = match root.as_str() {
             "event" => self.event_type()?,
-            "contact" => catalog::contact_type(),
+            // With the project's declared properties (`contact.properties.` completes them).
+            "contact" => crate::check::contact_type_in(None, &self.ws.catalog),
             "run" => catalog::record_of(Some("Run"), catalog::RUN_FIELDS),
             "error" => catalog::record_of(Some("Error"), catalog::ERROR_FIELDS),
             name => match ContextName::from_name(name) {
