@@ -8,13 +8,12 @@
 //! [`load`] is the front half of `compile`, `run` and `test`: read, parse, check and
 //! lower a set of files, reporting problems the same way for all three.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::files;
+use super::files::{self, describe, write_atomically};
 use super::{Console, Exit};
 use crate::diagnostics::{Code, Diagnostic, render, sort_diagnostics, tally};
 use crate::ir::Program;
@@ -176,38 +175,10 @@ pub(crate) fn load(
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, renamed
-/// over `path` once complete: readers see the old file or the new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = fs::File::create(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| fs::rename(&temp, path));
-    if renamed.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    renamed
-}
-
-/// An I/O error in words, without the `(os error 2)` suffix.
-fn describe(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn atomic_writes_replace_whole_files_and_leave_no_temporary() {

@@ -102,12 +102,38 @@ pub(crate) fn cannot_read(path: &Path, error: &io::Error) -> String {
 }
 
 /// An I/O error in words, without the `(os error 2)` suffix.
-fn describe(error: &io::Error) -> String {
+/// An I/O error in words, without the `(os error 2)` suffix.
+pub(crate) fn describe(error: &io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
         None => text,
     }
+}
+
+/// Replaces `path` with `bytes` through a temporary file in the same directory (keeping
+/// the permissions of the file it replaces, if any): readers see the old file or the new
+/// one, never a part, and a failure leaves no temporary behind.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".to_owned());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let permissions = fs::metadata(path).ok().map(|m| m.permissions());
+    let written = fs::File::create(&temp).and_then(|mut file| {
+        io::Write::write_all(&mut file, bytes)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
+        file.sync_all()
+    });
+    let renamed = written.and_then(|()| fs::rename(&temp, path));
+    if renamed.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    renamed
 }
 
 fn display_name(path: &Path) -> String {

@@ -9,13 +9,12 @@
 //! formatted), 1 (syntax errors, or `--check` found unformatted files) or 2 (a path
 //! could not be read or written).
 
-use std::fs;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::files;
+use super::files::{self, describe, write_atomically};
 use super::{Console, Exit};
 use crate::diagnostics::{Diagnostic, render, sort_diagnostics};
 use crate::source::{FileId, SourceMap};
@@ -191,41 +190,10 @@ fn counted(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-/// Replaces `path` with `bytes` through a temporary file in the same directory, with
-/// the original's permissions: readers see the old file or the new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name =
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".to_owned());
-    let temp = dir.join(format!(".{name}.{}.fmt.tmp", std::process::id()));
-    let permissions = fs::metadata(path)?.permissions();
-    let written = fs::File::create(&temp).and_then(|mut file| {
-        io::Write::write_all(&mut file, bytes)?;
-        file.set_permissions(permissions)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| fs::rename(&temp, path));
-    if renamed.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    renamed
-}
-
-/// An I/O error in words, without the `(os error 2)` suffix.
-fn describe(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn summaries_read_well() {
