@@ -469,6 +469,9 @@ async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
     let mut ids = Vec::new();
     for i in 0..55 {
         ids.extend(dash.event(&format!("evt_r{i:02}")).await);
+        // Runs of the same millisecond are ordered by id, not by arrival: keep them apart
+        // so "newest first" is the order they were posted in.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     for id in &ids {
         dash.finished(id).await;
