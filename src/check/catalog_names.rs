@@ -63,7 +63,8 @@ impl FlowChecker {
 
     /// With declared properties, every key of `set:` is a standard field or one of them.
     fn declared_properties(&mut self, call: &ActionCall) {
-        let Some(props) = self.env.workspace.properties.clone() else { return };
+        let workspace = std::sync::Arc::clone(&self.env.workspace);
+        let Some(props) = &workspace.properties else { return };
         let Some(set) = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == "set")) else {
             return;
         };
@@ -93,7 +94,8 @@ impl FlowChecker {
     fn template_variables(&mut self, spec: &'static ActionSpec, call: &ActionCall) {
         let Some(template) = Self::argument(spec, call, "template") else { return };
         let Some((name, _)) = plain_string(template) else { return };
-        let Some(vars) = self.env.workspace.template_vars.get(&name).cloned() else { return };
+        let workspace = std::sync::Arc::clone(&self.env.workspace);
+        let Some(vars) = workspace.template_vars.get(&name) else { return };
         let data = Self::argument(spec, call, "data");
         let data_keys: Option<Vec<String>> = match data.map(|d| &d.kind) {
             None => Some(Vec::new()),
@@ -103,8 +105,8 @@ impl FlowChecker {
         };
         for var in vars {
             let reason = match var.path.first().map(String::as_str) {
-                Some("contact") => missing_field(&self.env.contact_ty, &var),
-                Some("event") => missing_field(&self.env.event_ty, &var),
+                Some("contact") => missing_field(&self.env.contact_ty, var),
+                Some("event") => missing_field(&self.env.event_ty, var),
                 Some("data") => match (&data_keys, var.path.get(1)) {
                     (Some(keys), Some(key)) if !keys.contains(key) => Some(if data.is_none() {
                         format!("the call gives no `data`, so `data.{key}` is undefined")

@@ -174,24 +174,3 @@ pub(crate) fn load(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-
-    #[test]
-    fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("komo-compile-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("ir.json");
-        fs::write(&out, "old").unwrap();
-        write_atomically(&out, b"new").unwrap();
-        assert_eq!(fs::read_to_string(&out).unwrap(), "new");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, ["ir.json"]);
-        assert!(write_atomically(&dir.join("missing/ir.json"), b"x").is_err());
-        fs::remove_dir_all(dir).unwrap();
-    }
-}

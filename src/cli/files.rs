@@ -143,6 +143,7 @@ fn display_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     /// A fresh, empty directory under the system's temporary directory.
     fn scratch(name: &str) -> PathBuf {
@@ -229,6 +230,39 @@ mod tests {
 
         touch(&dir, "small.komo", "é".as_bytes());
         assert_eq!(read_source(&dir.join("small.komo")).unwrap(), "é".as_bytes());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("komo-compile-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("ir.json");
+        fs::write(&out, "old").unwrap();
+        write_atomically(&out, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&out).unwrap(), "new");
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["ir.json"]);
+        assert!(write_atomically(&dir.join("missing/ir.json"), b"x").is_err());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn atomic_writes_keep_permissions_and_leave_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("komo-fmt-write-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.komo");
+        fs::write(&file, "old").unwrap();
+        let mut readonly = fs::metadata(&file).unwrap().permissions();
+        readonly.set_readonly(true);
+        fs::set_permissions(&file, readonly).unwrap();
+        write_atomically(&file, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+        assert!(fs::metadata(&file).unwrap().permissions().readonly());
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["a.komo"]);
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -193,7 +193,6 @@ fn counted(n: usize, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
 
     #[test]
     fn summaries_read_well() {
@@ -205,23 +204,5 @@ mod tests {
             summary(3, 0, 1, false),
             "formatted 2 files (0 changed); 1 file left as is: syntax errors"
         );
-    }
-
-    #[test]
-    fn atomic_writes_keep_permissions_and_leave_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("komo-fmt-write-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("a.komo");
-        fs::write(&file, "old").unwrap();
-        let mut readonly = fs::metadata(&file).unwrap().permissions();
-        readonly.set_readonly(true);
-        fs::set_permissions(&file, readonly).unwrap();
-        write_atomically(&file, b"new").unwrap();
-        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
-        assert!(fs::metadata(&file).unwrap().permissions().readonly());
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, ["a.komo"]);
-        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::highlight::highlight;
-use super::session::{SignedIn, cross_origin, same_origin};
+use super::session::SignedIn;
 use super::timeline::duration_text;
 use super::view::{self, ActionButton, DiagnosticLine, Problem, WorkflowPage, WorkflowRow, WorkflowsPage};
 use super::{call, failure, form, runs};
@@ -230,13 +230,10 @@ pub async fn lifecycle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_origin();
-    }
-    let pairs = form::parse(&body);
-    if let Some(refused) = signed_in.csrf_refusal(&pairs) {
-        return refused;
-    }
+    let pairs = match signed_in.accept_form(&headers, &body) {
+        Ok(pairs) => pairs,
+        Err(refused) => return *refused,
+    };
     let ws = signed_in.workspace();
     let clone_name = form::value(&pairs, "name").map(|n| n.trim().to_string());
     let target = name.clone();

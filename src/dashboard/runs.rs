@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::session::{SignedIn, cross_origin, same_origin};
+use super::session::SignedIn;
 use super::timeline::{duration_text, timeline};
 use super::view::{
     self, RunHead, RunLiveFragment, RunPage, RunRow, RunRowsFragment, RunsFilterView, RunsPage,
@@ -278,11 +278,8 @@ pub async fn replay(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_origin();
-    }
-    if let Some(refused) = signed_in.csrf_refusal(&form::parse(&body)) {
-        return refused;
+    if let Err(refused) = signed_in.accept_form(&headers, &body) {
+        return *refused;
     }
     match engine.replay(&signed_in.workspace(), &id).await {
         Ok(started) => Redirect::to(&format!("/runs/{}", form::encode(&started.id))).into_response(),

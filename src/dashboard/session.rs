@@ -46,8 +46,25 @@ impl SignedIn {
         view::Chrome { workspace: self.session.workspace.clone(), csrf: self.session.csrf.clone(), nav }
     }
 
+    /// A form posted to an action: its fields, or the refusal (403) of one sent from
+    /// another origin or without this session's CSRF token.
+    pub fn accept_form(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, Box<Response>> {
+        if !same_origin(headers) {
+            return Err(Box::new(cross_origin()));
+        }
+        let pairs = form::parse(body);
+        match self.csrf_refusal(&pairs) {
+            Some(refused) => Err(Box::new(refused)),
+            None => Ok(pairs),
+        }
+    }
+
     /// The refusal (403) of a form whose `csrf` field is not this session's token.
-    pub fn csrf_refusal(&self, pairs: &[(String, String)]) -> Option<Response> {
+    fn csrf_refusal(&self, pairs: &[(String, String)]) -> Option<Response> {
         let sent = form::value(pairs, "csrf").unwrap_or_default();
         if constant_time_eq(sent.as_bytes(), self.session.csrf.as_bytes()) {
             None
@@ -125,7 +142,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// The answer to a form sent from another origin (403).
-pub fn cross_origin() -> Response {
+fn cross_origin() -> Response {
     view::error(None, StatusCode::FORBIDDEN, "this form was sent from another site; it was not accepted")
 }
 
@@ -199,11 +216,8 @@ pub async fn logout(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_origin();
-    }
-    if let Some(refused) = signed_in.csrf_refusal(&form::parse(&body)) {
-        return refused;
+    if let Err(refused) = signed_in.accept_form(&headers, &body) {
+        return *refused;
     }
     let id = signed_in.id.clone();
     if let Err(error) = call(&engine, move |engine| engine.sign_out(&id)).await {

@@ -23,7 +23,11 @@ pub const DEFAULT_DIAGNOSTICS_URL: &str = "https://github.com/komo-lang/komo/blo
 /// the heading `## K0301: unknown trigger`: lowercase, punctuation dropped (except `-`
 /// and `_`), spaces as `-`.
 pub fn anchor(code: Code) -> String {
-    let heading = format!("{}: {}", code.as_str(), code.title());
+    slug(&format!("{}: {}", code.as_str(), code.title()))
+}
+
+/// A heading's anchor (see [`anchor`]).
+fn slug(heading: &str) -> String {
     heading
         .to_lowercase()
         .chars()
@@ -87,21 +91,8 @@ mod tests {
     #[test]
     fn every_anchor_names_a_section_of_the_reference() {
         let reference = include_str!("../../docs/diagnostics.md");
-        let anchors: Vec<String> = reference
-            .lines()
-            .filter_map(|l| l.strip_prefix("## "))
-            .map(|heading| {
-                heading
-                    .to_lowercase()
-                    .chars()
-                    .filter_map(|c| match c {
-                        ' ' => Some('-'),
-                        c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
+        let anchors: Vec<String> =
+            reference.lines().filter_map(|l| l.strip_prefix("## ")).map(slug).collect();
         for code in Code::ALL {
             assert!(anchors.contains(&anchor(*code)), "no section for {}", anchor(*code));
         }
