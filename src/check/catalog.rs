@@ -436,6 +436,95 @@ pub struct ActionSpec {
     pub doc: &'static str,
     /// A context record the trigger must carry (`entry.add_tags` needs `entry`).
     pub needs: Option<ContextName>,
+    /// What it may change on the contact, and the events it causes (`catalog.md`,
+    /// "What actions change"): the one table narrowing, the loop analysis, the sandbox
+    /// and the engine read.
+    pub effects: Effects,
+}
+
+/// An event the engine raises for a change it made itself (`catalog.md`, "What actions
+/// change, and the events they cause"). Each is raised only when something really
+/// changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caused {
+    /// `Contact.Identified`, for a contact the engine creates (`source`: the event type
+    /// that created it).
+    Identified,
+    /// `Contact.PropertyUpdated` whose `changed` names the keys of the `set:` argument
+    /// that really changed, and `tags` when the tags did.
+    PropertyUpdatedFromSet,
+    /// `Contact.PropertyUpdated` whose `changed` is these fields (those that changed).
+    PropertyUpdated(&'static [&'static str]),
+    /// `Contact.ListAdded`, `list` from the `list` argument, for a new membership.
+    ListAdded,
+    /// `Coupon.Issued`, one per code issued.
+    CouponIssued,
+}
+
+impl Caused {
+    /// The trigger the event is matched to.
+    pub fn trigger(self) -> &'static str {
+        match self {
+            Caused::Identified => "Contact.Identified",
+            Caused::PropertyUpdatedFromSet | Caused::PropertyUpdated(_) => "Contact.PropertyUpdated",
+            Caused::ListAdded => "Contact.ListAdded",
+            Caused::CouponIssued => "Coupon.Issued",
+        }
+    }
+}
+
+/// The row of the effect table for one action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effects {
+    /// Standard contact fields it may write.
+    pub writes: &'static [&'static str],
+    /// Whether it also writes the fields and properties its `set:` argument names.
+    pub writes_set_keys: bool,
+    /// The events it may cause.
+    pub causes: &'static [Caused],
+}
+
+/// Actions that change nothing the engine keeps for the contact (external actions,
+/// entry tags, gift cards).
+pub const NO_EFFECTS: Effects = Effects { writes: &[], writes_set_keys: false, causes: &[] };
+
+/// The row for ingest, a hook or the API creating a contact.
+pub const CONTACT_CREATED: Effects =
+    Effects { writes: &[], writes_set_keys: false, causes: &[Caused::Identified] };
+
+impl Effects {
+    /// Whether it may write the contact at all.
+    pub fn writes_contact(&self) -> bool {
+        !self.writes.is_empty() || self.writes_set_keys
+    }
+
+    /// Whether it may write `contact.<field>` (`field` may be a path such as
+    /// `properties.team`): a standard field it names, or, for `set:`, a key of
+    /// `set_keys` (`None` when the keys are not known, which may write any field that
+    /// `set:` can write, and any property).
+    pub fn may_write(&self, field: &str, set_keys: Option<&[String]>) -> bool {
+        let head = field.split('.').next().unwrap_or(field);
+        if self.writes.contains(&head) {
+            return true;
+        }
+        if !self.writes_set_keys {
+            return false;
+        }
+        let property = field.strip_prefix("properties.").map(|p| p.split('.').next().unwrap_or(p));
+        match set_keys {
+            None => head == "properties" || CONTACT_SETTABLE_FIELDS.iter().any(|(n, _)| *n == head),
+            Some(keys) => keys.iter().any(|k| {
+                k == head
+                    || property.is_some_and(|p| p == k)
+                    || (head == "properties" && property.is_none() && !is_standard_field(k))
+            }),
+        }
+    }
+}
+
+/// Whether `name` is a standard contact field (not a custom property).
+pub fn is_standard_field(name: &str) -> bool {
+    CONTACT_FIELDS.iter().any(|(n, _)| *n == name && *n != "properties")
 }
 
 impl ActionSpec {
@@ -454,12 +543,6 @@ impl ActionSpec {
     /// Whether it acts on the run's contact (so the run needs one).
     pub fn needs_contact(&self) -> bool {
         matches!(self.namespace, "contact" | "loyalty" | "giftcard")
-    }
-
-    /// Whether running it changes what `contact.*` reads (narrowing facts about the
-    /// contact are forgotten after it).
-    pub fn touches_contact(&self) -> bool {
-        matches!(self.namespace, "contact" | "loyalty")
     }
 }
 
@@ -485,6 +568,11 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "update the contact's fields, properties and tags",
         needs: None,
+        effects: Effects {
+            writes: &["tags"],
+            writes_set_keys: true,
+            causes: &[Caused::PropertyUpdatedFromSet],
+        },
     },
     ActionSpec {
         namespace: "contact",
@@ -495,6 +583,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "add the contact to a list",
         needs: None,
+        effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[Caused::ListAdded] },
     },
     ActionSpec {
         namespace: "contact",
@@ -505,6 +594,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "remove the contact from a list",
         needs: None,
+        effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[] },
     },
     ActionSpec {
         namespace: "contact",
@@ -520,6 +610,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("message_id", "String")],
         doc: "send an email from a template (SMTP)",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "contact",
@@ -533,6 +624,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("message_id", "String")],
         doc: "send a text message through the SMS provider",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "contact",
@@ -546,6 +638,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("codes", "List<String>")],
         doc: "issue coupons of an offer to the contact",
         needs: None,
+        effects: Effects { writes: &[], writes_set_keys: false, causes: &[Caused::CouponIssued] },
     },
     ActionSpec {
         namespace: "contact",
@@ -556,6 +649,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "assign an achievement to the contact",
         needs: None,
+        effects: Effects { writes: &["achievements"], writes_set_keys: false, causes: &[] },
     },
     ActionSpec {
         namespace: "loyalty",
@@ -570,6 +664,11 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("balance", "Int")],
         doc: "award loyalty points; the output is the new balance",
         needs: None,
+        effects: Effects {
+            writes: &["points", "tier"],
+            writes_set_keys: false,
+            causes: &[Caused::PropertyUpdated(&["points"])],
+        },
     },
     ActionSpec {
         namespace: "loyalty",
@@ -583,6 +682,11 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("tier", "String")],
         doc: "move the contact to a loyalty tier",
         needs: None,
+        effects: Effects {
+            writes: &["tier"],
+            writes_set_keys: false,
+            causes: &[Caused::PropertyUpdated(&["tier"])],
+        },
     },
     ActionSpec {
         namespace: "entry",
@@ -593,6 +697,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "tag the competition entry (does not fire `CompetitionEntry.TagAdded`)",
         needs: Some(ContextName::Entry),
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "giftcard",
@@ -603,6 +708,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("card_id", "String")],
         doc: "send the contact a gift card made from a template",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "giftcard",
@@ -613,6 +719,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("code", "String")],
         doc: "generate a gift code of a campaign",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "salesforce",
@@ -626,6 +733,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("record", "Json")],
         doc: "read a Salesforce record",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "salesforce",
@@ -639,6 +747,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("id", "String")],
         doc: "create a Salesforce record",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "salesforce",
@@ -653,6 +762,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "update a Salesforce record",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "mailchimp",
@@ -668,6 +778,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("id", "String")],
         doc: "add or update a Mailchimp subscriber",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "mailchimp",
@@ -682,6 +793,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "tag a Mailchimp subscriber",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "braze",
@@ -695,6 +807,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[],
         doc: "set attributes of a Braze user",
         needs: None,
+        effects: NO_EFFECTS,
     },
     ActionSpec {
         namespace: "http",
@@ -712,6 +825,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         output: &[("status", "Int"), ("headers", "Json"), ("body", "String"), ("json", "Json")],
         doc: "call a URL (\"Send webhook\"); a status outside 200–299 is a failure of kind `http_status`",
         needs: None,
+        effects: NO_EFFECTS,
     },
 ];
 
@@ -800,6 +914,34 @@ mod tests {
             for p in a.params {
                 let optional = p.ty.ends_with('?');
                 assert_eq!(optional, p.default == Absent, "{}.{} `{}`", a.namespace, a.name, p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_effect_table_says_what_each_action_writes() {
+        let effects = |ns: &str, name: &str| action(ns, name).map(|a| a.effects).unwrap_or(NO_EFFECTS);
+        assert!(!effects("contact", "send_email").writes_contact());
+        assert!(!effects("mailchimp", "upsert_subscriber").writes_contact());
+        let update = effects("contact", "update");
+        let email = ["email".to_string()];
+        assert!(update.may_write("email", Some(&email)));
+        assert!(!update.may_write("phone", Some(&email)));
+        assert!(update.may_write("tags", Some(&email)));
+        assert!(update.may_write("phone", None));
+        assert!(!update.may_write("points", None));
+        let team = ["team".to_string()];
+        assert!(update.may_write("properties.team", Some(&team)));
+        assert!(!update.may_write("properties.city", Some(&team)));
+        assert!(!update.may_write("email", Some(&team)));
+        assert!(effects("loyalty", "award_points").may_write("tier", None));
+        assert!(effects("contact", "add_to_list").may_write("lists", None));
+        for a in ACTIONS {
+            if a.kind == ActionKind::External {
+                assert_eq!(a.effects, NO_EFFECTS, "{}", a.full_name());
+            }
+            for c in a.effects.causes {
+                assert!(trigger(c.trigger()).is_some_and(|(_, alias)| !alias), "{}", c.trigger());
             }
         }
     }

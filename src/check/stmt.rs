@@ -185,7 +185,7 @@ impl FlowChecker {
                 self.env.infer(&arg.value, flow);
             }),
         }
-        let touches_contact = spec.is_none_or(ActionSpec::touches_contact);
+        let touches_contact = spec.is_none_or(|s| s.effects.writes_contact());
         let mods = self.modifiers(&a.modifiers);
 
         let mut failed = flow.clone();

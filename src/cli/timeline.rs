@@ -266,6 +266,8 @@ mod tests {
             finished_at: Some("2026-01-03T00:00:30.000Z".into()),
             steps: vec![first, step("never", StepStatus::Skipped, None, None), second],
             contact: serde_json::json!({}),
+            caused_by: None,
+            caused_events: Vec::new(),
             error: Some(RunError {
                 message: "step `reminder` failed".into(),
                 step: Some("reminder".into()),

@@ -221,6 +221,8 @@ mod tests {
                 step("c", StepStatus::Skipped, None),
             ],
             contact: serde_json::Value::Null,
+            caused_by: None,
+            caused_events: Vec::new(),
             error: None,
             waits: vec![WaitRecord {
                 kind: "wait".into(),

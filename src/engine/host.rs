@@ -17,6 +17,7 @@ use super::store::Store;
 use crate::check::catalog::{self, ActionKind};
 use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
+use crate::runtime::caused::Change;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
@@ -149,5 +150,9 @@ impl Host for EngineHost {
         let output = self.state.perform(request.action, request.args)?;
         self.dirty = true;
         Ok(output)
+    }
+
+    fn take_changes(&mut self) -> Vec<Change> {
+        self.state.take_changes()
     }
 }

@@ -10,6 +10,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use super::caused::Change;
 use super::value::Value;
 
 /// One attempt of one action.
@@ -93,6 +94,12 @@ pub trait Host {
         &mut self,
         request: ActionRequest<'_>,
     ) -> impl Future<Output = Result<Value, ActionFailure>> + Send;
+
+    /// The events the actions performed since the last call caused (what they really
+    /// changed, `catalog.md` "What actions change"), oldest first.
+    fn take_changes(&mut self) -> Vec<Change> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::caused::CausedEvent;
 use super::eval::{EvalError, Scope};
 use super::event::TriggerEvent;
 use super::host::{ActionFailure, ActionRequest, Host, HostError};
@@ -94,6 +95,9 @@ pub struct RunState {
     /// Action steps executed so far.
     pub budget_used: u32,
     pub waits: Vec<WaitRecord>,
+    /// The events the run's steps caused, in order (`catalog.md` "What actions change").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caused: Vec<CausedEvent>,
 }
 
 /// Identity of a new run.
@@ -139,6 +143,7 @@ pub fn start(wf: &Workflow, run: RunStart, event: &TriggerEvent) -> RunState {
         failure: None,
         budget_used: 0,
         waits: Vec::new(),
+        caused: Vec::new(),
     }
 }
 
@@ -505,8 +510,13 @@ async fn action_stmt<H: Host + Send>(
         Err(failure) => Err(failure),
     };
     let now = host.now();
+    let changes = host.take_changes();
     match outcome {
         Ok(output) => {
+            for change in changes {
+                let id = format!("{}.ev{}", st.id, st.caused.len() + 1);
+                st.caused.push(change.into_event(id, &name));
+            }
             if let Some(state) = st.steps.get_mut(index) {
                 state.status = Some(StepStatus::Succeeded);
                 state.attempts = attempt;
@@ -690,6 +700,8 @@ impl RunState {
             contact: contact.to_json(),
             error: self.failure.clone(),
             waits: self.waits.clone(),
+            caused_by: None,
+            caused_events: self.caused.clone(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! engine's host in `komo serve`.
 
 pub mod admit;
+pub mod caused;
 pub mod eval;
 pub mod event;
 pub mod host;

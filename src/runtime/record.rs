@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::caused::{CausedBy, CausedEvent};
 use crate::ir::{RunStatus, StepStatus};
 use crate::source::Span;
 
@@ -27,6 +28,12 @@ pub struct RunRecord {
     pub error: Option<RunError>,
     /// Every time the run was parked: `wait`s and retry delays.
     pub waits: Vec<WaitRecord>,
+    /// What caused the run's trigger event, when a run of the engine did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<CausedBy>,
+    /// The events the run caused (`catalog.md` "What actions change").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caused_events: Vec<CausedEvent>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

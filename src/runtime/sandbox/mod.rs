@@ -20,10 +20,12 @@ use std::collections::BTreeMap;
 pub use mock::{ArgsPredicate, MockResult, MockRule};
 pub use store::{
     DEFAULT_PROGRAM, Gift, IssuedCoupon, LoyaltyState, MAX_COUPONS_PER_CALL, Store, code_prefix,
+    default_contact,
 };
 
 use crate::check::catalog::{self, ActionKind, ActionSpec, catalog_type};
 use crate::ir::Ty;
+use crate::runtime::caused::Change;
 use crate::runtime::event::zero_value;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::value::Value;
@@ -245,5 +247,9 @@ impl Host for SandboxHost {
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
         self.perform_now(&request)
+    }
+
+    fn take_changes(&mut self) -> Vec<Change> {
+        self.store.take_changes()
     }
 }

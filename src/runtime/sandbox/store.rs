@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::check::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
+use crate::runtime::caused::{self, Change};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
 
@@ -63,6 +64,9 @@ pub struct Store {
     /// contacts' codes differ (the sandbox's `PREFIX-0001` are only unique per contact).
     #[serde(skip)]
     code_scope: Option<String>,
+    /// The events the actions performed since the last [`Store::take_changes`] caused.
+    #[serde(skip)]
+    changes: Vec<Change>,
 }
 
 impl Store {
@@ -137,8 +141,24 @@ impl Store {
         &self.gifts
     }
 
-    /// Performs an internal action. On failure the store is unchanged.
+    /// Performs an internal action. On failure the store is unchanged. What it really
+    /// changed is kept as events it caused, for [`Store::take_changes`].
     pub fn perform(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+        let before = self.contact();
+        let issued = self.coupons.len();
+        let output = self.apply(action, args)?;
+        let coupons: Vec<(String, String)> =
+            self.coupons.iter().skip(issued).map(|c| (c.offer.clone(), c.code.clone())).collect();
+        self.changes.extend(caused::changes(action, args, &before, &self.contact(), &coupons));
+        Ok(output)
+    }
+
+    /// The events caused since the last call, oldest first.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    fn apply(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
         match action {
             "entry.add_tags" => {
                 let tags = string_list(args, "tags", true)?;

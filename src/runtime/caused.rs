@@ -1,0 +1,224 @@
+//! The events a run causes: what an internal action really changed, as the platform's
+//! own events (`catalog.md`, "What actions change, and the events they cause").
+//!
+//! In: an internal action's name, its arguments and the contact before and after it
+//! (or the coupons it issued). Out: [`CausedEvent`]s, only for what really changed: a
+//! `contact.update` that writes a value the contact already had causes nothing, an
+//! `add_to_list` for a list the contact is already on causes nothing. Which action may
+//! cause which event is the catalog's effect table ([`crate::check::catalog::Caused`]);
+//! this module fills in the event's data. The sandbox records them in the run; the
+//! engine stores each one with its cause and matches it to workflows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::catalog::{self, Caused, is_standard_field};
+use crate::runtime::value::Value;
+
+/// One event a step caused, as the run's journal keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CausedEvent {
+    /// The event's id: the run's id and its place among the run's caused events
+    /// (`run_ab12.ev1`), the same however often the step is re-run after a crash.
+    pub id: String,
+    /// The step that caused it.
+    pub step: String,
+    /// The trigger (`Contact.ListAdded`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The trigger's own `event` fields (`list`, `changed`/`old`/`new`), as in an
+    /// envelope's `data`.
+    pub data: serde_json::Value,
+    /// The coupon, for `Coupon.Issued`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<serde_json::Value>,
+}
+
+/// What caused an event the engine raised: the run, its step and the run's own
+/// trigger event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CausedBy {
+    pub run: String,
+    pub step: String,
+    pub event: String,
+}
+
+/// A change before it is tied to its step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+    pub coupon: Option<serde_json::Value>,
+}
+
+impl Change {
+    pub fn into_event(self, id: String, step: &str) -> CausedEvent {
+        CausedEvent {
+            id,
+            step: step.to_string(),
+            kind: self.kind.to_string(),
+            data: self.data,
+            coupon: self.coupon,
+        }
+    }
+}
+
+/// The events `action` caused, from the contact before and after it and the coupons it
+/// issued (`offer`, `code`). An action the catalog does not know causes nothing.
+pub fn changes(
+    action: &str,
+    args: &BTreeMap<String, Value>,
+    before: &Value,
+    after: &Value,
+    coupons: &[(String, String)],
+) -> Vec<Change> {
+    let Some(spec) = action.split_once('.').and_then(|(ns, name)| catalog::action(ns, name)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for cause in spec.effects.causes {
+        match *cause {
+            Caused::Identified => {}
+            Caused::PropertyUpdatedFromSet => {
+                let mut names: Vec<String> = match args.get("set") {
+                    Some(Value::Record(set)) => set.keys().cloned().collect(),
+                    _ => Vec::new(),
+                };
+                names.push("tags".to_string());
+                out.extend(property_updated(cause.trigger(), &names, before, after));
+            }
+            Caused::PropertyUpdated(fields) => {
+                let names: Vec<String> = fields.iter().map(|f| (*f).to_string()).collect();
+                out.extend(property_updated(cause.trigger(), &names, before, after));
+            }
+            Caused::ListAdded => {
+                let list = args.get("list").and_then(Value::as_str).unwrap_or_default();
+                let member = |c: &Value| match c.field("lists") {
+                    Value::List(items) => items.iter().any(|l| l.as_str() == Some(list)),
+                    _ => false,
+                };
+                if !member(before) && member(after) {
+                    out.push(Change {
+                        kind: cause.trigger(),
+                        data: serde_json::json!({ "list": list }),
+                        coupon: None,
+                    });
+                }
+            }
+            Caused::CouponIssued => {
+                for (offer, code) in coupons {
+                    out.push(Change {
+                        kind: cause.trigger(),
+                        data: serde_json::json!({}),
+                        coupon: Some(serde_json::json!({ "id": code, "code": code, "offer": offer })),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Contact.PropertyUpdated` for the names among `names` whose value differs between
+/// `before` and `after` (a standard field, else a custom property), or nothing.
+fn property_updated(kind: &'static str, names: &[String], before: &Value, after: &Value) -> Option<Change> {
+    let read = |c: &Value, name: &str| {
+        if is_standard_field(name) { c.field(name) } else { c.field("properties").field(name) }
+    };
+    let mut changed = Vec::new();
+    let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+    for name in names {
+        if changed.contains(name) {
+            continue;
+        }
+        let (was, now) = (read(before, name), read(after, name));
+        if was != now {
+            changed.push(name.clone());
+            old.insert(name.clone(), was.to_json());
+            new.insert(name.clone(), now.to_json());
+        }
+    }
+    if changed.is_empty() {
+        return None;
+    }
+    let data = serde_json::json!({ "changed": changed, "old": old, "new": new });
+    Some(Change { kind, data, coupon: None })
+}
+
+/// `Contact.Identified` for a contact created by an event of type `source`.
+pub fn identified(source: &str) -> Change {
+    Change { kind: Caused::Identified.trigger(), data: serde_json::json!({ "source": source }), coupon: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(fields: serde_json::Value) -> Value {
+        let mut base = crate::runtime::sandbox::default_contact(jiff::Timestamp::UNIX_EPOCH);
+        if let Value::Record(extra) = Value::from_json(&fields) {
+            base.extend(extra);
+        }
+        Value::Record(base)
+    }
+
+    fn args(json: serde_json::Value) -> BTreeMap<String, Value> {
+        match Value::from_json(&json) {
+            Value::Record(r) => r,
+            _ => BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_update_names_only_what_really_changed() {
+        let before = contact(serde_json::json!({ "email": "a@x.io", "properties": { "vip": false } }));
+        let after = contact(serde_json::json!({ "email": "a@x.io", "properties": { "vip": true } }));
+        let set = args(serde_json::json!({ "set": { "email": "a@x.io", "vip": true } }));
+        let out = changes("contact.update", &set, &before, &after, &[]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, "Contact.PropertyUpdated");
+        assert_eq!(
+            out[0].data,
+            serde_json::json!({ "changed": ["vip"], "old": { "vip": false }, "new": { "vip": true } })
+        );
+        assert!(changes("contact.update", &set, &after, &after, &[]).is_empty());
+    }
+
+    #[test]
+    fn tags_count_as_a_change() {
+        let before = contact(serde_json::json!({}));
+        let after = contact(serde_json::json!({ "tags": ["a"] }));
+        let out =
+            changes("contact.update", &args(serde_json::json!({ "add_tags": ["a"] })), &before, &after, &[]);
+        assert_eq!(out[0].data["changed"], serde_json::json!(["tags"]));
+    }
+
+    #[test]
+    fn a_list_is_added_only_once() {
+        let before = contact(serde_json::json!({ "lists": ["A"] }));
+        let after = contact(serde_json::json!({ "lists": ["A", "VIP"] }));
+        let vip = args(serde_json::json!({ "list": "VIP" }));
+        let out = changes("contact.add_to_list", &vip, &before, &after, &[]);
+        assert_eq!(
+            out.iter().map(|c| &c.data).collect::<Vec<_>>(),
+            vec![&serde_json::json!({ "list": "VIP" })]
+        );
+        assert!(changes("contact.add_to_list", &vip, &after, &after, &[]).is_empty());
+    }
+
+    #[test]
+    fn points_and_coupons() {
+        let before = contact(serde_json::json!({}));
+        let after = contact(serde_json::json!({ "points": 50 }));
+        let out =
+            changes("loyalty.award_points", &args(serde_json::json!({ "points": 50 })), &before, &after, &[]);
+        assert_eq!(out[0].data["changed"], serde_json::json!(["points"]));
+        assert!(changes("loyalty.award_points", &BTreeMap::new(), &after, &after, &[]).is_empty());
+        let coupons = [("Save 10".to_string(), "C1".to_string()), ("Save 10".to_string(), "C2".to_string())];
+        let out = changes("contact.issue_coupon", &BTreeMap::new(), &before, &before, &coupons);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].coupon, Some(serde_json::json!({ "id": "C2", "code": "C2", "offer": "Save 10" })));
+        assert!(changes("contact.send_email", &BTreeMap::new(), &before, &after, &[]).is_empty());
+    }
+}
