@@ -268,6 +268,7 @@ mod tests {
             contact: serde_json::json!({}),
             caused_by: None,
             caused_events: Vec::new(),
+            caused_runs: Vec::new(),
             error: Some(RunError {
                 message: "step `reminder` failed".into(),
                 step: Some("reminder".into()),

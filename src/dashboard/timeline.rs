@@ -223,6 +223,7 @@ mod tests {
             contact: serde_json::Value::Null,
             caused_by: None,
             caused_events: Vec::new(),
+            caused_runs: Vec::new(),
             error: None,
             waits: vec![WaitRecord {
                 kind: "wait".into(),

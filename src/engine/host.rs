@@ -90,6 +90,11 @@ impl EngineHost {
         self.event = event;
     }
 
+    /// The contact's state as the run sees it now.
+    pub fn state(&self) -> &ContactState {
+        &self.state
+    }
+
     /// The contact's new state, to commit with the run, if an action changed it.
     pub fn changed_contact(&self) -> Option<(&str, &ContactState)> {
         match (&self.contact_id, self.dirty) {

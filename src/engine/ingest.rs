@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::api::{IngestResponse, StartedRun};
+use super::caused::{Cause, Raised, What, raise_one, store_raised};
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
 use super::store::{self, RunRow};
@@ -147,20 +148,20 @@ fn resolve_contact(
     Ok((Some(id), state, true))
 }
 
-/// Matches, admits and stores; `only` restricts to one workflow; `record` stores the
-/// event and refuses a duplicate (replays do not).
-async fn start_runs(
+/// The runs `event` starts (of `only`, when given): every active workflow of its
+/// trigger whose scope, `form` and `where` admit it gets one pending run, pinned to its
+/// active version. Nothing is stored.
+#[allow(clippy::too_many_arguments)]
+pub async fn plan_runs(
     engine: &Engine,
     ws: &str,
     event: &TriggerEvent,
-    body: &str,
+    contact_id: &Option<String>,
+    state: &ContactState,
     only: Option<&str>,
-    record: bool,
-) -> Result<(bool, Vec<StartedRun>), EngineError> {
-    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
-    if let Some(entry) = event.context.get("entry").filter(|e| !e.is_null()) {
-        state.set_entry(entry.clone());
-    }
+    depth: i64,
+    caused_by: Option<&str>,
+) -> Result<Vec<RunRow>, EngineError> {
     let now = jiff::Timestamp::now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut new_runs = Vec::new();
@@ -184,7 +185,7 @@ async fn start_runs(
         let admitted = match admitted {
             Admission::Run(admitted) => admitted,
             Admission::NoRun(reason) => {
-                tracing::info!(workflow = %name, event = %event.id, %reason, "no run");
+                tracing::debug!(workflow = %name, event = %event.id, %reason, "no run");
                 continue;
             }
         };
@@ -207,8 +208,49 @@ async fn start_runs(
             finished_at: None,
             due_at: Some(now.as_millisecond()),
             state: state_json,
+            depth,
+            caused_by: caused_by.map(str::to_string),
         });
     }
+    Ok(new_runs)
+}
+
+/// Matches, admits and stores; `only` restricts to one workflow; `record` stores the
+/// event and refuses a duplicate (replays do not). A contact the event creates raises
+/// `Contact.Identified` (unless the event is one), stored in the same write with the
+/// runs it starts.
+async fn start_runs(
+    engine: &Engine,
+    ws: &str,
+    event: &TriggerEvent,
+    body: &str,
+    only: Option<&str>,
+    record: bool,
+) -> Result<(bool, Vec<StartedRun>), EngineError> {
+    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
+    if let Some(entry) = event.context.get("entry").filter(|e| !e.is_null()) {
+        state.set_entry(entry.clone());
+    }
+    let now = jiff::Timestamp::now();
+    let (depth, caused_by) = (0, None);
+    let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
+    let identified = match (&contact_id, is_new && record) {
+        (Some(cid), true) if event.trigger.name != crate::check::catalog::Caused::Identified.trigger() => {
+            let cause = Cause {
+                workspace: ws,
+                run: None,
+                event: &event.id,
+                depth,
+                chain: Vec::new(),
+                hub: event.context.get("hub"),
+                contact_id: Some(cid),
+            };
+            let change = crate::runtime::caused::identified(event.trigger.name);
+            let id = format!("{}.identified", event.id);
+            Some(raise_one(engine, &cause, &id, None, What::from(&change), &state).await?)
+        }
+        _ => None,
+    };
     // One write in the next group commit: the event, a new contact and the runs.
     let new_contact = match (&contact_id, is_new) {
         (Some(id), true) => Some((id.clone(), blob_of(&state))),
@@ -216,10 +258,16 @@ async fn start_runs(
     };
     let (ws_owned, event_id, trigger) = (ws.to_string(), event.id.clone(), event.trigger.name);
     let (body, at) = (body.to_string(), now.as_millisecond());
-    let runs: Vec<StartedRun> = new_runs
+    let mut runs: Vec<StartedRun> = new_runs
         .iter()
         .map(|r| StartedRun { id: r.id.clone(), workflow: r.workflow.clone(), version: r.version })
         .collect();
+    let raised: Vec<Raised> = identified.into_iter().collect();
+    runs.extend(raised.iter().flat_map(|e| &e.runs).map(|r| StartedRun {
+        id: r.id.clone(),
+        workflow: r.workflow.clone(),
+        version: r.version,
+    }));
     let stored = engine
         .store
         .write(move |tx| {
@@ -232,6 +280,7 @@ async fn start_runs(
             for run in &new_runs {
                 store::insert_run(tx, run)?;
             }
+            store_raised(tx, &ws_owned, &raised, at)?;
             Ok(true)
         })
         .await?;

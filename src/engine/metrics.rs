@@ -47,6 +47,10 @@ pub struct Metrics {
     events_accepted: AtomicU64,
     events_duplicate: AtomicU64,
     runs_started: AtomicU64,
+    /// Events the engine raised for its own changes.
+    events_caused: AtomicU64,
+    /// Caused events past `max_chain_depth` (recorded, started nothing).
+    chain_too_deep: AtomicU64,
     /// succeeded, failed, cancelled.
     runs_finished: [AtomicU64; 3],
     /// Time a resume took (statements until a park or the end).
@@ -63,6 +67,17 @@ impl Metrics {
             self.events_accepted.fetch_add(1, Ordering::Relaxed);
             self.runs_started.fetch_add(runs as u64, Ordering::Relaxed);
         }
+    }
+
+    /// An event the engine raised, which started `runs` runs.
+    pub fn caused(&self, runs: usize) {
+        self.events_caused.fetch_add(1, Ordering::Relaxed);
+        self.runs_started.fetch_add(runs as u64, Ordering::Relaxed);
+    }
+
+    /// A caused event past the chain limit.
+    pub fn chain_too_deep(&self) {
+        self.chain_too_deep.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn finished(&self, status: &str) {
@@ -99,6 +114,18 @@ impl Metrics {
             "komo_runs_started_total",
             "Runs started.",
             self.runs_started.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "komo_events_caused_total",
+            "Events the engine raised for its own changes (catalog.md \"What actions change\").",
+            self.events_caused.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "komo_chain_depth_exceeded_total",
+            "Caused events past [limits] max_chain_depth: recorded, started no run.",
+            self.chain_too_deep.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

@@ -7,6 +7,7 @@
 //! (exactly once), and the scheduler resumes whatever is due, also after a restart.
 
 pub mod api;
+mod caused;
 pub mod error;
 mod hooks;
 mod host;
@@ -383,7 +384,15 @@ impl Engine {
             Some(cid) => host::contact_value(&self.store, ws, cid)?,
             None => Value::Null,
         };
-        Ok(state.record(&wf, &contact))
+        let mut record = state.record(&wf, &contact);
+        record.caused_by = row.caused_by.as_deref().and_then(|c| serde_json::from_str(c).ok());
+        record.caused_runs = self
+            .store
+            .runs_caused_by(ws, id)?
+            .into_iter()
+            .map(|r| crate::runtime::record::CausedRun { id: r.id, workflow: r.workflow, event: r.event_id })
+            .collect();
+        Ok(record)
     }
 
     pub fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {

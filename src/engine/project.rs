@@ -28,7 +28,12 @@ pub struct Project {
     pub http_stand_ins: crate::connectors::http::StandIns,
     /// The `[connectors.*]` tables (secrets still by environment-variable name).
     pub connectors: crate::connectors::config::ConnectorsConfig,
+    /// `[limits] max_chain_depth`: how deep a chain of caused events may start runs.
+    pub max_chain_depth: u32,
 }
+
+/// The default of `[limits] max_chain_depth` (`catalog.md`).
+pub const DEFAULT_MAX_CHAIN_DEPTH: u32 = 8;
 
 /// Secret values never print: only their names.
 impl std::fmt::Debug for Project {
@@ -40,6 +45,7 @@ impl std::fmt::Debug for Project {
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "[redacted]"))
             .field("http_allow_hosts", &self.http_allow_hosts)
             .field("connectors", &self.connectors)
+            .field("max_chain_depth", &self.max_chain_depth)
             .finish()
     }
 }
@@ -53,6 +59,13 @@ struct Config {
     http: Option<HttpSettings>,
     #[serde(default)]
     connectors: crate::connectors::config::ConnectorsConfig,
+    limits: Option<LimitsConfig>,
+}
+
+/// `[limits]`: the engine reads `max_chain_depth`; the checker reads the bounds.
+#[derive(Debug, Deserialize)]
+struct LimitsConfig {
+    max_chain_depth: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +131,7 @@ impl Project {
             http_allow_hosts,
             http_stand_ins,
             connectors: config.connectors,
+            max_chain_depth: config.limits.and_then(|l| l.max_chain_depth).unwrap_or(DEFAULT_MAX_CHAIN_DEPTH),
         })
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Engine;
+use super::caused::{Cause, chain_of, raise, store_raised};
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
 use super::store::{self, DueRun, RunRow, Store, now_ms};
@@ -146,6 +147,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     host.set_event(state.event.clone());
     let before: Vec<(Option<crate::ir::StepStatus>, u32)> =
         state.steps.iter().map(|s| (s.status, s.attempts)).collect();
+    let caused_before = state.caused.len();
     let progress = resume(&wf, &mut state, &mut host).await;
     log_steps(&wf, &row.id, &before, &state);
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
@@ -161,10 +163,29 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
             (state.status, Some(now_ms() + INTERRUPTED_RETRY_MS), None)
         }
     };
-    tracing::info!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
-    // The run's progress and its internal effects on the contact commit together.
+    tracing::debug!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
+    // The events the new steps caused, matched to the workflows they start, with the
+    // contact as the run left it.
+    let raised = match state.caused.get(caused_before..).filter(|c| !c.is_empty()) {
+        Some(new) => {
+            let cause = Cause {
+                workspace: &row.workspace,
+                run: Some((&row.id, &row.workflow)),
+                event: &row.event_id,
+                depth: row.depth,
+                chain: chain_of(row.caused_by.as_deref()),
+                hub: state.context.get("hub"),
+                contact_id: row.contact_id.as_deref(),
+            };
+            raise(engine, &cause, new, host.state()).await?
+        }
+        None => Vec::new(),
+    };
+    // The run's progress, its internal effects on the contact and the events they
+    // caused (with the runs those start) commit together.
     let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
     let (id, workspace, claimed) = (row.id.clone(), row.workspace.clone(), row.due_at);
+    let wake = raised.iter().any(|e| !e.runs.is_empty());
     engine
         .store
         .write(move |tx| {
@@ -172,9 +193,14 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
             if let Some((cid, (data, email, phone))) = &contact {
                 store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
             }
+            store_raised(tx, &workspace, &raised, now_ms())?;
             Ok(())
         })
-        .await
+        .await?;
+    if wake {
+        engine.wake.notify_one();
+    }
+    Ok(())
 }
 
 /// One log line for each step this advance ran (its last attempt), with the run's id.

@@ -91,6 +91,18 @@ CREATE TABLE dashboard_sessions (
 -- for its metrics and counts (status and finish time ride along).
 CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, id DESC, status, finished_at);
 "#,
+    r#"
+-- Events the engine raises for its own changes (catalog.md "What actions change"):
+-- what caused them (JSON: run, step, event, chain) and how deep in a chain they are
+-- (an outside event is 0). A run copies its trigger event's depth and cause, and
+-- `cause_run` finds the runs a run caused.
+ALTER TABLE events ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN caused_by TEXT;
+ALTER TABLE runs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN caused_by TEXT;
+ALTER TABLE runs ADD COLUMN cause_run TEXT;
+CREATE INDEX runs_cause ON runs(workspace, cause_run) WHERE cause_run IS NOT NULL;
+"#,
 ];
 
 /// A write for the group-commit writer: runs inside the batch's transaction and gives
@@ -237,6 +249,10 @@ pub struct RunRow {
     pub finished_at: Option<i64>,
     pub due_at: Option<i64>,
     pub state: String,
+    /// The causation depth of its trigger event (0: an outside event).
+    pub depth: i64,
+    /// What caused its trigger event, as JSON ([`crate::runtime::caused::CausedBy`]).
+    pub caused_by: Option<String>,
 }
 
 /// A due run and its contact's blob (when it has a contact and the contact exists).
@@ -253,7 +269,7 @@ pub struct ContactRow {
     pub data: String,
 }
 
-const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state";
+const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
@@ -271,6 +287,8 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         finished_at: r.get(11)?,
         due_at: r.get(12)?,
         state: r.get(13)?,
+        depth: r.get(14)?,
+        caused_by: r.get(15)?,
     })
 }
 
@@ -592,7 +610,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt
             .query_map(params![now, limit, skipped], |r| {
-                Ok(DueRun { run: run_row(r)?, contact: r.get(14)? })
+                Ok(DueRun { run: run_row(r)?, contact: r.get(16)? })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -630,6 +648,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// The runs started by events that run `run` caused, oldest first.
+    pub fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, EngineError> {
+        let conn = self.lock()?;
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND cause_run = ?2 ORDER BY started_at, id"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![workspace, run], run_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Every run of a workflow (for its metrics): status, started, finished.
     pub fn run_stats(
         &self,
@@ -650,7 +679,7 @@ impl Store {
 /// Inserts a run.
 pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
     tx.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        "INSERT INTO runs ({RUN_COLUMNS}, cause_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
             run.id,
@@ -666,7 +695,10 @@ pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
             run.started_at,
             run.finished_at,
             run.due_at,
-            run.state
+            run.state,
+            run.depth,
+            run.caused_by,
+            cause_run(run.caused_by.as_deref()),
     ])?;
     Ok(())
 }
@@ -752,6 +784,39 @@ pub fn record_event(
         )?
         .execute(params![workspace, id, kind, now, body, now - DAY_MS])?;
     Ok(changed > 0)
+}
+
+/// The run named in a `caused_by` JSON.
+fn cause_run(caused_by: Option<&str>) -> Option<String> {
+    let cause: serde_json::Value = serde_json::from_str(caused_by?).ok()?;
+    cause.get("run")?.as_str().map(str::to_string)
+}
+
+/// Records an event the engine raised (never a duplicate: its id is derived from its
+/// cause, and its cause commits once); false if the id exists already.
+pub fn record_caused_event(
+    tx: &Connection,
+    workspace: &str,
+    event: &CausedRow<'_>,
+    now: i64,
+) -> Result<bool, EngineError> {
+    let changed = tx
+        .prepare_cached(
+            "INSERT INTO events (workspace, id, type, received_at, body, depth, caused_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(workspace, id) DO NOTHING",
+        )?
+        .execute(params![workspace, event.id, event.kind, now, event.body, event.depth, event.caused_by])?;
+    Ok(changed > 0)
+}
+
+/// An event the engine raised, as stored.
+#[derive(Clone, Copy, Debug)]
+pub struct CausedRow<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub depth: i64,
+    pub caused_by: &'a str,
 }
 
 /// The event body a run started from.
@@ -881,6 +946,8 @@ mod tests {
             finished_at: None,
             due_at: Some(5),
             state: "{}".into(),
+            depth: 0,
+            caused_by: None,
         }
     }
 

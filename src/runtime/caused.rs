@@ -36,12 +36,17 @@ pub struct CausedEvent {
 }
 
 /// What caused an event the engine raised: the run, its step and the run's own
-/// trigger event.
+/// trigger event (for a contact that ingest created: only the event that created it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CausedBy {
-    pub run: String,
-    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     pub event: String,
+    /// `workflow.step` of every cause up the chain, the oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
 }
 
 /// A change before it is tied to its step.

@@ -702,6 +702,7 @@ impl RunState {
             waits: self.waits.clone(),
             caused_by: None,
             caused_events: self.caused.clone(),
+            caused_runs: Vec::new(),
         }
     }
 }

@@ -34,6 +34,18 @@ pub struct RunRecord {
     /// The events the run caused (`catalog.md` "What actions change").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caused_events: Vec<CausedEvent>,
+    /// The runs those events started (the engine's record; the sandbox starts none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caused_runs: Vec<CausedRun>,
+}
+
+/// A run that an event this run caused started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CausedRun {
+    pub id: String,
+    pub workflow: String,
+    /// The caused event that started it.
+    pub event: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

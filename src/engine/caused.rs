@@ -1,0 +1,178 @@
+//! The events the engine raises for its own changes (`catalog.md`, "What actions change,
+//! and the events they cause"), turned into stored events and the runs they start.
+//!
+//! In: the changes a run's steps made (journaled in its state), or a contact that ingest
+//! created; the cause (run, step, event) and its depth. Out: one [`Raised`] per event:
+//! its envelope, its `caused_by` and depth, and the runs it starts (matched and admitted
+//! like any event). The caller stores all of it in the same write as the cause, so a
+//! caused event is never lost and never doubled: its id comes from its cause
+//! (`run_ab.ev1`, `evt_1.identified`), and its cause commits once. Past the project's
+//! `max_chain_depth` an event is still stored but starts nothing; that is counted and
+//! logged with the chain.
+
+use super::Engine;
+use super::error::EngineError;
+use super::ingest::plan_runs;
+use super::store::{self, CausedRow, RunRow};
+use crate::runtime::caused::{CausedBy, CausedEvent, Change};
+use crate::runtime::event::parse_envelope;
+use crate::runtime::sandbox::Store as ContactState;
+use crate::runtime::value::Value;
+
+/// An event the engine raised, ready to be stored with its cause.
+#[derive(Debug)]
+pub struct Raised {
+    pub id: String,
+    pub kind: String,
+    /// The envelope, as JSON text.
+    pub body: String,
+    pub depth: i64,
+    /// [`CausedBy`] as JSON.
+    pub caused_by: String,
+    pub runs: Vec<RunRow>,
+}
+
+impl Raised {
+    pub fn row(&self) -> CausedRow<'_> {
+        CausedRow {
+            id: &self.id,
+            kind: &self.kind,
+            body: &self.body,
+            depth: self.depth,
+            caused_by: &self.caused_by,
+        }
+    }
+}
+
+/// Where a batch of caused events comes from.
+#[derive(Clone, Debug)]
+pub struct Cause<'a> {
+    pub workspace: &'a str,
+    /// The causing run and its workflow (`None` for a contact created by ingest).
+    pub run: Option<(&'a str, &'a str)>,
+    /// The event the cause reacted to (the run's trigger event, or the ingested one).
+    pub event: &'a str,
+    /// That event's depth.
+    pub depth: i64,
+    /// That event's chain (workflow.step of each cause before it).
+    pub chain: Vec<String>,
+    /// The hub of that event, which contact events carry on.
+    pub hub: Option<&'a Value>,
+    pub contact_id: Option<&'a str>,
+}
+
+/// Turns caused events into stored events and the runs they start.
+pub async fn raise(
+    engine: &Engine,
+    cause: &Cause<'_>,
+    events: &[CausedEvent],
+    contact: &ContactState,
+) -> Result<Vec<Raised>, EngineError> {
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        let what = What { kind: &event.kind, data: event.data.clone(), coupon: event.coupon.clone() };
+        out.push(raise_one(engine, cause, &event.id, Some(&event.step), what, contact).await?);
+    }
+    Ok(out)
+}
+
+/// A caused event's type and data (`data` and `coupon` as in an envelope).
+#[derive(Clone, Debug)]
+pub struct What<'a> {
+    pub kind: &'a str,
+    pub data: serde_json::Value,
+    pub coupon: Option<serde_json::Value>,
+}
+
+impl<'a> From<&'a Change> for What<'a> {
+    fn from(change: &'a Change) -> What<'a> {
+        What { kind: change.kind, data: change.data.clone(), coupon: change.coupon.clone() }
+    }
+}
+
+/// One caused event (`step` is the causing step, if a run caused it).
+pub async fn raise_one(
+    engine: &Engine,
+    cause: &Cause<'_>,
+    id: &str,
+    step: Option<&str>,
+    what: What<'_>,
+    contact: &ContactState,
+) -> Result<Raised, EngineError> {
+    let kind = what.kind;
+    let now = jiff::Timestamp::now();
+    let depth = cause.depth + 1;
+    let mut chain = cause.chain.clone();
+    if let (Some((_, workflow)), Some(step)) = (cause.run, step) {
+        chain.push(format!("{workflow}.{step}"));
+    }
+    let caused_by = CausedBy {
+        run: cause.run.map(|(run, _)| run.to_string()),
+        step: step.map(str::to_string),
+        event: cause.event.to_string(),
+        chain,
+    };
+    let caused_json = serde_json::to_string(&caused_by).map_err(|e| EngineError::Store(e.to_string()))?;
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("id".into(), id.into());
+    envelope.insert("type".into(), kind.into());
+    envelope.insert("occurred_at".into(), crate::runtime::record::format_millis(now).into());
+    envelope.insert("data".into(), what.data);
+    if let Some(cid) = cause.contact_id {
+        envelope.insert("contact".into(), serde_json::json!({ "id": cid }));
+    }
+    if let Some(coupon) = what.coupon {
+        envelope.insert("coupon".into(), coupon);
+    }
+    let trigger = crate::check::catalog::trigger(kind).map(|(t, _)| t);
+    if let Some(hub) = cause.hub.filter(|h| !h.is_null()) {
+        if trigger.is_some_and(|t| t.carried(crate::check::catalog::ContextName::Hub).is_some()) {
+            envelope.insert("hub".into(), hub.to_json());
+        }
+    }
+    let envelope = serde_json::Value::Object(envelope);
+    let body = envelope.to_string();
+    let parsed = parse_envelope(&envelope)
+        .map_err(|e| EngineError::Store(format!("internal error: a caused `{kind}` does not fit: {e}")))?;
+    let limit = i64::from(engine.project.max_chain_depth);
+    let runs = if depth > limit {
+        engine.metrics.chain_too_deep();
+        tracing::warn!(
+            event = %id, r#type = %kind, depth, limit, chain = %caused_by.chain.join(" → "),
+            "caused event is past max_chain_depth: recorded, starts no run"
+        );
+        Vec::new()
+    } else {
+        let contact_id = cause.contact_id.map(str::to_string);
+        plan_runs(engine, cause.workspace, &parsed, &contact_id, contact, None, depth, Some(&caused_json))
+            .await?
+    };
+    engine.metrics.caused(runs.len());
+    Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })
+}
+
+/// Stores raised events and their runs, in the caller's transaction; an event whose id
+/// is stored already starts nothing again.
+pub fn store_raised(
+    tx: &rusqlite::Connection,
+    ws: &str,
+    raised: &[Raised],
+    at: i64,
+) -> Result<usize, EngineError> {
+    let mut started = 0;
+    for event in raised {
+        if !store::record_caused_event(tx, ws, &event.row(), at)? {
+            continue;
+        }
+        for run in &event.runs {
+            store::insert_run(tx, run)?;
+            started += 1;
+        }
+    }
+    Ok(started)
+}
+
+/// The chain of a stored `caused_by` (empty when there is none).
+pub fn chain_of(caused_by: Option<&str>) -> Vec<String> {
+    caused_by.and_then(|c| serde_json::from_str::<CausedBy>(c).ok()).map(|c| c.chain).unwrap_or_default()
+}
