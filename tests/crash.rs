@@ -8,6 +8,9 @@
 //!   again) has exactly one run per matching workflow, and no run exists besides those;
 //! - every run succeeded; a `wait` was honoured and recorded once;
 //! - each contact's internal effects applied exactly once (points and tags);
+//! - every event the engine caused (each points award raises `Contact.PropertyUpdated`)
+//!   exists exactly once and started exactly one run of the workflow it matches, whose
+//!   own effect applied exactly once;
 //! - the HTTP sink saw every `notify` run at least once, every repeat for a run carried
 //!   the same `Idempotency-Key` (`<run id>:<step>`), and no key came with two bodies.
 //!
@@ -72,6 +75,20 @@ workflow notify {
   contact.update(add_tags: ["notified-${event.id}"])
 }
 "#;
+
+/// Started by the events the other two cause: each points award raises
+/// `Contact.PropertyUpdated` with `points` changed (the tags they add do not pass the
+/// filter, and neither do this workflow's own).
+const SEEN: &str = r#"/// Caused events, exactly once.
+workflow seen {
+  scope workspace
+  trigger Contact.PropertyUpdated where "points" in event.changed
+  contact.update(add_tags: ["seen-${event.new.points}"])
+}
+"#;
+
+/// Runs per posted event: `points`, `notify`, and two `seen` (one per award).
+const RUNS_PER_EVENT: usize = 4;
 
 // ---------------------------------------------------------------------------------
 // Deterministic randomness.
@@ -166,6 +183,7 @@ fn project(sink: &str) -> PathBuf {
     std::fs::write(dir.join("komo.toml"), toml).unwrap();
     std::fs::write(dir.join("workflows/points.komo"), POINTS).unwrap();
     std::fs::write(dir.join("workflows/notify.komo"), NOTIFY.replace("SINK", sink)).unwrap();
+    std::fs::write(dir.join("workflows/seen.komo"), SEEN).unwrap();
     dir
 }
 
@@ -431,7 +449,7 @@ async fn crash_test() {
 
     let mut server = Server::start(&dir, 0, &log).await;
     let api = Api::new(&client, &server.address, &key);
-    for workflow in ["points", "notify"] {
+    for workflow in ["points", "notify", "seen"] {
         let (status, body) =
             api.try_send("POST", &format!("/v1/workflows/{workflow}/activate"), None).await.unwrap();
         assert_eq!(status, 200, "activate {workflow}: {body}");
@@ -486,7 +504,7 @@ async fn crash_test() {
     let runs = loop {
         let runs = api.all_runs().await;
         let unfinished = runs.iter().filter(|r| r["finished_at"].is_null()).count();
-        if runs.len() >= 2 * EVENTS && unfinished == 0 {
+        if runs.len() >= RUNS_PER_EVENT * EVENTS && unfinished == 0 {
             break runs;
         }
         if Instant::now() > deadline {
@@ -510,14 +528,18 @@ async fn crash_test() {
     if unique.len() != ids.len() {
         problems.push(format!("the runs list repeats ids: {} rows, {} ids", ids.len(), unique.len()));
     }
-    if ids.len() != 2 * EVENTS {
-        problems.push(format!("{} runs for {EVENTS} events and 2 workflows", ids.len()));
+    if ids.len() != RUNS_PER_EVENT * EVENTS {
+        problems.push(format!("{} runs for {EVENTS} events, {RUNS_PER_EVENT} expected per event", ids.len()));
     }
     let records = get_all(&api, ids.iter().map(|id| format!("/v1/runs/{id}")).collect()).await;
 
     // Runs per (event, workflow), and the 202 answers' run ids among them.
     let mut by_event: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut notify_runs: BTreeMap<String, String> = BTreeMap::new(); // run id -> event id
+    // Caused events: id -> (causing run, the runs it started per the causing run's record).
+    let mut caused: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    // `seen` runs: run id -> (its event id, the run its record names as the cause).
+    let mut seen_runs: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut wait_lag_max = 0i64;
     // Runs in progress at a kill, and parks (waits, retry delays) that a kill interrupted.
     let kills: Vec<i64> = downtime.iter().map(|d| d.0).collect();
@@ -557,6 +579,35 @@ async fn crash_test() {
             }
         }
         let step = |name: &str| steps.iter().find(|s| s["name"] == name).cloned().unwrap_or(Value::Null);
+        if workflow != "seen" {
+            // One award, so one caused event with `points` changed, and it started one run.
+            let awards: Vec<&Value> = record["caused_events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e["data"]["changed"].as_array().is_some_and(|c| c.contains(&json!("points"))))
+                .collect();
+            if awards.len() != 1 {
+                problems.push(format!(
+                    "run {id}: {} caused points events: {}",
+                    awards.len(),
+                    record["caused_events"]
+                ));
+            }
+            for award in awards {
+                let event_id = award["id"].as_str().unwrap_or("?").to_owned();
+                let started: Vec<String> = record["caused_runs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["event"] == event_id.as_str())
+                    .map(|r| r["id"].as_str().unwrap_or("?").to_owned())
+                    .collect();
+                if caused.insert(event_id.clone(), (id.clone(), started)).is_some() {
+                    problems.push(format!("caused event {event_id} listed by two runs"));
+                }
+            }
+        }
         match workflow.as_str() {
             "points" => {
                 let waits: Vec<&Value> =
@@ -587,6 +638,10 @@ async fn crash_test() {
                 if sent["output"]["status"] != 200 || !(1..=4).contains(&attempts) {
                     problems.push(format!("run {id}: sink step {sent}"));
                 }
+            }
+            "seen" => {
+                let cause = record["caused_by"]["run"].as_str().unwrap_or("?").to_owned();
+                seen_runs.insert(id.clone(), (event.clone(), cause));
             }
             other => problems.push(format!("run {id} of unknown workflow {other}")),
         }
@@ -622,9 +677,28 @@ async fn crash_test() {
             Answer::Duplicate => duplicates += 1,
         }
     }
+    // Every caused event started exactly one `seen` run, which names it and its cause.
+    if caused.len() != 2 * EVENTS {
+        problems.push(format!("{} caused points events for {EVENTS} events (2 each expected)", caused.len()));
+    }
+    for (event, (cause, started)) in &caused {
+        let runs: Vec<&String> = seen_runs.iter().filter(|(_, (e, _))| e == event).map(|(r, _)| r).collect();
+        if started.len() != 1 || runs.len() != 1 || runs.first().map(|r| *r) != started.first() {
+            problems
+                .push(format!("caused event {event} (run {cause}): started {started:?}, seen runs {runs:?}"));
+        }
+        if runs.first().is_some_and(|r| seen_runs.get(*r).is_some_and(|(_, c)| c != cause)) {
+            problems.push(format!("caused event {event}: its run names another cause than {cause}"));
+        }
+    }
+    for (run, (event, _)) in &seen_runs {
+        if !caused.contains_key(event) {
+            problems.push(format!("seen run {run} started by an event no run caused: {event}"));
+        }
+    }
     let known: BTreeSet<String> = (0..EVENTS).map(event_id).collect();
     for (event, workflow) in by_event.keys() {
-        if !known.contains(event) {
+        if workflow != "seen" && !known.contains(event) {
             problems.push(format!("a {workflow} run for an event never posted: {event}"));
         }
     }
@@ -635,9 +709,14 @@ async fn crash_test() {
         let event = event_id(index);
         let tags: BTreeSet<&str> =
             contact["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
-        let want: BTreeSet<String> = [format!("done-{event}"), format!("notified-{event}")].into();
+        // Each award raised one event and each started one `seen` run: the first saw 10
+        // or 5 points, the second 15.
+        let first_seen = if tags.contains("seen-10") { "seen-10" } else { "seen-5" };
+        let want: BTreeSet<String> =
+            [format!("done-{event}"), format!("notified-{event}"), "seen-15".into(), first_seen.into()]
+                .into();
         let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
-        if contact["points"] != 15 || tags != want || contact["tags"].as_array().unwrap().len() != 2 {
+        if contact["points"] != 15 || tags != want || contact["tags"].as_array().unwrap().len() != 4 {
             problems.push(format!(
                 "{event}: contact has points {} and tags {}",
                 contact["points"], contact["tags"]
@@ -704,13 +783,16 @@ async fn crash_test() {
         .collect();
     writeln!(
         schedule,
-        "{} events answered new, {duplicates} answered duplicate after a cut-off post; {} runs; {} sink hits \
+        "{} events answered new, {duplicates} answered duplicate after a cut-off post; {} runs, {} of them \
+         started by the {} events runs caused; {} sink hits \
          ({failed_on_purpose} answered 503, {repeats} repeats of a key); {runs_across} runs in progress and \
          {parks_across} waits or retry delays across a kill; latest wait fired {wait_lag_max} ms \
          after due (downtime discounted); {} warnings/errors logged; posted in {posted:?}, all finished in \
          {finished:?}, checked in {:?}",
         started_answers,
         records.len(),
+        seen_runs.len(),
+        caused.len(),
         hits.len(),
         errors.len(),
         began.elapsed(),
