@@ -683,7 +683,7 @@ async fn crash_test() {
     }
     for (event, (cause, started)) in &caused {
         let runs: Vec<&String> = seen_runs.iter().filter(|(_, (e, _))| e == event).map(|(r, _)| r).collect();
-        if started.len() != 1 || runs.len() != 1 || runs.first().map(|r| *r) != started.first() {
+        if started.len() != 1 || runs.len() != 1 || runs.first().copied() != started.first() {
             problems
                 .push(format!("caused event {event} (run {cause}): started {started:?}, seen runs {runs:?}"));
         }

@@ -7,7 +7,7 @@ server=${KOMO_SERVER:-http://127.0.0.1:8080}
 : "${KOMO_KEY:?set KOMO_KEY to a key from: komo keys create --project examples/demo}"
 here=$(cd "$(dirname "$0")" && pwd)
 auth=(-H "Authorization: Bearer $KOMO_KEY")
-for wf in welcome quiz_rewards entries; do
+for wf in welcome quiz_rewards entries newsletter_welcome; do
   curl -fsS "${auth[@]}" -X POST "$server/v1/workflows/$wf/activate" > /dev/null
   echo "activated $wf"
 done

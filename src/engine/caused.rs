@@ -147,29 +147,30 @@ pub async fn raise_one(
         plan_runs(engine, cause.workspace, &parsed, &contact_id, contact, None, depth, Some(&caused_json))
             .await?
     };
-    engine.metrics.caused(runs.len());
     Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })
 }
 
 /// Stores raised events and their runs, in the caller's transaction; an event whose id
-/// is stored already starts nothing again.
+/// is stored already starts nothing again. Answers how many events and runs were
+/// stored.
 pub fn store_raised(
     tx: &rusqlite::Connection,
     ws: &str,
     raised: &[Raised],
     at: i64,
-) -> Result<usize, EngineError> {
-    let mut started = 0;
+) -> Result<(usize, usize), EngineError> {
+    let (mut events, mut started) = (0, 0);
     for event in raised {
         if !store::record_caused_event(tx, ws, &event.row(), at)? {
             continue;
         }
+        events += 1;
         for run in &event.runs {
             store::insert_run(tx, run)?;
             started += 1;
         }
     }
-    Ok(started)
+    Ok((events, started))
 }
 
 /// The chain of a stored `caused_by` (empty when there is none).

@@ -272,7 +272,7 @@ async fn start_runs(
         .store
         .write(move |tx| {
             if record && !store::record_event(tx, &ws_owned, &event_id, trigger, &body, at)? {
-                return Ok(false);
+                return Ok(None);
             }
             if let Some((id, (data, email, phone))) = &new_contact {
                 store::insert_contact(tx, &ws_owned, id, email.as_deref(), phone.as_deref(), data)?;
@@ -280,13 +280,15 @@ async fn start_runs(
             for run in &new_runs {
                 store::insert_run(tx, run)?;
             }
-            store_raised(tx, &ws_owned, &raised, at)?;
-            Ok(true)
+            let (events, _) = store_raised(tx, &ws_owned, &raised, at)?;
+            Ok(Some(events))
         })
         .await?;
-    if !stored {
+    let Some(caused) = stored else {
         return Ok((true, Vec::new()));
-    }
+    };
+    // The runs caused events started are counted with the event's (in `runs`).
+    engine.metrics.caused(caused, 0);
     engine.wake.notify_one();
     Ok((false, runs))
 }

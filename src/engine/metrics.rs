@@ -69,9 +69,10 @@ impl Metrics {
         }
     }
 
-    /// An event the engine raised, which started `runs` runs.
-    pub fn caused(&self, runs: usize) {
-        self.events_caused.fetch_add(1, Ordering::Relaxed);
+    /// Events the engine raised for its own changes, stored with their cause, and the
+    /// runs they started.
+    pub fn caused(&self, events: usize, runs: usize) {
+        self.events_caused.fetch_add(events as u64, Ordering::Relaxed);
         self.runs_started.fetch_add(runs as u64, Ordering::Relaxed);
     }
 

@@ -185,19 +185,18 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     // caused (with the runs those start) commit together.
     let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
     let (id, workspace, claimed) = (row.id.clone(), row.workspace.clone(), row.due_at);
-    let wake = raised.iter().any(|e| !e.runs.is_empty());
-    engine
+    let (events, runs) = engine
         .store
         .write(move |tx| {
             store::update_run(tx, &id, claimed, status.as_str(), &json, due, finished)?;
             if let Some((cid, (data, email, phone))) = &contact {
                 store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
             }
-            store_raised(tx, &workspace, &raised, now_ms())?;
-            Ok(())
+            store_raised(tx, &workspace, &raised, now_ms())
         })
         .await?;
-    if wake {
+    engine.metrics.caused(events, runs);
+    if runs > 0 {
         engine.wake.notify_one();
     }
     Ok(())

@@ -1,0 +1,372 @@
+//! Events the engine causes (`catalog.md` "What actions change"), end to end on the real
+//! `komo serve` binary and its SQLite file:
+//!
+//! - the demo: a form entry from an email never seen runs `entries` and, through the
+//!   `Contact.Identified` the new contact raises, `welcome`; `entries` adding the contact
+//!   to the newsletter list runs `newsletter_welcome` (`Contact.ListAdded`); run records
+//!   name their cause and the runs they caused; a duplicate post causes nothing again;
+//! - a chain deeper than `[limits] max_chain_depth` stops there: the event is recorded,
+//!   starts nothing, and is counted in `/metrics`;
+//! - two workflows that feed each other, made active behind the loop analysis's back (a
+//!   direct write to the store while the server is down), stop at the default depth (8)
+//!   with nothing lost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// One `komo serve` on a project; killed when dropped. Its stderr is kept.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = common::komo_command(
+            dir,
+            &["serve", "--project", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (ready, address) = std::sync::mpsc::channel();
+        let lines = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
+                    let _ = ready.send(rest.split(' ').next().unwrap_or_default().to_owned());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let address = address.recv_timeout(Duration::from_secs(60)).expect("the server starts");
+        Server { child, base: format!("http://{address}"), log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The API over reqwest, driven by a runtime of its own (the tests are plain threads).
+struct Api {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    fn new(server: &Server, key: &str) -> Api {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+        Api { runtime, client, base: server.base.clone(), key: key.to_owned() }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let (status, text) = self.runtime.block_on(async {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        });
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    fn activate(&self, workflow: &str) {
+        let (status, body) = self.send("POST", &format!("/v1/workflows/{workflow}/activate"), None);
+        assert_eq!(status, 200, "activate {workflow}: {body}");
+    }
+
+    fn post(&self, event: &Value) -> Value {
+        let (status, body) = self.send("POST", "/v1/events", Some(event));
+        assert_eq!(status, 202, "{body}");
+        body
+    }
+
+    fn metrics(&self) -> String {
+        let request = self.client.get(format!("{}/metrics", self.base));
+        self.runtime.block_on(async { request.send().await.unwrap().text().await.unwrap() })
+    }
+
+    /// Every run's record, once every run has finished (or panics after `within`).
+    fn finished_runs(&self, at_least: usize, within: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let runs = self.get("/v1/runs?limit=500")["runs"].as_array().unwrap().clone();
+            if runs.len() >= at_least && runs.iter().all(|r| !r["finished_at"].is_null()) {
+                // Let a caused run that is being stored right now show up too.
+                std::thread::sleep(Duration::from_millis(300));
+                let again = self.get("/v1/runs?limit=500")["runs"].as_array().unwrap().clone();
+                if again.len() == runs.len() {
+                    return runs
+                        .iter()
+                        .map(|r| self.get(&format!("/v1/runs/{}", r["id"].as_str().unwrap())))
+                        .collect();
+                }
+                continue;
+            }
+            assert!(Instant::now() < deadline, "runs unfinished: {runs:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
+fn key(dir: &Path) -> String {
+    let out = common::komo(dir, &["keys", "create", "--project", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    common::stdout(&out).trim().to_owned()
+}
+
+fn runs_of<'a>(records: &'a [Value], workflow: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r["workflow"] == workflow).collect()
+}
+
+/// The demo project, copied (without its store).
+fn demo_copy() -> PathBuf {
+    let dir = common::scratch("caused", "demo");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    for sub in ["workflows", "templates"] {
+        for entry in std::fs::read_dir(demo.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            common::write(
+                &dir,
+                &format!("{sub}/{}", path.file_name().unwrap().to_str().unwrap()),
+                std::fs::read(&path).unwrap(),
+            );
+        }
+    }
+    common::write(&dir, "komo.toml", std::fs::read(demo.join("komo.toml")).unwrap());
+    dir
+}
+
+#[test]
+fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows() {
+    let dir = demo_copy();
+    let key = key(&dir);
+    let server = Server::start(&dir);
+    let api = Api::new(&server, &key);
+    for workflow in ["welcome", "entries", "newsletter_welcome"] {
+        api.activate(workflow);
+    }
+    let entry: Value = serde_json::from_str(include_str!("../examples/demo/events/03_entry.json")).unwrap();
+    let answer = api.post(&entry);
+    let started: Vec<&str> =
+        answer["runs"].as_array().unwrap().iter().map(|r| r["workflow"].as_str().unwrap()).collect();
+    assert_eq!(
+        started,
+        ["entries", "welcome"],
+        "the entry and the new contact's Contact.Identified: {answer}"
+    );
+
+    // welcome waits 5 s.
+    let records = api.finished_runs(3, Duration::from_secs(30));
+    assert_eq!(records.len(), 3, "{records:#?}");
+    assert!(records.iter().all(|r| r["status"] == "succeeded"), "{records:#?}");
+    let entries = runs_of(&records, "entries")[0];
+    let welcome = runs_of(&records, "welcome")[0];
+    let newsletter = runs_of(&records, "newsletter_welcome")[0];
+
+    // welcome: started by the contact's creation, not by a run.
+    assert_eq!(welcome["trigger"], "Contact.Identified");
+    assert_eq!(welcome["event"]["id"], "demo_evt_3.identified");
+    assert_eq!(welcome["event"]["source"], "Gameplay.DataCaptured");
+    assert_eq!(welcome["caused_by"], json!({ "event": "demo_evt_3" }));
+    // Its own list add (New Users) and points award were raised but start nothing here.
+    let kinds: Vec<(&str, &str)> = welcome["caused_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["step"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Contact.ListAdded", "add_to_list_1"),
+            ("Contact.PropertyUpdated", "bonus"),
+            ("Contact.PropertyUpdated", "update_1")
+        ]
+    );
+    assert!(welcome.get("caused_runs").is_none(), "{welcome:#}");
+
+    // entries: the email it sets is the contact's already (no PropertyUpdated); joining
+    // the newsletter raises Contact.ListAdded, which starts newsletter_welcome.
+    let caused = entries["caused_events"].as_array().unwrap();
+    assert_eq!(caused.len(), 1, "{caused:?}");
+    assert_eq!(caused[0]["type"], "Contact.ListAdded");
+    assert_eq!(caused[0]["data"], json!({ "list": "Newsletter" }));
+    let caused_id = caused[0]["id"].as_str().unwrap();
+    assert_eq!(
+        entries["caused_runs"],
+        json!([{ "id": newsletter["id"], "workflow": "newsletter_welcome", "event": caused_id }])
+    );
+    assert_eq!(newsletter["event"]["id"], caused_id);
+    assert_eq!(newsletter["event"]["list"], "Newsletter");
+    assert_eq!(
+        newsletter["caused_by"],
+        json!({ "run": entries["id"], "step": "add_to_list_1", "event": "demo_evt_3", "chain": ["entries.add_to_list_1"] })
+    );
+
+    // Every effect once: 50 + 20 points, both lists, the tags of both.
+    let contact = api.get("/v1/contacts?email=sam@example.com");
+    assert_eq!(contact["points"], 70, "{contact:#}");
+    let mut lists: Vec<&str> =
+        contact["lists"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    lists.sort_unstable();
+    assert_eq!(lists, ["New Users", "Newsletter"], "{contact:#}");
+    let tags = contact["tags"].as_array().unwrap();
+    assert!(tags.contains(&json!("newsletter")) && tags.contains(&json!("welcomed")), "{contact:#}");
+
+    let metrics = api.metrics();
+    assert_eq!(metric(&metrics, "komo_events_caused_total"), 1 + 3 + 1 + 2, "{metrics}");
+    assert_eq!(metric(&metrics, "komo_runs_started_total"), 3);
+    assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 0);
+
+    // The same event again: a duplicate, and nothing is caused again.
+    let again = api.post(&entry);
+    assert_eq!(again["duplicate"], true, "{again}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(api.get("/v1/runs")["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(metric(&api.metrics(), "komo_events_caused_total"), 7);
+}
+
+/// `step_n` sets property `p<n>` when `p<n-1>` changed.
+fn chain_step(n: usize) -> String {
+    format!(
+        "workflow step_{n} {{\n  scope workspace\n  trigger Contact.PropertyUpdated where \"p{}\" in event.changed\n  contact.update(set: {{ p{n}: true }})\n}}\n",
+        n - 1
+    )
+}
+
+#[test]
+fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing() {
+    let files: Vec<(String, String)> = (1..=5).map(|n| (format!("step_{n}.komo"), chain_step(n))).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let dir = common::project("caused", "chain", "chain", &files);
+    common::write(&dir, "komo.toml", "[workspace]\nid = \"chain\"\n\n[limits]\nmax_chain_depth = 3\n");
+    let key = key(&dir);
+    let server = Server::start(&dir);
+    let api = Api::new(&server, &key);
+    for n in 1..=5 {
+        api.activate(&format!("step_{n}"));
+    }
+    // An outside event (depth 0) that says p0 changed starts step_1; its change is depth
+    // 1 and starts step_2, then depth 2 → step_3, depth 3 → step_4; step_4's change is
+    // depth 4, past the limit of 3.
+    let event = json!({ "id": "outside_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
+        "contact": { "email": "chain@example.com" }, "data": { "changed": ["p0"], "old": {}, "new": {} } });
+    api.post(&event);
+    let records = api.finished_runs(4, Duration::from_secs(20));
+    let mut ran: Vec<&str> = records.iter().map(|r| r["workflow"].as_str().unwrap()).collect();
+    ran.sort_unstable();
+    assert_eq!(ran, ["step_1", "step_2", "step_3", "step_4"], "{records:#?}");
+    let last = runs_of(&records, "step_4")[0];
+    assert_eq!(last["caused_by"]["chain"], json!(["step_1.update_1", "step_2.update_1", "step_3.update_1"]));
+    // The event step_4 caused is recorded (its record lists it) but started nothing.
+    assert_eq!(last["caused_events"].as_array().unwrap().len(), 1);
+    assert!(last.get("caused_runs").is_none(), "{last:#}");
+    let metrics = api.metrics();
+    assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 1, "{metrics}");
+    assert_eq!(metric(&metrics, "komo_events_caused_total"), 5, "4 changes and the new contact");
+    let log = server.log();
+    assert!(
+        log.contains("past max_chain_depth")
+            && log.contains("step_1.update_1 → step_2.update_1 → step_3.update_1 → step_4.update_1"),
+        "{log}"
+    );
+    let contact = api.get("/v1/contacts?email=chain@example.com");
+    assert_eq!(contact["properties"], json!({ "p1": true, "p2": true, "p3": true, "p4": true }));
+}
+
+const PING: &str = r#"workflow ping {
+  scope workspace
+  trigger Contact.PropertyUpdated where "pong" in event.changed
+  contact.update(set: { ping: ((contact.properties.ping ?? 0) as Int) + 1 })
+}
+"#;
+
+const PONG: &str = r#"workflow pong {
+  scope workspace
+  trigger Contact.PropertyUpdated where "ping" in event.changed
+  contact.update(set: { pong: ((contact.properties.pong ?? 0) as Int) + 1 })
+}
+"#;
+
+#[test]
+fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
+    let dir = common::project("caused", "loop", "loop", &[("ping.komo", PING), ("pong.komo", PONG)]);
+    let key = key(&dir);
+    {
+        let server = Server::start(&dir);
+        let api = Api::new(&server, &key);
+        // Each alone is fine; together they loop, which activation refuses. So: pong
+        // gets a version and is deactivated, ping is activated, and pong is made active
+        // again by hand while no server runs (the loop analysis bypassed).
+        api.activate("pong");
+        let (status, body) = api.send("POST", "/v1/workflows/pong/deactivate", None);
+        assert_eq!(status, 200, "{body}");
+        api.activate("ping");
+    }
+    let db = dir.join(".komo/komo.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let changed = conn
+        .execute("UPDATE workflows SET status = 'active', active_version = 1 WHERE name = 'pong'", [])
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+
+    let server = Server::start(&dir);
+    let api = Api::new(&server, &key);
+    let event = json!({ "id": "serve_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
+        "contact": { "email": "loop@example.com" }, "data": { "changed": ["pong"], "old": {}, "new": {} } });
+    api.post(&event);
+    // Depths 0 to 8 start runs (9 runs, ping first); the 9th run's change is depth 9.
+    let records = api.finished_runs(9, Duration::from_secs(30));
+    assert_eq!(records.len(), 9, "{records:#?}");
+    assert!(records.iter().all(|r| r["status"] == "succeeded"));
+    assert_eq!(runs_of(&records, "ping").len(), 5);
+    assert_eq!(runs_of(&records, "pong").len(), 4);
+    let contact = api.get("/v1/contacts?email=loop@example.com");
+    assert_eq!(contact["properties"], json!({ "ping": 5, "pong": 4 }), "every change once");
+    let metrics = api.metrics();
+    assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 1, "{metrics}");
+    // Nothing more happens: the chain is over.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(api.get("/v1/runs")["runs"].as_array().unwrap().len(), 9);
+}
