@@ -43,6 +43,14 @@ const BROKEN: &str = r#"workflow broken {
 }
 "#;
 
+/// Started by the list add of `welcome` (an event the engine causes).
+const LISTED: &str = r#"workflow listed {
+  scope workspace
+  trigger Contact.ListAdded where event.list == "New Users"
+  contact.update(add_tags: ["listed"])
+}
+"#;
+
 const OTHER: &str = r#"workflow other_only {
   scope workspace
   trigger Contact.Identified
@@ -96,8 +104,12 @@ struct Dash {
 
 impl Dash {
     fn open(test: &str) -> Dash {
-        let dir =
-            common::project("dashboard", test, "acme", &[("welcome.komo", WELCOME), ("broken.komo", BROKEN)]);
+        let dir = common::project(
+            "dashboard",
+            test,
+            "acme",
+            &[("welcome.komo", WELCOME), ("broken.komo", BROKEN), ("listed.komo", LISTED)],
+        );
         let db: PathBuf = dir.join("shared.db");
         let engine = Arc::new(Engine::open(&dir, Some(&db)).unwrap());
         let other_dir = dir.join("globex");
@@ -316,11 +328,11 @@ async fn the_workflows_page_lists_filters_and_searches() {
     let searched = dash.get(&s, "/?q=WELC").await;
     searched.assert_has("/workflows/welcome");
     assert!(!searched.has("/workflows/broken\""));
-    searched.assert_has("1 of 2 workflows");
+    searched.assert_has("1 of 3 workflows");
     let by_title = dash.get(&s, "/?q=new+contacts").await;
-    by_title.assert_has("1 of 2 workflows");
+    by_title.assert_has("1 of 3 workflows");
     let active = dash.get(&s, "/?status=active").await;
-    active.assert_has("0 of 2 workflows");
+    active.assert_has("0 of 3 workflows");
     active.assert_has(r#"<option value="active" selected>active</option>"#);
 
     // After a run: counts for today and 7 days, the success rate and durations.
@@ -329,7 +341,7 @@ async fn the_workflows_page_lists_filters_and_searches() {
     let runs = dash.event("evt_w1").await;
     dash.finished(&runs[0]).await;
     let page = dash.get(&s, "/?status=active").await;
-    page.assert_has("1 of 2 workflows");
+    page.assert_has("1 of 3 workflows");
     page.assert_has(r#"<td data-label="Runs today" class="n">1</td>"#);
     page.assert_has(r#"<td data-label="7 days" class="n">1</td>"#);
     page.assert_has(r#"<td data-label="Success" class="n">100.0%</td>"#);
@@ -582,6 +594,38 @@ async fn the_run_page_draws_the_timeline_and_replays_the_run() {
     new_page.assert_has("&#34;evt_t1&#34;");
     assert_eq!(dash.get(&s, "/runs/r_missing").await.status, StatusCode::NOT_FOUND);
     assert_eq!(dash.post(&s, "/runs/r_missing/replay", "").await.status, StatusCode::NOT_FOUND);
+    stop.send(true).unwrap();
+}
+
+#[tokio::test]
+async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
+    let dash = Dash::open("caused");
+    let s = dash.sign_in().await;
+    dash.post(&s, "/workflows/welcome/activate", "").await;
+    dash.post(&s, "/workflows/listed/activate", "").await;
+    let stop = dash.scheduler();
+    let welcome = dash.event("evt_c1").await.remove(0);
+    dash.finished(&welcome).await;
+    let caused = dash.engine.run("acme", &welcome).unwrap().caused_runs;
+    assert_eq!(caused.len(), 1, "{caused:?}");
+    let listed = caused[0].id.clone();
+    dash.finished(&listed).await;
+
+    let page = dash.get(&s, &format!("/runs/{welcome}")).await;
+    page.assert_has(r#"<h2 id="caused-title">Events this run caused</h2>"#);
+    page.assert_has(&format!(r#"<tr id="caused-{welcome}.ev1"><td><code>Contact.ListAdded</code></td><td><code>add_to_list_1</code></td>"#));
+    page.assert_has(&format!(r#"<a href="/runs/{listed}">listed</a>"#));
+    // The award raised Contact.PropertyUpdated, which no active workflow takes.
+    page.assert_has("<td><code>Contact.PropertyUpdated</code></td><td><code>bonus</code></td>");
+    page.assert_has(r#"<span class="sub">none</span>"#);
+    assert!(!page.has("Started by"), "an outside event started it");
+
+    let page = dash.get(&s, &format!("/runs/{listed}")).await;
+    page.assert_has(&format!(
+        r#"<dd id="started-by">run <a href="/runs/{welcome}">{welcome}</a>, step <code>add_to_list_1</code></dd>"#
+    ));
+    // The event list shows the caused event the run started from.
+    page.assert_has(&format!("&#34;{welcome}.ev1&#34;"));
     stop.send(true).unwrap();
 }
 

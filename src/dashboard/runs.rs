@@ -225,6 +225,27 @@ fn head(record: &RunRecord) -> RunHead {
             Some(step) => format!("failed at step `{step}`: {}", e.message),
             None => format!("failed: {}", e.message),
         }),
+        cause: record.caused_by.as_ref().map(|c| view::CauseView {
+            run: c.run.clone(),
+            step: c.step.clone().unwrap_or_default(),
+            event: c.event.clone(),
+        }),
+        caused: record
+            .caused_events
+            .iter()
+            .map(|e| view::CausedView {
+                id: e.id.clone(),
+                kind: e.kind.clone(),
+                step: e.step.clone(),
+                data: serde_json::to_string(&e.data).unwrap_or_default(),
+                runs: record
+                    .caused_runs
+                    .iter()
+                    .filter(|r| r.event == e.id)
+                    .map(|r| (r.id.clone(), r.workflow.clone()))
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

@@ -169,6 +169,30 @@ pub struct RunHead {
     pub finished_at: String,
     pub duration: String,
     pub error: Option<String>,
+    /// What caused the run's trigger event, when the engine raised it.
+    pub cause: Option<CauseView>,
+    /// The events the run caused, with the runs each started.
+    pub caused: Vec<CausedView>,
+}
+
+/// "Started by run X, step Y" (or by the contact's creation from event E).
+#[derive(Clone, Debug)]
+pub struct CauseView {
+    pub run: Option<String>,
+    pub step: String,
+    pub event: String,
+}
+
+/// One event a run caused.
+#[derive(Clone, Debug)]
+pub struct CausedView {
+    pub id: String,
+    pub kind: String,
+    pub step: String,
+    /// Its data as compact JSON.
+    pub data: String,
+    /// `(run id, workflow)` of the runs it started.
+    pub runs: Vec<(String, String)>,
 }
 
 #[derive(Template, Debug)]
