@@ -151,16 +151,23 @@ pub async fn raise_one(
 }
 
 /// Stores raised events and their runs, in the caller's transaction; an event whose id
-/// is stored already starts nothing again. Answers how many events and runs were
-/// stored.
+/// is stored already starts nothing again. A run's caused event that starts no run is
+/// not written again as an event row when `journaled` (the run's state, written in the
+/// same transaction, holds it, with its id, step and data). Answers how many events and
+/// runs were stored.
 pub fn store_raised(
     tx: &rusqlite::Connection,
     ws: &str,
     raised: &[Raised],
     at: i64,
+    journaled: bool,
 ) -> Result<(usize, usize), EngineError> {
     let (mut events, mut started) = (0, 0);
     for event in raised {
+        if journaled && event.runs.is_empty() {
+            events += 1;
+            continue;
+        }
         if !store::record_caused_event(tx, ws, &event.row(), at)? {
             continue;
         }

@@ -280,7 +280,7 @@ async fn start_runs(
             for run in &new_runs {
                 store::insert_run(tx, run)?;
             }
-            let (events, _) = store_raised(tx, &ws_owned, &raised, at)?;
+            let (events, _) = store_raised(tx, &ws_owned, &raised, at, false)?;
             Ok(Some(events))
         })
         .await?;

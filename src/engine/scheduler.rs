@@ -192,7 +192,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
             if let Some((cid, (data, email, phone))) = &contact {
                 store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
             }
-            store_raised(tx, &workspace, &raised, now_ms())
+            store_raised(tx, &workspace, &raised, now_ms(), true)
         })
         .await?;
     engine.metrics.caused(events, runs);
