@@ -144,7 +144,8 @@ pub async fn raise_one(
         Vec::new()
     } else {
         let contact_id = cause.contact_id.map(str::to_string);
-        plan_runs(engine, cause.workspace, &parsed, &contact_id, contact, None, depth, Some(&caused_json))
+        let contact = Ok(contact.clone());
+        plan_runs(engine, cause.workspace, &parsed, &contact_id, &contact, None, depth, Some(&caused_json))
             .await?
     };
     Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })

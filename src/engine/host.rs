@@ -36,27 +36,42 @@ pub fn unavailable_connector(wf: &Workflow, connectors: &Connectors) -> Option<S
     })
 }
 
-/// A contact's state from its stored blob (a fresh one if unreadable).
-pub fn blob_state(data: &str) -> ContactState {
-    serde_json::from_str(data).unwrap_or_default()
+/// A contact's stored state, or why it cannot be read (a message naming the contact).
+pub type ContactLoad = Result<ContactState, String>;
+
+/// A contact's state from its stored blob. An unreadable blob is an error that names
+/// the contact and what is wrong; it never becomes a fresh contact (which a later save
+/// would write over the stored one).
+pub fn blob_state(id: &str, data: &str) -> ContactLoad {
+    serde_json::from_str(data).map_err(|e| {
+        format!("contact `{id}` cannot be read: its stored state is not valid ({e}); the stored row is left as it is")
+    })
 }
 
 /// The contact record inside a stored blob.
-pub fn blob_contact(data: &str) -> Value {
-    blob_state(data).contact()
+pub fn blob_contact(id: &str, data: &str) -> Result<Value, EngineError> {
+    blob_state(id, data).map(|s| s.contact()).map_err(EngineError::Store)
 }
 
 /// The current contact record of `id`.
 pub fn contact_value(store: &Store, ws: &str, id: &str) -> Result<Value, EngineError> {
-    Ok(store.contact(ws, id)?.map_or(Value::Null, |row| blob_contact(&row.data)))
+    match store.contact(ws, id)? {
+        Some(row) => blob_contact(&row.id, &row.data),
+        None => Ok(Value::Null),
+    }
 }
 
-/// Serialises a contact's state, with the columns the store indexes.
-pub fn blob_of(state: &ContactState) -> (String, Option<String>, Option<String>) {
+/// Serialises a contact's state, with the columns the store indexes; a state that
+/// cannot be written is an error (nothing is written).
+pub fn blob_of(state: &ContactState) -> Result<(String, Option<String>, Option<String>), EngineError> {
     let contact = state.contact();
     let email = contact.field("email").as_str().map(str::to_string);
     let phone = contact.field("phone").as_str().map(str::to_string);
-    (serde_json::to_string(state).unwrap_or_default(), email, phone)
+    let id = contact.field("id").as_str().unwrap_or("?").to_string();
+    let data = serde_json::to_string(state).map_err(|e| {
+        EngineError::Store(format!("contact `{id}` cannot be written: {e}; the stored row is left as it is"))
+    })?;
+    Ok((data, email, phone))
 }
 
 /// The host of one run.
@@ -64,6 +79,9 @@ pub fn blob_of(state: &ContactState) -> (String, Option<String>, Option<String>)
 pub struct EngineHost {
     contact_id: Option<String>,
     state: ContactState,
+    /// Why the contact's stored state cannot be read: every contact read and action then
+    /// fails with it, and the host never hands back a state to save.
+    unreadable: Option<String>,
     secrets: Arc<BTreeMap<String, String>>,
     connectors: Arc<Connectors>,
     /// `event` as the workflow sees it, for email templates.
@@ -75,14 +93,18 @@ pub struct EngineHost {
 impl EngineHost {
     pub fn new(
         contact_id: Option<String>,
-        mut state: ContactState,
+        state: ContactLoad,
         secrets: Arc<BTreeMap<String, String>>,
         connectors: Arc<Connectors>,
     ) -> EngineHost {
+        let (mut state, unreadable) = match state {
+            Ok(state) => (state, None),
+            Err(why) => (ContactState::default(), Some(why)),
+        };
         if let Some(id) = &contact_id {
             state.set_code_scope(id);
         }
-        EngineHost { contact_id, state, secrets, connectors, event: Value::Null, dirty: false }
+        EngineHost { contact_id, state, unreadable, secrets, connectors, event: Value::Null, dirty: false }
     }
 
     /// The run's `event`, which email templates see.
@@ -97,8 +119,8 @@ impl EngineHost {
 
     /// The contact's new state, to commit with the run, if an action changed it.
     pub fn changed_contact(&self) -> Option<(&str, &ContactState)> {
-        match (&self.contact_id, self.dirty) {
-            (Some(id), true) => Some((id.as_str(), &self.state)),
+        match (&self.contact_id, self.dirty, &self.unreadable) {
+            (Some(id), true, None) => Some((id.as_str(), &self.state)),
             _ => None,
         }
     }
@@ -126,7 +148,10 @@ impl Host for EngineHost {
     }
 
     async fn contact(&mut self) -> Result<Value, HostError> {
-        Ok(self.state.contact())
+        match &self.unreadable {
+            Some(why) => Err(HostError::fatal(why.clone())),
+            None => Ok(self.state.contact()),
+        }
     }
 
     async fn entry(&mut self) -> Result<Value, HostError> {
@@ -141,6 +166,9 @@ impl Host for EngineHost {
                 format!("unknown action `{}`", request.action),
             ));
         };
+        if let Some(why) = &self.unreadable {
+            return Err(ActionFailure::new("contact_unreadable", why.clone()));
+        }
         if spec.kind == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();

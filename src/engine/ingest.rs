@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::api::{IngestResponse, StartedRun};
 use super::caused::{Cause, Raised, What, raise_one, store_raised};
 use super::error::EngineError;
-use super::host::{EngineHost, blob_of, blob_state};
+use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{self, RunRow};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
@@ -115,12 +115,13 @@ pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRu
     })
 }
 
-/// The contact an event is about: `(id, state, is_new)`.
+/// The contact an event is about: `(id, state, is_new)`; the state of a stored contact
+/// that cannot be read is the reason (its runs fail where they need the contact).
 fn resolve_contact(
     engine: &Engine,
     ws: &str,
     event: &TriggerEvent,
-) -> Result<(Option<String>, ContactState, bool), EngineError> {
+) -> Result<(Option<String>, ContactLoad, bool), EngineError> {
     let c = &event.contact;
     let text = |k: &str| c.field(k).as_str().map(str::to_string);
     let found = engine.store.find_contact(
@@ -130,12 +131,13 @@ fn resolve_contact(
         text("phone").as_deref(),
     )?;
     if let Some(row) = found {
-        return Ok((Some(row.id), blob_state(&row.data), false));
+        let state = blob_state(&row.id, &row.data);
+        return Ok((Some(row.id), state, false));
     }
     if c.is_null() && event.trigger.contact_optional {
         let mut state = ContactState::default();
         state.set_contact(&Value::Null, event.occurred_at);
-        return Ok((None, state, false));
+        return Ok((None, Ok(state), false));
     }
     let id = text("id").unwrap_or(format!("ct_{}", random_hex(8)?));
     let mut given = match c {
@@ -145,7 +147,7 @@ fn resolve_contact(
     given.insert("id".into(), Value::str(id.clone()));
     let mut state = ContactState::new(jiff::Timestamp::now());
     state.set_contact(&Value::Record(given), jiff::Timestamp::now());
-    Ok((Some(id), state, true))
+    Ok((Some(id), Ok(state), true))
 }
 
 /// The runs `event` starts (of `only`, when given): every active workflow of its
@@ -157,7 +159,7 @@ pub async fn plan_runs(
     ws: &str,
     event: &TriggerEvent,
     contact_id: &Option<String>,
-    state: &ContactState,
+    state: &ContactLoad,
     only: Option<&str>,
     depth: i64,
     caused_by: Option<&str>,
@@ -165,6 +167,9 @@ pub async fn plan_runs(
     let now = jiff::Timestamp::now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut new_runs = Vec::new();
+    if let Err(why) = state {
+        tracing::warn!(event = %event.id, "{why}: its runs fail where they need the contact");
+    }
     for (name, version) in engine.active_for_trigger(ws, event.trigger.name)?.iter() {
         let (name, version) = (name.clone(), *version);
         if only.is_some_and(|o| o != name) {
@@ -228,14 +233,16 @@ async fn start_runs(
     record: bool,
 ) -> Result<(bool, Vec<StartedRun>), EngineError> {
     let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
-    if let Some(entry) = event.context.get("entry").filter(|e| !e.is_null()) {
+    if let (Some(entry), Ok(state)) = (event.context.get("entry").filter(|e| !e.is_null()), &mut state) {
         state.set_entry(entry.clone());
     }
     let now = jiff::Timestamp::now();
     let (depth, caused_by) = (0, None);
     let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
-    let identified = match (&contact_id, is_new && record) {
-        (Some(cid), true) if event.trigger.name != crate::check::catalog::Caused::Identified.trigger() => {
+    let identified = match (&contact_id, &state, is_new && record) {
+        (Some(cid), Ok(new_state), true)
+            if event.trigger.name != crate::check::catalog::Caused::Identified.trigger() =>
+        {
             let cause = Cause {
                 workspace: ws,
                 run: None,
@@ -247,13 +254,13 @@ async fn start_runs(
             };
             let change = crate::runtime::caused::identified(event.trigger.name);
             let id = format!("{}.identified", event.id);
-            Some(raise_one(engine, &cause, &id, None, What::from(&change), &state).await?)
+            Some(raise_one(engine, &cause, &id, None, What::from(&change), new_state).await?)
         }
         _ => None,
     };
     // One write in the next group commit: the event, a new contact and the runs.
-    let new_contact = match (&contact_id, is_new) {
-        (Some(id), true) => Some((id.clone(), blob_of(&state))),
+    let new_contact = match (&contact_id, &state, is_new) {
+        (Some(id), Ok(state), true) => Some((id.clone(), blob_of(state)?)),
         _ => None,
     };
     let (ws_owned, event_id, trigger) = (ws.to_string(), event.id.clone(), event.trigger.name);

@@ -380,8 +380,12 @@ impl Engine {
         let wf = self.version(ws, &row.workflow, row.version)?;
         let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
             .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+        // A contact that cannot be read shows why, in place of its fields.
         let contact = match &row.contact_id {
-            Some(cid) => host::contact_value(&self.store, ws, cid)?,
+            Some(cid) => match host::contact_value(&self.store, ws, cid) {
+                Err(EngineError::Store(why)) => Value::record([("error".to_string(), Value::String(why))]),
+                other => other?,
+            },
             None => Value::Null,
         };
         let mut record = state.record(&wf, &contact);
@@ -397,14 +401,14 @@ impl Engine {
 
     pub fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {
         match self.store.contact(ws, id)? {
-            Some(row) => Ok(host::blob_contact(&row.data).to_json()),
+            Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
             None => Err(EngineError::NotFound(format!("no contact `{id}`"))),
         }
     }
 
     pub fn contact_by_email(&self, ws: &str, email: &str) -> Result<serde_json::Value, EngineError> {
         match self.store.find_contact(ws, None, Some(email), None)? {
-            Some(row) => Ok(host::blob_contact(&row.data).to_json()),
+            Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
             None => Err(EngineError::NotFound(format!("no contact with email `{email}`"))),
         }
     }

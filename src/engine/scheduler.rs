@@ -125,15 +125,15 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     let mut state: RunState = serde_json::from_str(&row.state)
         .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
     let mut contact = match (&row.contact_id, &due.contact) {
-        (Some(_), Some(data)) => blob_state(data),
-        (Some(_), None) => ContactState::default(),
+        (Some(id), Some(data)) => blob_state(id, data),
+        (Some(id), None) => Err(format!("contact `{id}` is not in the store")),
         (None, _) => {
             let mut s = ContactState::default();
             s.set_contact(&crate::runtime::value::Value::Null, jiff::Timestamp::now());
-            s
+            Ok(s)
         }
     };
-    if let Some(entry) = state.context.get("entry").filter(|e| !e.is_null()) {
+    if let (Some(entry), Ok(contact)) = (state.context.get("entry").filter(|e| !e.is_null()), &mut contact) {
         if contact.entry().field("id") != entry.field("id") {
             contact.set_entry(entry.clone());
         }
@@ -183,7 +183,10 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     };
     // The run's progress, its internal effects on the contact and the events they
     // caused (with the runs those start) commit together.
-    let contact = host.changed_contact().map(|(id, state)| (id.to_string(), blob_of(state)));
+    let contact = match host.changed_contact() {
+        Some((id, state)) => Some((id.to_string(), blob_of(state)?)),
+        None => None,
+    };
     let (id, workspace, claimed) = (row.id.clone(), row.workspace.clone(), row.due_at);
     let (events, runs) = engine
         .store

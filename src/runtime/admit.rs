@@ -50,8 +50,18 @@ pub async fn admit<H: Host + Send>(
         }
     }
     let Some(filter) = wf.filter else { return Ok(Admission::Run(event)) };
-    let contact = host.contact().await?;
-    let entry = host.entry().await?;
+    let unreadable = |e: HostError| match e.fatal {
+        true => Ok(Admission::NoRun(format!("the trigger's `where` filter failed: {}", e.message))),
+        false => Err(e),
+    };
+    let contact = match host.contact().await {
+        Ok(contact) => contact,
+        Err(e) => return unreadable(e),
+    };
+    let entry = match host.entry().await {
+        Ok(entry) => entry,
+        Err(e) => return unreadable(e),
+    };
     let has_secret = |name: &str| host.secret(name).is_some();
     let empty = BTreeMap::new();
     let scope = Scope {

@@ -34,7 +34,8 @@ pub struct ActionRequest<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionFailure {
     /// `error`, `timeout`, `http_status`, `auth`, `rate_limited`, `invalid_request`,
-    /// `invalid_value` (an argument did not convert).
+    /// `invalid_value` (an argument did not convert), `contact_unreadable` (the engine
+    /// cannot read the contact's stored state).
     pub kind: String,
     pub message: String,
     /// The HTTP status, for `http_status`.
@@ -55,7 +56,7 @@ impl ActionFailure {
     /// `error` and 5xx statuses are retried.
     pub fn retryable(&self) -> bool {
         match self.kind.as_str() {
-            "auth" | "invalid_request" | "invalid_value" => false,
+            "auth" | "invalid_request" | "invalid_value" | "contact_unreadable" => false,
             "http_status" => {
                 !self.status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 408 | 409 | 425 | 429))
             }
@@ -64,11 +65,26 @@ impl ActionFailure {
     }
 }
 
-/// The host could not answer (its store is down, say): the run is not failed, the
-/// engine resumes it later.
+/// The host could not answer. Unless `fatal`, the cause is passing (its store is down,
+/// say): the run is not failed, the engine resumes it later. A `fatal` error (the
+/// contact's stored state cannot be read) fails the statement that needed the answer,
+/// with the message, as an evaluation error does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostError {
     pub message: String,
+    pub fatal: bool,
+}
+
+impl HostError {
+    /// A passing failure: the run is resumed later.
+    pub fn unavailable(message: impl Into<String>) -> HostError {
+        HostError { message: message.into(), fatal: false }
+    }
+
+    /// A failure that will not pass by itself: the statement fails.
+    pub fn fatal(message: impl Into<String>) -> HostError {
+        HostError { message: message.into(), fatal: true }
+    }
 }
 
 /// Everything the interpreter needs from outside.
@@ -114,6 +130,7 @@ mod tests {
             ("auth", Some(401), false),
             ("invalid_request", None, false),
             ("invalid_value", None, false),
+            ("contact_unreadable", None, false),
             ("http_status", Some(400), false),
             ("http_status", Some(404), false),
             ("http_status", Some(408), true),

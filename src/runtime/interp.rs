@@ -283,7 +283,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, ru
                 Next::Continue
             }
             Err(Stop::Host(e)) => Next::Interrupted(e),
-            Err(Stop::Eval(e)) => fail_eval(st, e, now),
+            Err(Stop::Eval(e) | Stop::Fatal(e)) => fail_eval(st, e, now),
         },
         StmtKind::If { branches, otherwise } => {
             for (cond, block) in branches {
@@ -298,7 +298,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, ru
                         return fail_eval(st, EvalError { message, span }, now);
                     }
                     Err(Stop::Host(e)) => return Next::Interrupted(e),
-                    Err(Stop::Eval(e)) => return fail_eval(st, e, now),
+                    Err(Stop::Eval(e) | Stop::Fatal(e)) => return fail_eval(st, e, now),
                 }
             }
             if let Some(block) = otherwise {
@@ -316,7 +316,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, ru
                 now,
             ),
             Err(Stop::Host(e)) => Next::Interrupted(e),
-            Err(Stop::Eval(e)) => fail_eval(st, e, now),
+            Err(Stop::Eval(e) | Stop::Fatal(e)) => fail_eval(st, e, now),
         },
         StmtKind::WaitUntil { at } => match evaluate(wf, st, host, run, *at).await {
             Ok(Value::Timestamp(t)) => park_until(st, now, Some(t), span, "wait"),
@@ -335,7 +335,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, ru
                 now,
             ),
             Err(Stop::Host(e)) => Next::Interrupted(e),
-            Err(Stop::Eval(e)) => fail_eval(st, e, now),
+            Err(Stop::Eval(e) | Stop::Fatal(e)) => fail_eval(st, e, now),
         },
         StmtKind::Goto { route } => {
             enter_route(wf, st, *route);
@@ -351,7 +351,7 @@ async fn step<H: Host + Send>(wf: &Workflow, st: &mut RunState, host: &mut H, ru
                 Next::Done
             }
             Err(Stop::Host(e)) => Next::Interrupted(e),
-            Err(Stop::Eval(e)) => fail_eval(st, e, now),
+            Err(Stop::Eval(e) | Stop::Fatal(e)) => fail_eval(st, e, now),
         },
     }
 }
@@ -396,6 +396,9 @@ fn enter_route(wf: &Workflow, st: &mut RunState, route: crate::ir::RouteId) {
 enum Stop {
     Eval(EvalError),
     Host(HostError),
+    /// The host cannot answer and will not by itself (an unreadable contact): the
+    /// statement fails; an action fails with kind `contact_unreadable`.
+    Fatal(EvalError),
 }
 
 /// The contact and entry as they are now: read once per statement ("read live at each
@@ -405,11 +408,12 @@ struct Live {
     entry: Value,
 }
 
-async fn live<H: Host + Send>(host: &mut H) -> Result<Live, Stop> {
-    Ok(Live {
-        contact: host.contact().await.map_err(Stop::Host)?,
-        entry: host.entry().await.map_err(Stop::Host)?,
-    })
+async fn live<H: Host + Send>(host: &mut H, span: Span) -> Result<Live, Stop> {
+    let stop = |e: HostError| match e.fatal {
+        true => Stop::Fatal(EvalError { message: e.message, span }),
+        false => Stop::Host(e),
+    };
+    Ok(Live { contact: host.contact().await.map_err(stop)?, entry: host.entry().await.map_err(stop)? })
 }
 
 /// Evaluates one expression of a statement, reading the contact and entry live first.
@@ -420,7 +424,8 @@ async fn evaluate<H: Host + Send>(
     run: &Value,
     id: crate::ir::ExprId,
 ) -> Result<Value, Stop> {
-    let live = live(host).await?;
+    let span = wf.expr(id).map_or_else(Span::default, |e| e.span);
+    let live = live(host, span).await?;
     eval_with(wf, st, host, &live, run, id)
 }
 
@@ -483,6 +488,7 @@ async fn action_stmt<H: Host + Send>(
         Ok(args) => Ok(args),
         Err(Stop::Host(e)) => return Next::Interrupted(e),
         Err(Stop::Eval(e)) => Err(ActionFailure::new("invalid_value", e.message)),
+        Err(Stop::Fatal(e)) => Err(ActionFailure::new("contact_unreadable", e.message)),
     };
     if let Some(state) = st.steps.get_mut(index) {
         if attempt == 1 {
@@ -621,7 +627,8 @@ async fn evaluate_args<H: Host + Send>(
     run: &Value,
     action: &Action,
 ) -> Result<BTreeMap<String, Value>, Stop> {
-    let live = live(host).await?;
+    let span = action.args.first().and_then(|(_, e)| wf.expr(*e)).map_or_else(Span::default, |e| e.span);
+    let live = live(host, span).await?;
     let mut args = BTreeMap::new();
     for (name, expr) in &action.args {
         args.insert(name.clone(), eval_with(wf, st, host, &live, run, *expr)?);
