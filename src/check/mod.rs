@@ -12,6 +12,7 @@ mod errors;
 mod expr;
 mod flow;
 pub mod literals;
+pub mod loops;
 mod stmt;
 mod test_items;
 pub mod types;
@@ -47,14 +48,21 @@ pub struct CheckOutput {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks every file together: workflow names are unique across files and tests may
-/// name a workflow of another file.
+/// Checks every file together: workflow names are unique across files, tests may name
+/// a workflow of another file, and workflows must not trigger each other in a loop.
 pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
     check_in(files, &Arc::default())
 }
 
 /// [`check`] against a project's catalog.
 pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
+    let mut out = check_files(files, workspace);
+    out.diagnostics.extend(loops::trigger_loops(files, &|_| true));
+    out
+}
+
+/// Everything but the trigger loops.
+fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
     let mut out = CheckOutput::default();
     // Each file's own workflows (duplicates included): a test runs one of its file's.
     let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();
