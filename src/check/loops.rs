@@ -34,8 +34,11 @@ use filter::CausedEvent;
 /// Every trigger loop among the workflows of `files` that goes through a workflow of a
 /// file for which `about` is true, one report per group of workflows that start each
 /// other.
-pub fn trigger_loops(files: &[(FileId, ast::File)], about: &dyn Fn(FileId) -> bool) -> Vec<Diagnostic> {
-    let graph = Graph::new(files);
+pub fn trigger_loops<'a>(
+    files: impl IntoIterator<Item = &'a (FileId, ast::File)>,
+    about: &dyn Fn(FileId) -> bool,
+) -> Vec<Diagnostic> {
+    let graph = Graph::new(files, about);
     graph.loops(about).iter().filter_map(|cycle| graph.report(cycle)).collect()
 }
 
@@ -73,8 +76,15 @@ struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
-    fn new(files: &'a [(FileId, ast::File)]) -> Graph<'a> {
-        let nodes = nodes(files);
+    fn new(
+        files: impl IntoIterator<Item = &'a (FileId, ast::File)>,
+        about: &dyn Fn(FileId) -> bool,
+    ) -> Graph<'a> {
+        let mut nodes = nodes(files);
+        // A workflow of a file asked about replaces one of the same name elsewhere (the
+        // editor's open text of a workflow, the new version being activated).
+        let asked: Vec<&str> = nodes.iter().filter(|n| about(n.file)).map(|n| n.name).collect();
+        nodes.retain(|n| about(n.file) || !asked.contains(&n.name));
         let edges = edges(&nodes);
         let mut out = vec![Vec::new(); nodes.len()];
         let mut into = vec![Vec::new(); nodes.len()];
@@ -220,7 +230,7 @@ impl<'a> Graph<'a> {
 }
 
 /// The workflows of `files` that can run, in source order.
-fn nodes(files: &[(FileId, ast::File)]) -> Vec<Node<'_>> {
+fn nodes<'a>(files: impl IntoIterator<Item = &'a (FileId, ast::File)>) -> Vec<Node<'a>> {
     let mut nodes = Vec::new();
     for (file, parsed) in files {
         for item in &parsed.items {

@@ -56,8 +56,21 @@ pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
 
 /// [`check`] against a project's catalog.
 pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
+    check_with_others(files, &[], workspace)
+}
+
+/// [`check_in`] for `files`, with the trigger loops looked for among the workflows of
+/// `files` and `others` together (the project's files an editor has not opened), and
+/// reported when they go through a workflow of `files`. Nothing else of `others` is
+/// checked; their ids must differ from those of `files`.
+pub fn check_with_others(
+    files: &[(FileId, ast::File)],
+    others: &[(FileId, ast::File)],
+    workspace: &Arc<Workspace>,
+) -> CheckOutput {
     let mut out = check_files(files, workspace);
-    out.diagnostics.extend(loops::trigger_loops(files, &|_| true));
+    let checked = |id: FileId| others.iter().all(|(other, _)| *other != id);
+    out.diagnostics.extend(loops::trigger_loops(files.iter().chain(others), &checked));
     out
 }
 

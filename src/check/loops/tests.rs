@@ -259,6 +259,30 @@ workflow second {
 }
 
 #[test]
+fn a_workflow_asked_about_replaces_one_of_the_same_name_elsewhere() {
+    let open = r#"
+workflow touch {
+  scope workspace
+  trigger Contact.PropertyUpdated where not ("seen" in event.changed)
+  contact.update(set: { seen: true })
+}"#;
+    let on_disk = r#"
+workflow touch {
+  scope workspace
+  trigger Contact.PropertyUpdated
+  contact.update(set: { seen: true })
+}"#;
+    let files: Vec<(FileId, ast::File)> = [open, on_disk]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (FileId(i as u32), crate::syntax::parse(FileId(i as u32), t).file))
+        .collect();
+    assert!(trigger_loops(&files, &|f| f == FileId(0)).is_empty());
+    // Both asked about (two files given to `komo check`): both count.
+    assert_eq!(trigger_loops(&files, &|_| true).len(), 1);
+}
+
+#[test]
 fn strings_are_quoted_as_komo_writes_them() {
     assert_eq!(quoted("a \"b\" \\ ${c} $d"), r#""a \"b\" \\ \${c} $d""#);
 }
