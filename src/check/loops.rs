@@ -18,7 +18,9 @@
 //! workspace` always; B at `scope hub "h"` only from A at `workspace` scope (its event
 //! may come from any hub), at `card` scope (the card's hub is not known here) or at
 //! `hub "h"` itself; B at `scope card` never. `form` clauses are not looked at: the
-//! triggers actions cause carry no form data.
+//! triggers actions cause carry no form data. A workflow of a file the report is about
+//! replaces a workflow of the same name in the other files (an open document's text,
+//! the version being activated).
 
 mod filter;
 
@@ -273,8 +275,10 @@ fn edges<'a>(nodes: &[Node<'a>]) -> Vec<Edge<'a>> {
             let Some(spec) = catalog::action(&call.namespace.node, &call.action.node) else { continue };
             for event in filter::caused_events(call, spec) {
                 for (to, b) in nodes.iter().enumerate() {
-                    let passes = b.filter.is_none_or(|f| filter::outcomes(f, &event).can_pass);
-                    if b.trigger == event.trigger && reaches(a.scope, b.scope) && passes {
+                    let starts = b.trigger == event.trigger
+                        && reaches(a.scope, b.scope)
+                        && b.filter.is_none_or(|f| filter::outcomes(f, &event).can_pass);
+                    if starts {
                         edges.push(Edge { from, to, call, event: event.clone() });
                     }
                 }
