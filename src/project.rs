@@ -2,8 +2,9 @@
 //!
 //! In: a path (a `.komo` file or a directory) or a project directory. Out: the directory
 //! of the nearest `komo.toml` walking up, and the [`Workspace`] its `[catalog]` table
-//! (or the file that table names) and `templates/` declare. The CLI and the engine both
-//! load a project's catalog through here, so `komo check` and activation agree.
+//! (or the file that table names) and `templates/` declare, and its `workflows/*.komo`
+//! files. The CLI and the engine both load a project's catalog through here, so `komo
+//! check` and activation agree; the language server finds its project here too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,4 +78,17 @@ pub fn read_templates(dir: &Path) -> Result<Vec<(String, String)>, String> {
     }
     out.sort();
     Ok(out)
+}
+
+/// The project's deployed workflow files, `<root>/workflows/*.komo`, sorted, as the
+/// engine loads them (none if the folder is missing or unreadable).
+pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.join("workflows")) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "komo") && path.is_file())
+        .collect();
+    files.sort();
+    files
 }

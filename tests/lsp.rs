@@ -567,3 +567,46 @@ async fn declared_properties_complete_after_contact_properties() {
     assert_eq!(got, vec!["favourite_team", "quizzes_finished"], "the demo's [catalog.properties]");
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn trigger_loops_through_closed_project_files_are_reported() {
+    let dir = std::env::temp_dir().join(format!("komo-lsp-loops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("workflows")).unwrap();
+    std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
+    let welcome = "workflow vip_welcome {\n  scope workspace\n  trigger Contact.ListAdded\n  contact.update(set: { vip: true })\n}\n";
+    let sync = "workflow vip_sync {\n  scope workspace\n  trigger Contact.PropertyUpdated where \"vip\" in event.changed\n  contact.add_to_list(\"VIP\")\n}\n";
+    std::fs::write(dir.join("workflows/vip_welcome.komo"), welcome).unwrap();
+    std::fs::write(dir.join("workflows/vip_sync.komo"), sync).unwrap();
+    let root = std::fs::canonicalize(&dir).unwrap();
+    let uri_of = |name: &str| format!("file://{}", root.join("workflows").join(name).display());
+    let (sync_uri, welcome_uri) = (uri_of("vip_sync.komo"), uri_of("vip_welcome.komo"));
+    let mut client = LspClient::start().await;
+
+    // Only `vip_sync` is open: the loop goes through the closed `vip_welcome.komo`.
+    let published = client.open(&sync_uri, sync).await;
+    let found = &published["diagnostics"];
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{published}");
+    assert_eq!(found[0]["code"], "K0701", "{published}");
+    assert_eq!(found[0]["range"]["start"], position(3, 2), "{published}");
+    let related = &found[0]["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], welcome_uri.as_str(), "{published}");
+    assert_eq!(related["location"]["range"]["start"], position(3, 2), "{published}");
+    assert_eq!(related["message"], "causes `Contact.PropertyUpdated`, which starts `vip_sync`");
+
+    // The open text wins over the file: a filter typed in the editor breaks the loop.
+    let filtered =
+        welcome.replace("Contact.ListAdded", "Contact.ListAdded where event.list == \"Newsletter\"");
+    let opened = json!({ "textDocument": { "uri": welcome_uri, "languageId": "komo", "version": 1, "text": filtered } });
+    client.notify("textDocument/didOpen", opened).await;
+    assert_eq!(client.diagnostics(&sync_uri).await["diagnostics"], json!([]));
+    assert_eq!(client.diagnostics(&welcome_uri).await["diagnostics"], json!([]));
+
+    // Closed without saving: the file on disk counts again.
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": welcome_uri } })).await;
+    assert_eq!(client.diagnostics(&welcome_uri).await["diagnostics"], json!([]));
+    let again = client.diagnostics(&sync_uri).await;
+    assert_eq!(again["diagnostics"].as_array().map(Vec::len), Some(1), "{again}");
+    client.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -506,6 +506,48 @@ fn serve_needs_a_project_and_a_sqlite_store() {
 }
 
 #[tokio::test]
+async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones() {
+    let vip_welcome = "workflow vip_welcome {\n  scope workspace\n  trigger Contact.ListAdded\n  contact.update(set: { vip: true })\n}\n";
+    let vip_sync = "workflow vip_sync {\n  scope workspace\n  trigger Contact.PropertyUpdated where \"vip\" in event.changed\n  contact.add_to_list(\"VIP\")\n}\n";
+    let dir = project("loops", "acme", &[("vip_welcome.komo", vip_welcome), ("vip_sync.komo", vip_sync)]);
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let key = engine.create_key().unwrap();
+    let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
+
+    // Alone, each is fine; the second one closes the loop with the first.
+    assert_eq!(api.post("/v1/workflows/vip_welcome/activate").await.0, StatusCode::OK);
+    let (status, refused) = api.post("/v1/workflows/vip_sync/activate").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let diagnostics = &refused["diagnostics"]["diagnostics"];
+    assert_eq!(diagnostics.as_array().map(Vec::len), Some(1), "{refused}");
+    let loop_ = &diagnostics[0];
+    assert_eq!(loop_["code"], "K0701", "{refused}");
+    assert_eq!(
+        loop_["message"],
+        "workflows trigger each other in a loop: vip_welcome → contact.update(set: {vip}) → Contact.PropertyUpdated → vip_sync → contact.add_to_list(\"VIP\") → Contact.ListAdded → vip_welcome",
+        "{refused}"
+    );
+    // The closing action is the activated workflow's; the other is in the active version.
+    assert_eq!((&loop_["file"], &loop_["line"]), (&json!("vip_sync.komo"), &json!(4)), "{refused}");
+    assert_eq!(loop_["labels"][1]["file"], "vip_welcome.komo", "{refused}");
+    assert_eq!(loop_["labels"][1]["line"], 4, "{refused}");
+    let (_, sync) = api.get("/v1/workflows/vip_sync").await;
+    assert_eq!(sync["status"], "draft");
+
+    // A paused workflow comes back with `resume`: it still counts.
+    assert_eq!(api.post("/v1/workflows/vip_welcome/pause").await.0, StatusCode::OK);
+    assert_eq!(api.post("/v1/workflows/vip_sync/activate").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    // An inactive one does not; a filter that breaks the loop is accepted.
+    assert_eq!(api.post("/v1/workflows/vip_welcome/deactivate").await.0, StatusCode::OK);
+    assert_eq!(api.post("/v1/workflows/vip_sync/activate").await.0, StatusCode::OK);
+    let filtered =
+        vip_welcome.replace("Contact.ListAdded", "Contact.ListAdded where event.list == \"Newsletter\"");
+    assert_eq!(api.put_text("/v1/workflows/vip_welcome", &filtered).await.0, StatusCode::OK);
+    let (status, active) = api.post("/v1/workflows/vip_welcome/activate").await;
+    assert_eq!(status, StatusCode::OK, "{active}");
+}
+
+#[tokio::test]
 async fn activation_checks_names_against_the_workspace_catalog() {
     let dir = project("catalog", "acme", &[("welcome.komo", &WELCOME.replace("New Users", "New Usres"))]);
     std::fs::write(

@@ -12,6 +12,7 @@ mod errors;
 mod expr;
 mod flow;
 pub mod literals;
+pub mod loops;
 mod stmt;
 mod test_items;
 pub mod types;
@@ -47,14 +48,34 @@ pub struct CheckOutput {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks every file together: workflow names are unique across files and tests may
-/// name a workflow of another file.
+/// Checks every file together: workflow names are unique across files, tests may name
+/// a workflow of another file, and workflows must not trigger each other in a loop.
 pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
     check_in(files, &Arc::default())
 }
 
 /// [`check`] against a project's catalog.
 pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
+    check_with_others(files, &[], workspace)
+}
+
+/// [`check_in`] for `files`, with the trigger loops looked for among the workflows of
+/// `files` and `others` together (the project's files an editor has not opened), and
+/// reported when they go through a workflow of `files`. Nothing else of `others` is
+/// checked; their ids must differ from those of `files`.
+pub fn check_with_others(
+    files: &[(FileId, ast::File)],
+    others: &[(FileId, ast::File)],
+    workspace: &Arc<Workspace>,
+) -> CheckOutput {
+    let mut out = check_files(files, workspace);
+    let checked = |id: FileId| others.iter().all(|(other, _)| *other != id);
+    out.diagnostics.extend(loops::trigger_loops(files.iter().chain(others), &checked));
+    out
+}
+
+/// Everything but the trigger loops.
+fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
     let mut out = CheckOutput::default();
     // Each file's own workflows (duplicates included): a test runs one of its file's.
     let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();

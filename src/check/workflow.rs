@@ -215,7 +215,7 @@ fn check_header<'w>(file: FileId, wf: &'w Workflow, errors: &mut Vec<CheckError>
 }
 
 /// Every action statement in source order, with the block structure flattened.
-fn action_statements<'w>(block: &'w Block, out: &mut Vec<&'w ActionStmt>) {
+pub(super) fn action_statements<'w>(block: &'w Block, out: &mut Vec<&'w ActionStmt>) {
     for stmt in &block.stmts {
         walk_stmt(stmt, out);
     }

@@ -131,6 +131,8 @@ codes! {
     // Workspace catalog: K06xx
     UnknownCatalogName = "K0601", Error, "name not in the workspace catalog";
     TemplateVariable = "K0602", Error, "template variable the send does not provide";
+    // Project: K07xx
+    TriggerLoop = "K0701", Error, "workflows trigger each other in a loop";
     // Internal: K09xx
     Internal = "K0901", Error, "internal compiler error";
 }

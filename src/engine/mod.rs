@@ -12,6 +12,7 @@ pub mod error;
 mod hooks;
 mod host;
 mod ingest;
+mod loops;
 pub mod metrics;
 pub mod overview;
 mod platform;
@@ -190,7 +191,9 @@ impl Engine {
     }
 
     /// Compiles the draft; refuses it with the full list of diagnostics if anything is
-    /// wrong; otherwise stores an immutable version and activates it.
+    /// wrong, or if it would close a trigger loop with the workspace's other active or
+    /// paused workflows (`loops.rs`); otherwise stores an immutable version and
+    /// activates it.
     pub fn activate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
         let row = self.row(ws, name)?;
         let mut sources = SourceMap::new();
@@ -200,6 +203,9 @@ impl Engine {
             let report = crate::diagnostics::render::json(&sources, &checked.diagnostics);
             let diagnostics = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
             return Err(EngineError::Refused { diagnostics });
+        }
+        if let Some(refused) = loops::refusal(&self.store, ws, name, &row.source)? {
+            return Err(refused);
         }
         let program = ir::lower_program(&checked)
             .map_err(|e| EngineError::Store(format!("internal error while compiling: {e:?}")))?;

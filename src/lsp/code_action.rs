@@ -34,7 +34,7 @@ pub fn quick_fixes(ws: &Workspace, uri: &Uri, range: Range) -> Vec<CodeActionOrC
             Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title,
                 kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: to_lsp(d, ws.docs(), &ws.diagnostics_url).map(|d| vec![d]),
+                diagnostics: to_lsp(d, ws.docs(), ws.others(), &ws.diagnostics_url).map(|d| vec![d]),
                 edit: Some(WorkspaceEdit {
                     changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                     ..WorkspaceEdit::default()

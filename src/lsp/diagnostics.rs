@@ -44,8 +44,15 @@ pub fn explanation_url(base: &str, code: Code) -> Option<Uri> {
     format!("{base}#{}", anchor(code)).parse().ok()
 }
 
-/// Converts one diagnostic of `docs[file]`; labels in other documents point there.
-pub fn to_lsp(diagnostic: &Diagnostic, docs: &[Document], base_url: &str) -> Option<ls::Diagnostic> {
+/// Converts one diagnostic of `docs[file]`; labels in other documents point there, and
+/// labels in the project's files that are not open (`others`, whose ids follow those of
+/// `docs`) point at those files.
+pub fn to_lsp(
+    diagnostic: &Diagnostic,
+    docs: &[Document],
+    others: &[Document],
+    base_url: &str,
+) -> Option<ls::Diagnostic> {
     let doc = docs.get(diagnostic.file().0 as usize)?;
     let mut message = diagnostic.message.clone();
     let label = diagnostic.primary.message.trim();
@@ -61,7 +68,8 @@ pub fn to_lsp(diagnostic: &Diagnostic, docs: &[Document], base_url: &str) -> Opt
         .secondary
         .iter()
         .filter_map(|label| {
-            let other = docs.get(label.file.0 as usize)?;
+            let i = label.file.0 as usize;
+            let other = docs.get(i).or_else(|| others.get(i.checked_sub(docs.len())?))?;
             Some(DiagnosticRelatedInformation {
                 location: Location::new(other.uri.clone(), other.range(label.span)),
                 message: if label.message.is_empty() { "related".into() } else { label.message.clone() },

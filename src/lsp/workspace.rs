@@ -4,6 +4,9 @@
 //! Out: each document's text, line index and AST, and the diagnostics of checking all
 //! open documents together, exactly as `komo check` checks the files it is given
 //! (workflow names are unique across them; a test may run a workflow of another one).
+//! The trigger-loop check (K0701) also sees the project's `workflows/*.komo` files that
+//! are not open, read from disk when a document is opened or closed: a loop through an
+//! open document is reported even when the rest of it is in closed files.
 //!
 //! Parsing and checking run under `catch_unwind`: a bug in the compiler becomes a
 //! K0901 "internal error" diagnostic at the start of the document, and the server
@@ -11,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{self as ls, Position, Range, TextDocumentContentChangeEvent, Uri};
@@ -74,6 +78,12 @@ pub struct Workspace {
     pub catalog: Arc<check::Workspace>,
     /// Whether the catalog was looked for already.
     catalog_loaded: bool,
+    /// The project the first opened file belongs to (the nearest `komo.toml`).
+    project_root: Option<PathBuf>,
+    /// The project's `workflows/*.komo` files that are not open, as read from disk, and
+    /// their ASTs with the ids after the open documents' (for the loop check only).
+    others: Vec<Document>,
+    other_files: Vec<(FileId, ast::File)>,
 }
 
 impl Default for Workspace {
@@ -90,6 +100,9 @@ impl Default for Workspace {
             diagnostics_url: DEFAULT_DIAGNOSTICS_URL.to_owned(),
             catalog: Arc::default(),
             catalog_loaded: false,
+            project_root: None,
+            others: Vec::new(),
+            other_files: Vec::new(),
         }
     }
 }
@@ -101,6 +114,11 @@ impl Workspace {
 
     pub fn docs(&self) -> &[Document] {
         &self.docs
+    }
+
+    /// The project's workflow files that are not open (ids after the open documents').
+    pub fn others(&self) -> &[Document] {
+        &self.others
     }
 
     pub fn files(&self) -> &[(FileId, ast::File)] {
@@ -134,7 +152,8 @@ impl Workspace {
     pub fn open(&mut self, uri: Uri, version: i32, text: String) {
         if !self.catalog_loaded {
             self.catalog_loaded = true;
-            self.catalog = catalog_of(&uri);
+            self.project_root = uri.to_file_path().and_then(|path| crate::project::find_root(&path));
+            self.catalog = self.project_root.as_deref().map(catalog_of).unwrap_or_default();
         }
         let index = LineIndex::new(&text);
         match self.docs.iter_mut().position(|d| d.uri == uri) {
@@ -152,6 +171,7 @@ impl Workspace {
                 self.reparse(self.docs.len() - 1);
             }
         }
+        self.read_others();
         self.analyze();
     }
 
@@ -184,6 +204,7 @@ impl Workspace {
         for j in i..self.docs.len() {
             self.reparse(j);
         }
+        self.read_others();
         self.analyze();
     }
 
@@ -211,15 +232,41 @@ impl Workspace {
         }
     }
 
+    /// Reads the project's `workflows/*.komo` files that are not open again (a file that
+    /// cannot be read, or is over the size limit, is left out).
+    fn read_others(&mut self) {
+        self.others.clear();
+        self.other_files.clear();
+        let Some(root) = &self.project_root else { return };
+        let open: Vec<PathBuf> =
+            self.docs.iter().filter_map(|d| d.uri.to_file_path().map(|p| canonical(&p))).collect();
+        for path in crate::project::workflow_files(root) {
+            if open.contains(&canonical(&path)) {
+                continue;
+            }
+            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_OTHER_BYTES);
+            let (Some(uri), true) = (Uri::from_file_path(&path), small) else { continue };
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let Ok(id) = u32::try_from(self.docs.len() + self.others.len()) else { return };
+            let parsed = catch_unwind(AssertUnwindSafe(|| crate::syntax::parse(FileId(id), &text)));
+            let Ok(parsed) = parsed else { continue };
+            let index = LineIndex::new(&text);
+            self.others.push(Document { uri, version: 0, text, index });
+            self.other_files.push((FileId(id), parsed.file));
+        }
+    }
+
     /// Checks every open document together, as `komo check` does.
     fn analyze(&mut self) {
         let catalog = Arc::clone(&self.catalog);
-        let checked = catch_unwind(AssertUnwindSafe(|| check::check_in(&self.files, &catalog)))
-            .unwrap_or_else(|_| {
-                let mut out = check::CheckOutput::default();
-                out.diagnostics.extend(self.files.iter().map(|(id, _)| internal_error(*id)));
-                out
-            });
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            check::check_with_others(&self.files, &self.other_files, &catalog)
+        }))
+        .unwrap_or_else(|_| {
+            let mut out = check::CheckOutput::default();
+            out.diagnostics.extend(self.files.iter().map(|(id, _)| internal_error(*id)));
+            out
+        });
         let mut per_doc: Vec<Vec<Diagnostic>> = self.parse_diagnostics.clone();
         for d in checked.diagnostics {
             if let Some(list) = per_doc.get_mut(d.file().0 as usize) {
@@ -242,26 +289,34 @@ impl Workspace {
         let mut out: Vec<(Uri, Option<i32>, Vec<ls::Diagnostic>)> =
             self.closed.drain(..).map(|uri| (uri, None, Vec::new())).collect();
         for (doc, diags) in self.docs.iter().zip(&self.diagnostics) {
-            let converted =
-                diags.iter().filter_map(|d| to_lsp(d, &self.docs, &self.diagnostics_url)).collect();
+            let converted = diags
+                .iter()
+                .filter_map(|d| to_lsp(d, &self.docs, &self.others, &self.diagnostics_url))
+                .collect();
             out.push((doc.uri.clone(), Some(doc.version), converted));
         }
         out
     }
 }
 
-/// The catalog of the project a document's file is in; none for other URIs, files
-/// outside a project, or a `komo.toml` that cannot be read (`komo check` reports that).
-fn catalog_of(uri: &Uri) -> Arc<check::Workspace> {
-    let Some(path) = uri.to_file_path() else { return Arc::default() };
-    match crate::project::find_root(&path).map(|root| crate::project::load_workspace(&root)) {
-        Some(Ok(workspace)) => Arc::new(workspace),
-        Some(Err(problem)) => {
+/// The catalog of the project at `root`; none for a `komo.toml` that cannot be read
+/// (`komo check` reports that).
+fn catalog_of(root: &Path) -> Arc<check::Workspace> {
+    match crate::project::load_workspace(root) {
+        Ok(workspace) => Arc::new(workspace),
+        Err(problem) => {
             tracing::warn!(%problem, "the project's catalog is not used");
             Arc::default()
         }
-        None => Arc::default(),
     }
+}
+
+/// Files of the project larger than the source limit are not read for the loop check.
+const MAX_OTHER_BYTES: u64 = 1024 * 1024;
+
+/// A path with links resolved, for comparing an open document with a file on disk.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn internal_error(file: FileId) -> Diagnostic {
