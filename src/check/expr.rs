@@ -11,6 +11,7 @@ use super::flow::Flow;
 use super::literals;
 use super::types::{Type, named_type};
 use crate::diagnostics::did_you_mean;
+use crate::source::Span;
 use crate::syntax::ast::{
     BinaryOp, Expr, ExprKind, RecordField, StringLit, StringPart, TypeExpr, TypeExprKind, UnaryOp,
 };
@@ -25,8 +26,11 @@ pub fn path_of(e: &Expr) -> Option<String> {
     }
 }
 
+/// A path proven non-null, with the comparison that proves it.
+pub type Fact = (String, Span);
+
 /// Paths proven non-null when `cond` is true, and when it is false.
-pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
+pub fn condition_facts(cond: &Expr) -> (Vec<Fact>, Vec<Fact>) {
     match &cond.kind {
         ExprKind::Paren(inner) => condition_facts(inner),
         ExprKind::Unary { op, expr } if op.node == UnaryOp::Not => {
@@ -65,10 +69,11 @@ pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
                         | ExprKind::Bool(_)
                         | ExprKind::Duration(_)
                 );
+                let fact = vec![(path, cond.span)];
                 match (op.node, is_null, is_literal) {
-                    (BinaryOp::Ne, true, _) => (vec![path], Vec::new()),
-                    (BinaryOp::Eq, true, _) => (Vec::new(), vec![path]),
-                    (BinaryOp::Eq, false, true) => (vec![path], Vec::new()),
+                    (BinaryOp::Ne, true, _) => (fact, Vec::new()),
+                    (BinaryOp::Eq, true, _) => (Vec::new(), fact),
+                    (BinaryOp::Eq, false, true) => (fact, Vec::new()),
                     _ => (Vec::new(), Vec::new()),
                 }
             }
@@ -78,8 +83,9 @@ pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
     }
 }
 
-fn intersect(mut a: Vec<String>, b: &[String]) -> Vec<String> {
-    a.retain(|p| b.contains(p));
+/// The facts of `a` whose path `b` also proves (with `a`'s proof).
+fn intersect(mut a: Vec<Fact>, b: &[Fact]) -> Vec<Fact> {
+    a.retain(|(p, _)| b.iter().any(|(q, _)| q == p));
     a
 }
 

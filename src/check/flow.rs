@@ -21,8 +21,9 @@ pub struct LetBinding {
 /// The state of the checker at one point of one path.
 #[derive(Clone, Debug, Default)]
 pub struct Flow {
-    /// Paths proven non-null (`contact.phone`, `x`, `event.fields.company`).
-    pub facts: BTreeSet<String>,
+    /// Paths proven non-null (`contact.phone`, `x`, `event.fields.company`), each with
+    /// the condition that proved it.
+    pub facts: BTreeMap<String, Span>,
     /// Steps that have certainly succeeded on this path.
     pub succeeded: BTreeSet<String>,
     /// For steps that succeeded on some paths only: a path where they did not.
@@ -39,11 +40,17 @@ impl Flow {
     /// Forgets what was proven about `contact.*`: the contact is read live, so a
     /// `wait` or an action on the contact may change it.
     pub fn forget_contact(&mut self) {
-        self.facts.retain(|p| !p.starts_with("contact."));
+        self.facts.retain(|p, _| !p.starts_with("contact."));
     }
 
-    pub fn add_facts(&mut self, facts: impl IntoIterator<Item = String>) {
+    /// Records paths proven non-null, each with the condition that proved it.
+    pub fn add_facts(&mut self, facts: impl IntoIterator<Item = (String, Span)>) {
         self.facts.extend(facts);
+    }
+
+    /// Whether `path` is proven non-null here.
+    pub fn knows(&self, path: &str) -> bool {
+        self.facts.contains_key(path)
     }
 }
 
@@ -65,7 +72,7 @@ pub fn join(mut paths: Vec<(Flow, Because)>) -> Option<Flow> {
     let (first, _) = iter.next()?;
     let mut out = first.clone();
     for (flow, _) in iter {
-        out.facts.retain(|p| flow.facts.contains(p));
+        out.facts.retain(|p, _| flow.knows(p));
         out.lets.retain(|name, b| flow.lets.get(name).is_some_and(|o| o == b));
     }
     let all_steps: BTreeSet<&String> = paths.iter().flat_map(|(f, _)| f.succeeded.iter()).collect();
@@ -109,17 +116,20 @@ mod tests {
         Because { file: FileId(0), span: Span::new(0, 1), message: msg.into() }
     }
 
+    fn fact(path: &str) -> (String, Span) {
+        (path.to_string(), Span::new(0, 1))
+    }
+
     #[test]
     fn join_keeps_what_holds_on_every_path() {
         let mut a = Flow::default();
         a.succeeded.insert("lookup".into());
-        a.facts.insert("contact.phone".into());
-        a.facts.insert("x".into());
+        a.add_facts([fact("contact.phone"), fact("x")]);
         let mut b = Flow::default();
-        b.facts.insert("x".into());
+        b.add_facts([fact("x")]);
         let joined = join(vec![(a, because("then")), (b, because("else"))]).unwrap();
         assert!(joined.succeeded.is_empty());
-        assert_eq!(joined.facts.iter().collect::<Vec<_>>(), vec!["x"]);
+        assert_eq!(joined.facts.keys().collect::<Vec<_>>(), vec!["x"]);
         assert_eq!(joined.missing.get("lookup").map(|b| b.message.as_str()), Some("else"));
     }
 
@@ -137,9 +147,9 @@ mod tests {
     #[test]
     fn forgetting_the_contact_keeps_other_facts() {
         let mut f = Flow::default();
-        f.add_facts(["contact.email".to_string(), "contact".to_string(), "event.fields.x".to_string()]);
+        f.add_facts([fact("contact.email"), fact("contact"), fact("event.fields.x")]);
         f.forget_contact();
         assert_eq!(f.facts.len(), 2);
-        assert!(f.facts.contains("contact"));
+        assert!(f.knows("contact"));
     }
 }

@@ -315,7 +315,7 @@ impl FlowChecker {
         if let Some(needed) = spec.needs {
             self.needs_context(needed, call, flow);
         }
-        if spec.needs_contact() && self.env.contact_ty.is_optional() && !flow.facts.contains("contact") {
+        if spec.needs_contact() && self.env.contact_ty.is_optional() && !flow.knows("contact") {
             self.env.error(CheckError::MaybeNull {
                 what: "`contact`".into(),
                 span: call.namespace.span,
@@ -369,11 +369,11 @@ impl FlowChecker {
         call: &ActionCall,
         flow: &Flow,
     ) {
-        let contact_missing = self.env.contact_ty.is_optional() && !flow.facts.contains("contact");
+        let contact_missing = self.env.contact_ty.is_optional() && !flow.knows("contact");
         let field_ty =
             catalog::CONTACT_FIELDS.iter().find(|(n, _)| *n == field).map(|(_, t)| *t).unwrap_or("String");
         let path = format!("contact.{field}");
-        let field_missing = field_ty.ends_with('?') && !flow.facts.contains(&path);
+        let field_missing = field_ty.ends_with('?') && !flow.knows(&path);
         if contact_missing || field_missing {
             self.env.error(CheckError::DefaultMayBeNull {
                 action: spec.full_name(),
@@ -396,7 +396,7 @@ impl FlowChecker {
                     carriers,
                 });
             }
-            Ok(t) if t.is_optional() && !flow.facts.contains(needed.as_str()) => {
+            Ok(t) if t.is_optional() && !flow.knows(needed.as_str()) => {
                 let what = format!("`{}`", needed.as_str());
                 self.env.error(CheckError::MaybeNull {
                     what,
