@@ -10,7 +10,7 @@ use super::catalog::{self, ActionSpec, ContextName, ParamDefault};
 use super::env::{BUILTIN_NAMES, Env};
 use super::errors::{Because, CheckError};
 use super::expr::condition_facts;
-use super::flow::{Flow, LetBinding, Reach, join};
+use super::flow::{Flow, ForgetCause, LetBinding, Reach, join};
 use super::types::Type;
 use crate::diagnostics::did_you_mean;
 use crate::source::Span;
@@ -76,12 +76,14 @@ impl FlowChecker {
                         self.env.error(CheckError::WaitTooLong { span: d.span });
                     }
                 }
-                flow.forget_contact();
+                let wait = Span { start: stmt.span.start, end: d.span.end };
+                flow.forget_contact(wait, &ForgetCause::Wait { until: false });
                 Reach::Continues
             }
             StmtKind::WaitUntil(t) => {
                 self.env.expect(t, &Type::Timestamp, flow, "`wait until`");
-                flow.forget_contact();
+                let wait = Span { start: stmt.span.start, end: t.span.end };
+                flow.forget_contact(wait, &ForgetCause::Wait { until: true });
                 Reach::Continues
             }
             StmtKind::Goto(route) => {
@@ -185,22 +187,18 @@ impl FlowChecker {
                 self.env.infer(&arg.value, flow);
             }),
         }
-        let touches_contact = spec.is_none_or(|s| s.effects.writes_contact());
         let mods = self.modifiers(&a.modifiers);
+        // What the action may have written is forgotten on both paths: a failed
+        // action may have written some of it.
+        forget_written(flow, spec, &a.call);
 
         let mut failed = flow.clone();
-        if touches_contact {
-            failed.forget_contact();
-        }
         failed.error = Some(a.call.span);
         failed.error_missing = None;
 
         let mut succeeded = flow.clone();
         succeeded.succeeded.insert(name.clone());
         succeeded.missing.remove(&name);
-        if touches_contact {
-            succeeded.forget_contact();
-        }
 
         let mut outs: Vec<(Flow, Because)> = Vec::new();
         match mods.on_failure.map(|m| &m.node) {
@@ -324,7 +322,7 @@ impl FlowChecker {
             });
         }
         if full == "contact.update" {
-            self.settable_fields(call);
+            self.settable_fields(spec, call);
         }
         self.catalog_checks(spec, call);
         for (param, given) in spec.params.iter().zip(&given) {
@@ -347,11 +345,9 @@ impl FlowChecker {
     }
 
     /// `contact.update(set: { … })` may not write the fields other actions own.
-    fn settable_fields(&mut self, call: &ActionCall) {
-        let Some(set) = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == "set")) else {
-            return;
-        };
-        let ExprKind::Record(fields) = &set.value.kind else { return };
+    fn settable_fields(&mut self, spec: &ActionSpec, call: &ActionCall) {
+        let Some(set) = argument(spec, call, "set") else { return };
+        let ExprKind::Record(fields) = &set.kind else { return };
         for f in fields {
             if let Some((_, hint)) = catalog::CONTACT_OWNED_FIELDS.iter().find(|(n, _)| *n == f.key.node) {
                 self.env.error(CheckError::NotSettable { field: f.key.node.clone(), span: f.key.span, hint });
@@ -375,10 +371,11 @@ impl FlowChecker {
         let path = format!("contact.{field}");
         let field_missing = field_ty.ends_with('?') && !flow.knows(&path);
         if contact_missing || field_missing {
+            let path = if contact_missing { "contact".into() } else { path };
             self.env.error(CheckError::DefaultMayBeNull {
                 action: spec.full_name(),
                 param,
-                path: if contact_missing { "contact".into() } else { path },
+                path,
                 ty: catalog::catalog_type(ty),
                 span: call.span,
             });
@@ -449,6 +446,41 @@ impl FlowChecker {
 struct Modifiers<'m> {
     on_success: Option<&'m Ident>,
     on_failure: Option<&'m Spanned<Modifier>>,
+}
+
+/// Forgets the facts about the contact's fields that the action may write, per the
+/// effect table (`ActionSpec::effects`); an action not in the catalog may write any.
+fn forget_written(flow: &mut Flow, spec: Option<&ActionSpec>, call: &ActionCall) {
+    let by = call.namespace.span.to(call.action.span);
+    match spec {
+        None => flow.forget_contact(by, &ForgetCause::Action { name: call.full_name(), known: false }),
+        Some(spec) if spec.effects.writes_contact() => {
+            let keys = if spec.effects.writes_set_keys { set_keys(spec, call) } else { None };
+            let cause = ForgetCause::Action { name: spec.full_name(), known: true };
+            flow.forget_contact_fields(by, &cause, |field| spec.effects.may_write(field, keys.as_deref()));
+        }
+        Some(_) => {}
+    }
+}
+
+/// The keys an action's `set:` argument writes: none without one, its keys when it
+/// is a record literal, `None` (unknown) otherwise.
+fn set_keys(spec: &ActionSpec, call: &ActionCall) -> Option<Vec<String>> {
+    let Some(mut set) = argument(spec, call, "set") else { return Some(Vec::new()) };
+    while let ExprKind::Paren(inner) = &set.kind {
+        set = inner;
+    }
+    match &set.kind {
+        ExprKind::Record(fields) => Some(fields.iter().map(|f| f.key.node.clone()).collect()),
+        _ => None,
+    }
+}
+
+/// The value given for the parameter `param`: by name, or by its position.
+fn argument<'c>(spec: &ActionSpec, call: &'c ActionCall, param: &str) -> Option<&'c Expr> {
+    let position = spec.params.iter().position(|p| p.name == param)?;
+    let named = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == param));
+    named.or_else(|| call.args.iter().take_while(|a| a.name.is_none()).nth(position)).map(|a| &a.value)
 }
 
 /// The value of a duration literal (also `-2d` and `(2d)`).
