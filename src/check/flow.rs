@@ -90,6 +90,11 @@ impl Flow {
         }
     }
 
+    /// Why `path`, proven non-null earlier on this path, is no longer known to be.
+    pub fn why_forgotten(&self, path: &str) -> Option<Box<Forgotten>> {
+        self.forgotten.get(path).cloned().map(Box::new)
+    }
+
     /// Whether `path` is proven non-null here.
     pub fn knows(&self, path: &str) -> bool {
         self.facts.contains_key(path)
