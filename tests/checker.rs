@@ -65,13 +65,43 @@ fn narrowing_through_if_and_early_exit() {
 fn contact_facts_are_forgotten_after_wait_and_contact_actions() {
     let after_wait = "  if contact.phone != null {\n    wait 1d\n    contact.send_sms(\"a\")\n  }";
     expect(&wf("Prize.Awarded", after_wait), &[("K0204", 6)]);
-    let after_action =
-        "  if contact.phone != null {\n    contact.add_to_list(\"x\")\n    contact.send_sms(\"a\")\n  }";
-    expect(&wf("Prize.Awarded", after_action), &[("K0204", 6)]);
+    let after_wait_until = "  if contact.phone != null {\n    wait until \"2026-03-01T10:00:00Z\"\n    contact.send_sms(\"a\")\n  }";
+    expect(&wf("Prize.Awarded", after_wait_until), &[("K0204", 6)]);
     // facts about other paths survive
     let let_fact =
         "  let p = contact.phone\n  if p != null {\n    wait 1d\n    contact.send_sms(\"a\", to: p)\n  }";
     expect(&wf("Prize.Awarded", let_fact), &[]);
+}
+
+#[test]
+fn an_action_forgets_only_the_contact_fields_it_may_write() {
+    let checked = |between: &str| {
+        wf(
+            "Prize.Awarded",
+            &format!(
+                "  if contact.email != null {{\n    {between}\n    contact.send_email(template: \"t\")\n  }}"
+            ),
+        )
+    };
+    // none of these may write `contact.email`
+    expect(
+        &checked(
+            "contact.send_email(template: \"welcome\")\n    mailchimp.upsert_subscriber(list_id: \"L1\")",
+        ),
+        &[],
+    );
+    expect(&checked("contact.add_to_list(\"x\")"), &[]);
+    expect(&checked("loyalty.award_points(5)"), &[]);
+    expect(&checked("contact.update(set: { first_name: \"A\" })"), &[]);
+    expect(&checked("contact.update(add_tags: [\"vip\"])"), &[]);
+    expect(&checked("contact.update(set: { email: \"x@y.io\" })"), &[("K0204", 6)]);
+    expect(&checked("contact.update({ email: \"x@y.io\" })"), &[("K0204", 6)]);
+    // keys not known: any settable field may be written
+    expect(&checked("let s = { first_name: \"A\" }\n    contact.update(set: s)"), &[("K0204", 7)]);
+    // not in the catalog: anything may be written
+    expect(&checked("contact.frobnicate()"), &[("K0101", 5), ("K0204", 6)]);
+    let phone = "  if contact.phone != null {\n    contact.update(set: { phone: null })\n    contact.send_sms(\"a\")\n  }";
+    expect(&wf("Prize.Awarded", phone), &[("K0204", 6)]);
 }
 
 #[test]

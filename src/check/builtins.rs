@@ -107,7 +107,8 @@ impl Env {
                 let what = super::expr::path_of(arg).map_or("this value".to_string(), |p| format!("`{p}`"));
                 let path = super::expr::path_of(arg);
                 let context = format!("`{param}` of `{name}` needs a value");
-                self.error(CheckError::MaybeNull { what, span: arg.span, path, context });
+                let forgotten = path.as_deref().and_then(|p| flow.why_forgotten(p));
+                self.error(CheckError::MaybeNull { what, span: arg.span, path, context, forgotten });
             } else if t.contains_secret() && name != "secret" {
                 self.error(CheckError::SecretMisuse { span: arg.span, usage: format!("passed to `{name}`") });
             } else if !accepts(&t) {

@@ -221,7 +221,7 @@ impl Env {
 
 /// A path's type, without `?` when the path is proven non-null.
 pub fn narrowed(ty: Type, path: &str, flow: &Flow) -> Type {
-    if ty.is_optional() && flow.facts.contains(path) { ty.non_null() } else { ty }
+    if ty.is_optional() && flow.knows(path) { ty.non_null() } else { ty }
 }
 
 /// The triggers that carry a context record, for help text.

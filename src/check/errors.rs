@@ -5,6 +5,7 @@
 //! following the message style of STYLE.md.
 
 use super::catalog::{ContextName, ScopeKind};
+use super::flow::{ForgetCause, Forgotten};
 use super::types::Type;
 use super::workspace::Kind;
 use crate::diagnostics::{Code, Diagnostic};
@@ -107,6 +108,8 @@ pub enum CheckError {
         path: String,
         ty: Type,
         span: Span,
+        /// When `path` was proven non-null earlier on this path, then forgotten.
+        forgotten: Option<Box<Forgotten>>,
     },
     NotSettable {
         field: String,
@@ -198,6 +201,8 @@ pub enum CheckError {
         span: Span,
         path: Option<String>,
         context: String,
+        /// When `path` was proven non-null earlier on this path, then forgotten.
+        forgotten: Option<Box<Forgotten>>,
     },
     Incomparable {
         op: &'static str,
@@ -286,6 +291,41 @@ pub enum CheckError {
         span: Span,
         first: Because,
     },
+}
+
+/// The labels of a fact that was proven, then forgotten: where it was checked, and
+/// what made the checker forget it.
+fn with_forgotten(
+    diag: Diagnostic,
+    file: FileId,
+    path: &str,
+    forgotten: Option<Box<Forgotten>>,
+) -> Diagnostic {
+    let Some(f) = forgotten.map(|f| *f) else { return diag };
+    let why = match f.cause {
+        ForgetCause::Wait { until: false } => "`wait` reads the contact again".to_string(),
+        ForgetCause::Wait { until: true } => "`wait until` reads the contact again".to_string(),
+        ForgetCause::Action { name, known: true } => format!("`{name}` may write `{path}`"),
+        ForgetCause::Action { name, known: false } => {
+            format!("`{name}` is not a known action, so it may write `{path}`")
+        }
+    };
+    diag.with_secondary(file, f.checked, "checked here").with_secondary(
+        file,
+        f.by,
+        format!("forgotten here: {why}"),
+    )
+}
+
+/// How to fix a use of `path` that may be null.
+fn maybe_null_help(path: &str, forgotten: Option<&Forgotten>, alternative: &str) -> String {
+    let check = match forgotten.map(|f| &f.cause) {
+        None => "check it".to_string(),
+        Some(ForgetCause::Wait { until: false }) => "check it again after the `wait`,".to_string(),
+        Some(ForgetCause::Wait { until: true }) => "check it again after the `wait until`,".to_string(),
+        Some(ForgetCause::Action { name, .. }) => format!("check it again after `{name}`,"),
+    };
+    format!("{check} with `if {path} != null {{ … }}`, or {alternative}")
 }
 
 fn join_names(names: &[&str]) -> String {
@@ -418,12 +458,13 @@ impl CheckError {
                 format!("`{param}` of `{function}` expects {expected}, found `{found}`"),
             )
             .with_label(format!("this is `{found}`")),
-            E::DefaultMayBeNull { action, param, path, ty, span } => {
-                d(Code::MaybeNull, span, format!("`{path}` may be null; `{param}` expects `{ty}`"))
-                    .with_label(format!("`{param}` defaults to `{path}`, which may be null here"))
-                    .with_help(format!(
-                        "check it with `if {path} != null {{ … }}`, or pass `{param}:` to `{action}`"
-                    ))
+            E::DefaultMayBeNull { action, param, path, ty, span, forgotten } => {
+                let instead = format!("pass `{param}:` to `{action}`");
+                let help = maybe_null_help(&path, forgotten.as_deref(), &instead);
+                let msg = format!("`{path}` may be null; `{param}` expects `{ty}`");
+                let diag = d(Code::MaybeNull, span, msg)
+                    .with_label(format!("`{param}` defaults to `{path}`, which may be null here"));
+                with_forgotten(diag, file, &path, forgotten).with_help(help)
             }
             E::NotSettable { field, span, hint } => {
                 d(Code::UnknownField, span, format!("`{field}` cannot be set with `contact.update`"))
@@ -555,16 +596,17 @@ impl CheckError {
             E::InvalidLiteral { kind, text, reason, span } => {
                 d(Code::InvalidLiteral, span, format!("`{text}` is not a valid {kind}")).with_label(reason)
             }
-            E::MaybeNull { what, span, path, context } => {
-                let help = match &path {
+            E::MaybeNull { what, span, path, context, forgotten } => {
+                let msg = format!("{what} may be null; {context}");
+                let diag = d(Code::MaybeNull, span, msg).with_label("may be null");
+                match path {
                     Some(p) => {
-                        format!("check it with `if {p} != null {{ … }}`, or give a default with `{p} ?? …`")
+                        let instead = format!("give a default with `{p} ?? …`");
+                        let help = maybe_null_help(&p, forgotten.as_deref(), &instead);
+                        with_forgotten(diag, file, &p, forgotten).with_help(help)
                     }
-                    None => "give a default with `?? …`".to_string(),
-                };
-                d(Code::MaybeNull, span, format!("{what} may be null; {context}"))
-                    .with_label("may be null")
-                    .with_help(help)
+                    None => diag.with_help("give a default with `?? …`"),
+                }
             }
             E::Incomparable { op, left, right, span } => {
                 d(Code::IncomparableTypes, span, format!("cannot compare `{left}` with `{right}`"))

@@ -11,6 +11,7 @@ use super::flow::Flow;
 use super::literals;
 use super::types::{Type, named_type};
 use crate::diagnostics::did_you_mean;
+use crate::source::Span;
 use crate::syntax::ast::{
     BinaryOp, Expr, ExprKind, RecordField, StringLit, StringPart, TypeExpr, TypeExprKind, UnaryOp,
 };
@@ -25,8 +26,11 @@ pub fn path_of(e: &Expr) -> Option<String> {
     }
 }
 
+/// A path proven non-null, with the comparison that proves it.
+pub type Fact = (String, Span);
+
 /// Paths proven non-null when `cond` is true, and when it is false.
-pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
+pub fn condition_facts(cond: &Expr) -> (Vec<Fact>, Vec<Fact>) {
     match &cond.kind {
         ExprKind::Paren(inner) => condition_facts(inner),
         ExprKind::Unary { op, expr } if op.node == UnaryOp::Not => {
@@ -65,10 +69,11 @@ pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
                         | ExprKind::Bool(_)
                         | ExprKind::Duration(_)
                 );
+                let fact = vec![(path, cond.span)];
                 match (op.node, is_null, is_literal) {
-                    (BinaryOp::Ne, true, _) => (vec![path], Vec::new()),
-                    (BinaryOp::Eq, true, _) => (Vec::new(), vec![path]),
-                    (BinaryOp::Eq, false, true) => (vec![path], Vec::new()),
+                    (BinaryOp::Ne, true, _) => (fact, Vec::new()),
+                    (BinaryOp::Eq, true, _) => (Vec::new(), fact),
+                    (BinaryOp::Eq, false, true) => (fact, Vec::new()),
                     _ => (Vec::new(), Vec::new()),
                 }
             }
@@ -78,8 +83,9 @@ pub fn condition_facts(cond: &Expr) -> (Vec<String>, Vec<String>) {
     }
 }
 
-fn intersect(mut a: Vec<String>, b: &[String]) -> Vec<String> {
-    a.retain(|p| b.contains(p));
+/// The facts of `a` whose path `b` also proves (with `a`'s proof).
+fn intersect(mut a: Vec<Fact>, b: &[Fact]) -> Vec<Fact> {
+    a.retain(|(p, _)| b.iter().any(|(q, _)| q == p));
     a
 }
 
@@ -128,12 +134,12 @@ impl Env {
                 Type::Json => items.iter().for_each(|i| self.expect(i, &Type::Json, flow, context)),
                 _ => {
                     let found = self.infer(e, flow);
-                    self.assign(e, &found, want, context);
+                    self.assign(e, &found, want, flow, context);
                 }
             },
             _ => {
                 let found = self.infer(e, flow);
-                self.assign(e, &found, want, context);
+                self.assign(e, &found, want, flow, context);
             }
         }
     }
@@ -173,7 +179,7 @@ impl Env {
             }
             _ => {
                 let found = self.infer(e, flow);
-                self.assign(e, &found, want, context);
+                self.assign(e, &found, want, flow, context);
             }
         }
     }
@@ -217,7 +223,7 @@ impl Env {
     }
 
     /// Reports why a value of type `found` does not fit `want`.
-    pub fn assign(&mut self, e: &Expr, found: &Type, want: &Type, context: &str) {
+    pub fn assign(&mut self, e: &Expr, found: &Type, want: &Type, flow: &Flow, context: &str) {
         if want.accepts(found) {
             return;
         }
@@ -226,11 +232,13 @@ impl Env {
             self.error(CheckError::SecretMisuse { span, usage: format!("passed as {context}") });
         } else if found.is_optional() && want.accepts(&found.non_null()) {
             let (what, path) = describe(e);
+            let forgotten = path.as_deref().and_then(|p| flow.why_forgotten(p));
             self.error(CheckError::MaybeNull {
                 what,
                 span,
                 path,
                 context: format!("{context} expects `{want}`"),
+                forgotten,
             });
         } else {
             let help = match (found, want.non_null()) {
@@ -297,7 +305,7 @@ impl Env {
             ExprKind::Name(id) => self.resolve_name(id, flow),
             ExprKind::Field { target, field } => {
                 let target_ty = self.infer(target, flow);
-                let target_ty = self.require_value(target, target_ty, "its fields need a value");
+                let target_ty = self.require_value(target, target_ty, flow, "its fields need a value");
                 let ty = match target_ty {
                     Type::Error | Type::Json => target_ty,
                     Type::Map(value) => *value,
@@ -335,7 +343,7 @@ impl Env {
             }
             ExprKind::Index { target, index } => {
                 let target_ty = self.infer(target, flow);
-                let target_ty = self.require_value(target, target_ty, "indexing needs a value");
+                let target_ty = self.require_value(target, target_ty, flow, "indexing needs a value");
                 match target_ty {
                     Type::Error => Type::Error,
                     Type::Json => {
@@ -380,7 +388,7 @@ impl Env {
                 }
                 UnaryOp::Neg => {
                     let t = self.infer(expr, flow);
-                    let t = self.require_value(expr, t, "`-` needs a value");
+                    let t = self.require_value(expr, t, flow, "`-` needs a value");
                     match t {
                         Type::Int | Type::Float | Type::Duration | Type::Error => t,
                         other => {
@@ -423,10 +431,12 @@ impl Env {
     }
 
     /// An optional value used where a value is needed: reported, then treated as present.
-    fn require_value(&mut self, e: &Expr, t: Type, context: &str) -> Type {
+    fn require_value(&mut self, e: &Expr, t: Type, flow: &Flow, context: &str) -> Type {
         if let Type::Optional(inner) = t {
             let (what, path) = describe(e);
-            self.error(CheckError::MaybeNull { what, span: e.span, path, context: context.to_string() });
+            let forgotten = path.as_deref().and_then(|p| flow.why_forgotten(p));
+            let context = context.to_string();
+            self.error(CheckError::MaybeNull { what, span: e.span, path, context, forgotten });
             *inner
         } else if t == Type::Null {
             Type::Error
@@ -480,7 +490,7 @@ impl Env {
                 } else if r.non_null().accepts(&base) {
                     r
                 } else {
-                    self.assign(rhs, &r, &Type::optional(base.clone()), "the default after `??`");
+                    self.assign(rhs, &r, &Type::optional(base.clone()), flow, "the default after `??`");
                     base
                 }
             }
@@ -501,8 +511,8 @@ impl Env {
                     self.error(CheckError::SecretMisuse { span: e.span, usage: "compared".into() });
                     return Type::Bool;
                 }
-                let l = self.require_value(lhs, l, &format!("`{}` needs a value", op.symbol()));
-                let r = self.require_value(rhs, r, &format!("`{}` needs a value", op.symbol()));
+                let l = self.require_value(lhs, l, flow, &format!("`{}` needs a value", op.symbol()));
+                let r = self.require_value(rhs, r, flow, &format!("`{}` needs a value", op.symbol()));
                 if !ordered(&l, &r) {
                     self.error(CheckError::Incomparable { op: op.symbol(), left: l, right: r, span: e.span });
                 }
@@ -512,7 +522,7 @@ impl Env {
                 let (item, container) = if op == BinaryOp::In { (lhs, rhs) } else { (rhs, lhs) };
                 let it = self.infer(item, flow);
                 let ct = self.infer(container, flow);
-                let ct = self.require_value(container, ct, &format!("`{}` needs a value", op.symbol()));
+                let ct = self.require_value(container, ct, flow, &format!("`{}` needs a value", op.symbol()));
                 if it.contains_secret() {
                     self.error(CheckError::SecretMisuse { span: e.span, usage: "compared".into() });
                     return Type::Bool;
@@ -547,8 +557,8 @@ impl Env {
                     });
                     return Type::Error;
                 }
-                let l = self.require_value(lhs, l, &format!("`{}` needs a value", op.symbol()));
-                let r = self.require_value(rhs, r, &format!("`{}` needs a value", op.symbol()));
+                let l = self.require_value(lhs, l, flow, &format!("`{}` needs a value", op.symbol()));
+                let r = self.require_value(rhs, r, flow, &format!("`{}` needs a value", op.symbol()));
                 match arithmetic(op, &l, &r) {
                     Some(t) => t,
                     None => {

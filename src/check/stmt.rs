@@ -10,7 +10,7 @@ use super::catalog::{self, ActionSpec, ContextName, ParamDefault};
 use super::env::{BUILTIN_NAMES, Env};
 use super::errors::{Because, CheckError};
 use super::expr::condition_facts;
-use super::flow::{Flow, LetBinding, Reach, join};
+use super::flow::{Flow, ForgetCause, LetBinding, Reach, join};
 use super::types::Type;
 use crate::diagnostics::did_you_mean;
 use crate::source::Span;
@@ -76,12 +76,14 @@ impl FlowChecker {
                         self.env.error(CheckError::WaitTooLong { span: d.span });
                     }
                 }
-                flow.forget_contact();
+                let wait = Span { start: stmt.span.start, end: d.span.end };
+                flow.forget_contact(wait, &ForgetCause::Wait { until: false });
                 Reach::Continues
             }
             StmtKind::WaitUntil(t) => {
                 self.env.expect(t, &Type::Timestamp, flow, "`wait until`");
-                flow.forget_contact();
+                let wait = Span { start: stmt.span.start, end: t.span.end };
+                flow.forget_contact(wait, &ForgetCause::Wait { until: true });
                 Reach::Continues
             }
             StmtKind::Goto(route) => {
@@ -185,22 +187,18 @@ impl FlowChecker {
                 self.env.infer(&arg.value, flow);
             }),
         }
-        let touches_contact = spec.is_none_or(|s| s.effects.writes_contact());
         let mods = self.modifiers(&a.modifiers);
+        // What the action may have written is forgotten on both paths: a failed
+        // action may have written some of it.
+        forget_written(flow, spec, &a.call);
 
         let mut failed = flow.clone();
-        if touches_contact {
-            failed.forget_contact();
-        }
         failed.error = Some(a.call.span);
         failed.error_missing = None;
 
         let mut succeeded = flow.clone();
         succeeded.succeeded.insert(name.clone());
         succeeded.missing.remove(&name);
-        if touches_contact {
-            succeeded.forget_contact();
-        }
 
         let mut outs: Vec<(Flow, Because)> = Vec::new();
         match mods.on_failure.map(|m| &m.node) {
@@ -315,16 +313,17 @@ impl FlowChecker {
         if let Some(needed) = spec.needs {
             self.needs_context(needed, call, flow);
         }
-        if spec.needs_contact() && self.env.contact_ty.is_optional() && !flow.facts.contains("contact") {
+        if spec.needs_contact() && self.env.contact_ty.is_optional() && !flow.knows("contact") {
             self.env.error(CheckError::MaybeNull {
                 what: "`contact`".into(),
                 span: call.namespace.span,
                 path: Some("contact".into()),
                 context: format!("`{full}` acts on the contact"),
+                forgotten: flow.why_forgotten("contact"),
             });
         }
         if full == "contact.update" {
-            self.settable_fields(call);
+            self.settable_fields(spec, call);
         }
         self.catalog_checks(spec, call);
         for (param, given) in spec.params.iter().zip(&given) {
@@ -347,11 +346,9 @@ impl FlowChecker {
     }
 
     /// `contact.update(set: { … })` may not write the fields other actions own.
-    fn settable_fields(&mut self, call: &ActionCall) {
-        let Some(set) = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == "set")) else {
-            return;
-        };
-        let ExprKind::Record(fields) = &set.value.kind else { return };
+    fn settable_fields(&mut self, spec: &ActionSpec, call: &ActionCall) {
+        let Some(set) = argument(spec, call, "set") else { return };
+        let ExprKind::Record(fields) = &set.kind else { return };
         for f in fields {
             if let Some((_, hint)) = catalog::CONTACT_OWNED_FIELDS.iter().find(|(n, _)| *n == f.key.node) {
                 self.env.error(CheckError::NotSettable { field: f.key.node.clone(), span: f.key.span, hint });
@@ -369,16 +366,18 @@ impl FlowChecker {
         call: &ActionCall,
         flow: &Flow,
     ) {
-        let contact_missing = self.env.contact_ty.is_optional() && !flow.facts.contains("contact");
+        let contact_missing = self.env.contact_ty.is_optional() && !flow.knows("contact");
         let field_ty =
             catalog::CONTACT_FIELDS.iter().find(|(n, _)| *n == field).map(|(_, t)| *t).unwrap_or("String");
         let path = format!("contact.{field}");
-        let field_missing = field_ty.ends_with('?') && !flow.facts.contains(&path);
+        let field_missing = field_ty.ends_with('?') && !flow.knows(&path);
         if contact_missing || field_missing {
+            let path = if contact_missing { "contact".into() } else { path };
             self.env.error(CheckError::DefaultMayBeNull {
                 action: spec.full_name(),
                 param,
-                path: if contact_missing { "contact".into() } else { path },
+                forgotten: flow.why_forgotten(&path),
+                path,
                 ty: catalog::catalog_type(ty),
                 span: call.span,
             });
@@ -396,13 +395,14 @@ impl FlowChecker {
                     carriers,
                 });
             }
-            Ok(t) if t.is_optional() && !flow.facts.contains(needed.as_str()) => {
+            Ok(t) if t.is_optional() && !flow.knows(needed.as_str()) => {
                 let what = format!("`{}`", needed.as_str());
                 self.env.error(CheckError::MaybeNull {
                     what,
                     span: call.namespace.span,
                     path: Some(needed.as_str().into()),
                     context: format!("`{}` needs it", call.full_name()),
+                    forgotten: flow.why_forgotten(needed.as_str()),
                 });
             }
             _ => {}
@@ -451,6 +451,41 @@ struct Modifiers<'m> {
     on_failure: Option<&'m Spanned<Modifier>>,
 }
 
+/// Forgets the facts about the contact's fields that the action may write, per the
+/// effect table (`ActionSpec::effects`); an action not in the catalog may write any.
+fn forget_written(flow: &mut Flow, spec: Option<&ActionSpec>, call: &ActionCall) {
+    let by = call.namespace.span.to(call.action.span);
+    match spec {
+        None => flow.forget_contact(by, &ForgetCause::Action { name: call.full_name(), known: false }),
+        Some(spec) if spec.effects.writes_contact() => {
+            let keys = if spec.effects.writes_set_keys { set_keys(spec, call) } else { None };
+            let cause = ForgetCause::Action { name: spec.full_name(), known: true };
+            flow.forget_contact_fields(by, &cause, |field| spec.effects.may_write(field, keys.as_deref()));
+        }
+        Some(_) => {}
+    }
+}
+
+/// The keys an action's `set:` argument writes: none without one, its keys when it
+/// is a record literal, `None` (unknown) otherwise.
+fn set_keys(spec: &ActionSpec, call: &ActionCall) -> Option<Vec<String>> {
+    let Some(mut set) = argument(spec, call, "set") else { return Some(Vec::new()) };
+    while let ExprKind::Paren(inner) = &set.kind {
+        set = inner;
+    }
+    match &set.kind {
+        ExprKind::Record(fields) => Some(fields.iter().map(|f| f.key.node.clone()).collect()),
+        _ => None,
+    }
+}
+
+/// The value given for the parameter `param`: by name, or by its position.
+fn argument<'c>(spec: &ActionSpec, call: &'c ActionCall, param: &str) -> Option<&'c Expr> {
+    let position = spec.params.iter().position(|p| p.name == param)?;
+    let named = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == param));
+    named.or_else(|| call.args.iter().take_while(|a| a.name.is_none()).nth(position)).map(|a| &a.value)
+}
+
 /// The value of a duration literal (also `-2d` and `(2d)`).
 pub fn literal_duration(e: &Expr) -> Option<i64> {
     match &e.kind {
@@ -472,5 +507,118 @@ fn check_method(env: &mut Env, value: &Expr) {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::check::flow::Forgotten;
+    use crate::check::workflow::check_workflow;
+    use crate::check::workspace::Workspace;
+    use crate::source::FileId;
+    use crate::syntax::ast::Item;
+
+    /// The source of a workflow with `body`, and what checking it finds.
+    fn check(trigger: &str, body: &str, workspace: Workspace) -> (String, Vec<CheckError>) {
+        let text = format!("workflow w {{\n  scope workspace\n  trigger {trigger}\n{body}\n}}\n");
+        let parsed = crate::syntax::parse(FileId(0), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let Some(Item::Workflow(wf)) = parsed.file.items.first() else { unreachable!("no workflow") };
+        let errors = check_workflow(FileId(0), wf, &Arc::new(workspace)).1;
+        (text, errors)
+    }
+
+    /// For each finding: the text of the check and of the statement that forgot it.
+    fn forgotten_texts(text: &str, errors: &[CheckError]) -> Vec<Option<(String, String, ForgetCause)>> {
+        let at = |s: Span| text[s.start as usize..s.end as usize].to_string();
+        errors
+            .iter()
+            .map(|e| match e {
+                CheckError::MaybeNull { forgotten, .. } | CheckError::DefaultMayBeNull { forgotten, .. } => {
+                    forgotten
+                        .as_deref()
+                        .map(|Forgotten { checked, by, cause }| (at(*checked), at(*by), cause.clone()))
+                }
+                other => unreachable!("unexpected finding {other:?}"),
+            })
+            .collect()
+    }
+
+    fn action(name: &str) -> ForgetCause {
+        ForgetCause::Action { name: name.into(), known: true }
+    }
+
+    #[test]
+    fn a_finding_about_a_forgotten_fact_says_where_it_was_checked_and_forgotten() {
+        let body = "  if contact.email != null {\n    contact.update(set: { email: \"a@b.io\" })\n    contact.send_email(template: \"t\")\n  }";
+        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let want = ("contact.email != null".into(), "contact.update".into(), action("contact.update"));
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
+
+        let body = "  if not (contact.first_name == null) {\n    wait until now() + 1d\n    let n = lower(contact.first_name)\n  }";
+        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let want = (
+            "contact.first_name == null".into(),
+            "wait until now() + 1d".into(),
+            ForgetCause::Wait { until: true },
+        );
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
+    }
+
+    #[test]
+    fn a_fact_never_proven_has_nothing_to_point_at() {
+        let (text, errors) =
+            check("Contact.Identified", "  contact.send_email(template: \"t\")", Workspace::default());
+        assert_eq!(forgotten_texts(&text, &errors), vec![None]);
+        // proven again after it was forgotten: nothing to report
+        let body = "  if contact.email != null {\n    wait 1d\n  }\n  if contact.email != null {\n    contact.send_email(template: \"t\")\n  }";
+        assert!(check("Contact.Identified", body, Workspace::default()).1.is_empty());
+    }
+
+    #[test]
+    fn a_fact_forgotten_on_one_branch_is_explained_after_the_join() {
+        let body = "  if contact.email != null {\n    if contact.points > 10 {\n      wait 1d\n    }\n    contact.send_email(template: \"t\", to: contact.email)\n  }";
+        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let want = ("contact.email != null".into(), "wait 1d".into(), ForgetCause::Wait { until: false });
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
+    }
+
+    #[test]
+    fn a_custom_property_is_forgotten_only_by_its_own_key() {
+        let props: BTreeMap<String, Type> =
+            [("team".to_string(), Type::String), ("city".to_string(), Type::String)].into_iter().collect();
+        let workspace = Workspace { properties: Some(props), ..Workspace::default() };
+        let body = |update: &str| {
+            format!(
+                "  if contact.properties.team != null {{\n    {update}\n    let t = lower(contact.properties.team)\n  }}"
+            )
+        };
+        let (_, errors) =
+            check("Contact.Identified", &body("contact.update(set: { city: \"Oslo\" })"), workspace.clone());
+        assert_eq!(errors, vec![]);
+        let (text, errors) =
+            check("Contact.Identified", &body("contact.update(set: { team: \"Reds\" })"), workspace.clone());
+        let want =
+            ("contact.properties.team != null".into(), "contact.update".into(), action("contact.update"));
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want.clone())]);
+        // `set:` not a record literal: any property may be written
+        let update = "let s = { city: \"Oslo\" }\n    contact.update(set: s)";
+        let (text, errors) = check("Contact.Identified", &body(update), workspace);
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
+    }
+
+    #[test]
+    fn an_unknown_action_may_write_anything() {
+        let body = "  if contact.email != null {\n    contact.frobnicate()\n    contact.send_email(template: \"t\")\n  }";
+        let (text, mut errors) = check("Contact.Identified", body, Workspace::default());
+        assert!(matches!(errors.first(), Some(CheckError::UnknownAction { .. })));
+        errors.remove(0);
+        let cause = ForgetCause::Action { name: "contact.frobnicate".into(), known: false };
+        let want = ("contact.email != null".into(), "contact.frobnicate".into(), cause);
+        assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
     }
 }
