@@ -253,7 +253,8 @@ mod tests {
             coupon.into_event("run_1.ev1".into(), "issue").summary(),
             r#"Coupon.Issued {"coupon":{"code":"C1"}} (step issue)"#
         );
-        let list = Change { kind: "Contact.ListAdded", data: serde_json::json!({ "list": "VIP" }), coupon: None };
+        let list =
+            Change { kind: "Contact.ListAdded", data: serde_json::json!({ "list": "VIP" }), coupon: None };
         assert_eq!(
             list.into_event("run_1.ev2".into(), "add").summary(),
             r#"Contact.ListAdded {"list":"VIP"} (step add)"#
