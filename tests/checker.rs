@@ -245,3 +245,24 @@ fn a_test_runs_its_own_files_workflow_even_when_the_name_is_taken() {
         komo::check_sources(&sources).diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, vec!["K0110"]);
 }
+
+#[test]
+fn expect_event_names_a_trigger_and_binds_its_fields_in_where() {
+    // A step named like an event field: in `where`, the field wins.
+    let base = wf("Coupon.Redeemed", "  step list = contact.issue_coupon(\"x\")");
+    let test = |clauses: &str| format!("{base}test \"t\" {{\n{clauses}\n}}\n");
+    expect(
+        &test(
+            "  expect event Coupon.Issued where coupon.code == list.codes[0]\n  expect event Contact.ListAdded where list == \"VIP\" and event.list == list and type == \"x\"",
+        ),
+        &[],
+    );
+    expect(&test("  expect event Contact.PropertyUpdated where \"points\" in changed"), &[]);
+    expect(&test("  expect event Contact.ListAdded where list == 1"), &[("K0205", 7)]);
+    expect(&test("  expect no event Contact.ListAdde"), &[("K0301", 7)]);
+    expect(&test("  expect event Contact.Created where source == null"), &[("K0305", 7)]);
+    expect(&test("  expect event Contact.ListAdded where list"), &[("K0206", 7)]);
+    expect(&test("  expect event Contact.ListAdded where name == \"A\""), &[("K0105", 7)]);
+    // `coupon` is the caused event's, and `Contact.ListAdded` carries none.
+    expect(&test("  expect event Contact.ListAdded where coupon.code == \"A\""), &[("K0303", 7)]);
+}

@@ -213,6 +213,24 @@ fn a_run_prints_the_run_record() {
     assert_eq!(record["contact"]["email"], "ana@example.com");
     assert_eq!(record["contact"]["points"], 50);
     assert_eq!(record["contact"]["lists"], serde_json::json!(["New Users"]));
+    // What the steps changed, as the platform's own events.
+    let caused: Vec<(&str, &str, &serde_json::Value)> = record["caused_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["step"].as_str().unwrap(), &e["data"]))
+        .collect();
+    assert_eq!(
+        caused,
+        [
+            ("Contact.ListAdded", "add_to_list_1", &serde_json::json!({ "list": "New Users" })),
+            (
+                "Contact.PropertyUpdated",
+                "award_points_1",
+                &serde_json::json!({ "changed": ["points"], "old": { "points": 0 }, "new": { "points": 50 } })
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -230,6 +248,13 @@ fn a_run_shows_a_timeline_by_default() {
     assert!(text.contains("2026-01-01 09:00:00.000  ✓ add_to_list_2"), "{text}");
     assert!(text.contains(r#"input:  {"list":"Incomplete Data"}"#), "{text}");
     assert!(text.contains("skipped\n  – welcome "), "{text}");
+    // The events the steps caused, after the steps.
+    assert!(
+        text.contains(
+            "\ncaused\n  Contact.ListAdded        {\"list\":\"Incomplete Data\"}  (step add_to_list_2)\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

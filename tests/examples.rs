@@ -2,7 +2,8 @@
 //!
 //! Each case is checked alone and snapshotted with its SOURCE, the human DIAGNOSTICS
 //! (no colour) and the JSON report; a valid one also with its IR (and the IR must
-//! survive IR → JSON → IR unchanged) and the RUN of each of its tests (in the sandbox). On top of the snapshot, the expectations written in
+//! survive IR → JSON → IR unchanged) and the RUN of each of its tests (in the sandbox:
+//! steps, the events they caused, waits). On top of the snapshot, the expectations written in
 //! the file are asserted: `// expect-errors: 7 8|9` (an error on line 7, and one on line
 //! 8 or 9), `// expect-warnings: 4` (a warning on line 4 and no error); a file without
 //! such a line must check clean.
@@ -149,6 +150,9 @@ fn ir_and_runs(sources: &SourceMap, workspace: &Arc<Workspace>) -> (String, Stri
                     step.started_at.as_deref().unwrap_or("-"),
                     step.route.as_deref().map(|r| format!(" → {r}")).unwrap_or_default(),
                 ));
+            }
+            for event in &record.caused_events {
+                runs.push_str(&format!("  caused    {}\n", event.summary()));
             }
             for wait in &record.waits {
                 runs.push_str(&format!("  {} {} → {}\n", wait.kind, wait.started_at, wait.until));

@@ -298,6 +298,10 @@ async fn completion_works_on_half_typed_code() {
             "steps in a test's expectation",
             "workflow known {\n  scope workspace\n  trigger Contact.Identified\n  step hi = contact.add_to_list(\"x\")\n  loyalty.award_points(1)\n}\ntest \"t\" {\n  expect step ‸".into(),
         ),
+        (
+            "triggers after a test's expect event",
+            "workflow known {\n  scope workspace\n  trigger Contact.Identified\n  stop\n}\ntest \"t\" {\n  expect no event Contact.Li‸".into(),
+        ),
         ("top level", "workflow a { scope workspace trigger Contact.Identified stop }\n‸".into()),
         (
             "a test's workflow",
@@ -609,4 +613,21 @@ async fn trigger_loops_through_closed_project_files_are_reported() {
     assert_eq!(again["diagnostics"].as_array().map(Vec::len), Some(1), "{again}");
     client.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn expect_event_names_a_trigger_for_hover_and_binds_its_fields() {
+    let mut client = LspClient::start().await;
+    let uri = "file:///w/events.komo";
+    let text = "workflow w {\n  scope workspace\n  trigger Contact.Identified\n  contact.add_to_list(\"VIP\")\n}\ntest \"t\" {\n  expect event Contact.ListAdded where list == \"VIP\"\n}\n";
+    let published = client.open(uri, text).await;
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    let at = find(text, "Contact.ListAdded", 0, 3);
+    let trigger = client.request("textDocument/hover", text_position(uri, &at)).await;
+    let shown = trigger["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("trigger Contact.ListAdded"), "{trigger}");
+    let field = client.request("textDocument/hover", text_position(uri, &find(text, "list ==", 0, 1))).await;
+    let shown = field["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("String"), "{field}");
+    client.shutdown().await;
 }

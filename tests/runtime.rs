@@ -257,3 +257,49 @@ test "parked between attempts" {
     let step = &outcome.record.unwrap().steps[0];
     assert_eq!((step.attempts, step.error.as_ref().map(|e| e.message.as_str())), (1, Some("busy")));
 }
+
+#[test]
+fn a_missing_or_unwanted_caused_event_lists_what_the_run_caused() {
+    let src = r#"
+workflow w {
+  scope workspace
+  trigger Contact.Identified
+  step join = contact.add_to_list("VIP")
+  contact.add_to_list("VIP")
+  contact.update(set: { first_name: "Ana" })
+}
+test "events" {
+  contact { first_name: "Ana" }
+  expect event Contact.ListAdded where list == "VIP" and occurred_at == event.occurred_at
+  expect event Contact.ListAdded where list == "Gold"
+  expect event Coupon.Issued
+  expect no event Contact.ListAdded
+  expect no event Contact.PropertyUpdated
+}
+"#;
+    let program = compile(src);
+    let outcome = block_on(komo::runtime::testing::run_test(&program, &program.tests[0]));
+    // Joining a list once is one event; the second add and the update change nothing.
+    let caused = r#"Contact.ListAdded {"list":"VIP"} (step join)"#;
+    let failures: Vec<(&str, Option<&str>, Option<&str>)> = outcome
+        .failures
+        .iter()
+        .map(|f| (f.message.as_str(), f.expected.as_deref(), f.actual.as_deref()))
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            (
+                "no `Contact.ListAdded` event the run caused satisfies the `where` condition",
+                Some("a `Contact.ListAdded` event for which the condition holds"),
+                Some(caused),
+            ),
+            ("the run caused no `Coupon.Issued` event", Some("a `Coupon.Issued` event"), Some(caused)),
+            (
+                "the run caused a `Contact.ListAdded` event",
+                Some("no `Contact.ListAdded` event"),
+                Some(caused)
+            ),
+        ]
+    );
+}

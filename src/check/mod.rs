@@ -26,6 +26,7 @@ pub use builtins::FUNCTIONS as BUILTIN_FUNCTIONS;
 pub use env::{StepDecl, contact_type_in};
 pub use errors::{Because, CheckError};
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
+pub use test_items::caused_event_scope;
 pub use workflow::{WorkflowInfo, is_snake_case};
 pub use workspace::Workspace;
 

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use super::catalog;
-use super::env::Env;
+use super::catalog::{self, TriggerSpec};
+use super::env::{Env, event_type};
 use super::errors::CheckError;
 use super::flow::{Flow, LetBinding};
 use super::types::{RecordType, Type};
-use super::workflow::WorkflowInfo;
+use super::workflow::{WorkflowInfo, resolve_trigger};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{Expectation, Expr, ExprKind, MockOutcome, Test, TestClause};
@@ -159,6 +159,15 @@ pub fn check_test_with(
                         env.expect_bool(cond, &after, "an `expect`");
                     }
                 }
+                Expectation::Event { trigger, filter } => {
+                    let spec = resolve_trigger(trigger, errors);
+                    if let (Some(spec), Some(filter), true) = (spec, filter, known) {
+                        check_caused_filter(&mut env, spec, trigger.span, filter, &after);
+                    }
+                }
+                Expectation::NoEvent { trigger } => {
+                    resolve_trigger(trigger, errors);
+                }
             },
         }
     }
@@ -271,6 +280,45 @@ fn check_event(env: &mut Env, record: &Expr) {
             }
         }
     }
+}
+
+/// `expect event T where cond`: `cond` is checked as in a workflow listening to `T`
+/// (its context records; a record `T` does not carry is reported as such), with the
+/// event's fields bound by name, and the test's steps and final contact as in `expect`.
+fn check_caused_filter(env: &mut Env, trigger: &'static TriggerSpec, at: Span, filter: &Expr, after: &Flow) {
+    let mut scope = Env::new(env.file, Some(trigger), None);
+    scope.contact_ty = env.contact_ty.clone();
+    scope.steps = env.steps.clone();
+    scope.workspace = std::sync::Arc::clone(&env.workspace);
+    scope.types = env.types.take();
+    let mut flow = after.clone();
+    for (name, ty) in caused_event_scope(trigger) {
+        flow.lets.insert(name, LetBinding { ty, span: at });
+    }
+    scope.expect_bool(filter, &flow, "an `expect event`'s `where` condition");
+    env.types = scope.types.take();
+    env.errors.append(&mut scope.errors);
+}
+
+/// The names `expect event <trigger> where …` binds, and their types: the event's fields
+/// by name (`id`, `type`, `occurred_at`, the trigger's own, `fields` for form data), the
+/// whole event as `event`, and the context records the trigger carries (`coupon`),
+/// optional ones as optional. They shadow steps of the same name and the test's own
+/// `event` and context records; `contact`, `run` and step outputs mean what they mean
+/// in `expect <condition>`.
+pub fn caused_event_scope(trigger: &'static TriggerSpec) -> Vec<(String, Type)> {
+    let event = event_type(Some(trigger), None);
+    let mut out: Vec<(String, Type)> = match &event {
+        Type::Record(rt) => rt.fields.iter().map(|(n, t)| (n.clone(), t.clone())).collect(),
+        _ => Vec::new(),
+    };
+    out.push(("event".into(), event));
+    for carried in trigger.carries {
+        let ty = carried.name.record_type();
+        let ty = if carried.optional { Type::optional(ty) } else { ty };
+        out.push((carried.name.as_str().to_string(), ty));
+    }
+    out
 }
 
 /// The same record type with every field optional.

@@ -15,7 +15,7 @@ use super::types::Type;
 use super::workspace::Workspace;
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
-use crate::syntax::ast::{ActionStmt, Block, HeaderClause, Modifier, Scope, Stmt, StmtKind, Workflow};
+use crate::syntax::ast::{ActionStmt, Block, HeaderClause, Ident, Modifier, Scope, Stmt, StmtKind, Workflow};
 
 /// What the checker knows about a workflow once checked.
 #[derive(Clone, Debug)]
@@ -96,6 +96,29 @@ pub fn check_workflow_with(
     (info, checker.env.errors, types)
 }
 
+/// The trigger `name` names (a workflow's `trigger`, a test's `expect event`): an alias
+/// is accepted with a warning, an unknown name reported with a suggestion.
+pub(super) fn resolve_trigger(name: &Ident, errors: &mut Vec<CheckError>) -> Option<&'static TriggerSpec> {
+    match catalog::trigger(&name.node) {
+        Some((spec, alias)) => {
+            if alias {
+                errors.push(CheckError::TriggerAlias {
+                    alias: name.node.clone(),
+                    canonical: spec.name,
+                    span: name.span,
+                });
+            }
+            Some(spec)
+        }
+        None => {
+            let names: Vec<&str> = catalog::trigger_names().collect();
+            let suggestion = did_you_mean(&name.node, &names).map(str::to_string);
+            errors.push(CheckError::UnknownTrigger { name: name.node.clone(), span: name.span, suggestion });
+            None
+        }
+    }
+}
+
 #[derive(Default)]
 struct Header<'w> {
     trigger: Option<&'static TriggerSpec>,
@@ -137,27 +160,7 @@ fn check_header<'w>(file: FileId, wf: &'w Workflow, errors: &mut Vec<CheckError>
             HeaderClause::Trigger { name, filter } => {
                 trigger_span = name.span;
                 out.filter = filter.as_ref();
-                match catalog::trigger(&name.node) {
-                    Some((spec, alias)) => {
-                        if alias {
-                            errors.push(CheckError::TriggerAlias {
-                                alias: name.node.clone(),
-                                canonical: spec.name,
-                                span: name.span,
-                            });
-                        }
-                        out.trigger = Some(spec);
-                    }
-                    None => {
-                        let names: Vec<&str> = catalog::trigger_names().collect();
-                        let suggestion = did_you_mean(&name.node, &names).map(str::to_string);
-                        errors.push(CheckError::UnknownTrigger {
-                            name: name.node.clone(),
-                            span: name.span,
-                            suggestion,
-                        });
-                    }
-                }
+                out.trigger = resolve_trigger(name, errors);
             }
             HeaderClause::Form(fields) => {
                 form_span = Some(clause.span);

@@ -5,7 +5,8 @@
 //! plain text (no colour: it is data, written to stdout): a header (workflow, run,
 //! trigger, status, start, end, virtual duration), then the steps that ran and the
 //! waits, in time order, each step with its input and its output or error as one line
-//! of compact JSON, then the steps that were skipped, then the run's error.
+//! of compact JSON, then the events the steps caused (`catalog.md` "What actions
+//! change"), then the steps that were skipped, then the run's error.
 //!
 //! ```text
 //! workflow  welcome_new_contacts (version 1)
@@ -20,6 +21,9 @@
 //!                            input:  {"subject":"Welcome, Ana!","template":"welcome"}
 //!                            output: {"message_id":"msg_run_evt_01_welcome"}
 //!            00:00:00.000  ⏸ retry in 10s (until 2026-01-01T00:00:10.000Z)
+//!
+//! caused
+//!   Contact.ListAdded  {"list":"New Users"}  (step add_to_list_1)
 //! ```
 
 use std::fmt::Write as _;
@@ -40,6 +44,15 @@ pub(crate) fn render(record: &RunRecord, error_at: Option<&str>, indent: &str) -
     let mut lines = header(record);
     lines.push(String::new());
     lines.extend(events(record));
+    if !record.caused_events.is_empty() {
+        lines.push(String::new());
+        lines.push("caused".to_owned());
+        let width = record.caused_events.iter().map(|e| e.kind.chars().count()).max().unwrap_or(0);
+        for event in &record.caused_events {
+            let fields = compact(&event.fields());
+            lines.push(format!("  {:<width$}  {fields}  (step {})", event.kind, event.step));
+        }
+    }
     let skipped: Vec<&StepRecord> = record.steps.iter().filter(|s| !ran(s)).collect();
     if !skipped.is_empty() {
         lines.push(String::new());
@@ -215,6 +228,7 @@ fn compact(json: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::caused::CausedEvent;
     use crate::runtime::record::{RunError, StepError};
     use crate::source::Span;
 
@@ -235,6 +249,15 @@ mod tests {
             error: None,
             route: None,
         }
+    }
+
+    fn caused(
+        step: &str,
+        kind: &str,
+        data: serde_json::Value,
+        coupon: Option<serde_json::Value>,
+    ) -> CausedEvent {
+        CausedEvent { id: "run_evt_1.ev1".into(), step: step.into(), kind: kind.into(), data, coupon }
     }
 
     fn record() -> RunRecord {
@@ -267,7 +290,15 @@ mod tests {
             steps: vec![first, step("never", StepStatus::Skipped, None, None), second],
             contact: serde_json::json!({}),
             caused_by: None,
-            caused_events: Vec::new(),
+            caused_events: vec![
+                caused("welcome", "Contact.ListAdded", serde_json::json!({ "list": "VIP" }), None),
+                caused(
+                    "welcome",
+                    "Coupon.Issued",
+                    serde_json::json!({}),
+                    Some(serde_json::json!({ "code": "C1" })),
+                ),
+            ],
             caused_runs: Vec::new(),
             error: Some(RunError {
                 message: "step `reminder` failed".into(),
@@ -311,6 +342,10 @@ took      2d30s (virtual time)
 2026-01-03 00:00:30.000  ✗ reminder  contact.send_email  0s  → give_up
                            input:  {\"template\":\"welcome\"}
                            error:  {\"kind\":\"error\",\"message\":\"mailbox unavailable\",\"status\":null}
+
+caused
+  Contact.ListAdded  {\"list\":\"VIP\"}  (step welcome)
+  Coupon.Issued      {\"coupon\":{\"code\":\"C1\"}}  (step welcome)
 
 skipped
   – never  contact.send_email

@@ -461,6 +461,24 @@ fn expect_clause(p: &mut Printer<'_>, after: usize, expectation: &Expectation) {
             p.verbatim(duration.span);
         }
         Expectation::That(condition) => expr(p, condition, 0),
+        Expectation::Event { trigger, filter } => {
+            p.token(next, "event");
+            p.space();
+            p.token(trigger.span.start as usize, &trigger.node);
+            if let Some(filter) = filter {
+                p.space();
+                p.token(p.next_token(trigger.span.end as usize), "where");
+                p.space();
+                expr(p, filter, 0);
+            }
+        }
+        Expectation::NoEvent { trigger } => {
+            p.token(next, "no");
+            p.space();
+            p.token(p.next_token(next + "no".len()), "event");
+            p.space();
+            p.token(trigger.span.start as usize, &trigger.node);
+        }
     }
 }
 

@@ -104,6 +104,8 @@ struct Lower<'a> {
     blocks: Vec<Block>,
     steps_by_call: HashMap<Span, StepId>,
     routes: HashMap<String, RouteId>,
+    /// Names bound as `Var::Local` over everything else (an `expect event`'s fields).
+    locals: Vec<String>,
     errors: Vec<LowerError>,
 }
 
@@ -123,6 +125,7 @@ impl<'a> Lower<'a> {
             blocks: Vec::new(),
             steps_by_call,
             routes: HashMap::new(),
+            locals: Vec::new(),
             errors: Vec::new(),
         }
     }
@@ -323,6 +326,9 @@ impl<'a> Lower<'a> {
     }
 
     fn var(&self, name: &str) -> Var {
+        if self.locals.iter().any(|l| l == name) {
+            return Var::Local(name.to_string());
+        }
         match name {
             "event" => Var::Event,
             "contact" => Var::Contact,
@@ -437,6 +443,24 @@ impl<'a> Lower<'a> {
                         }
                         ast::Expectation::Took(d) => ExpectKind::Took(d.node.millis),
                         ast::Expectation::That(e) => ExpectKind::That(self.expr(e)),
+                        ast::Expectation::Event { trigger, filter } => {
+                            let spec = catalog::trigger(&trigger.node).map(|(t, _)| t);
+                            let filter = filter.as_ref().map(|f| {
+                                self.locals = spec
+                                    .map(check::caused_event_scope)
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|(name, _)| name)
+                                    .collect();
+                                let id = self.expr(f);
+                                self.locals.clear();
+                                id
+                            });
+                            ExpectKind::Event { trigger: self.trigger_name(trigger), filter }
+                        }
+                        ast::Expectation::NoEvent { trigger } => {
+                            ExpectKind::NoEvent(self.trigger_name(trigger))
+                        }
                     };
                     case.expects.push(Expect { kind, span: clause.span });
                 }
@@ -444,6 +468,17 @@ impl<'a> Lower<'a> {
         }
         case.exprs = std::mem::take(&mut self.exprs);
         case
+    }
+
+    /// The canonical name of a trigger the checker resolved.
+    fn trigger_name(&mut self, trigger: &ast::Ident) -> String {
+        match catalog::trigger(&trigger.node) {
+            Some((spec, _)) => spec.name.to_string(),
+            None => {
+                self.error(trigger.span, format!("unknown trigger `{}`", trigger.node));
+                trigger.node.clone()
+            }
+        }
     }
 
     fn step_id(&mut self, step: &ast::Ident) -> StepId {

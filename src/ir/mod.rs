@@ -348,6 +348,14 @@ pub enum ExpectKind {
     CalledWith(StepId, ExprId),
     Took(i64),
     That(ExprId),
+    /// `expect event T [where c]`: the run caused a `trigger` event (its canonical name)
+    /// for which `filter` holds; the event's fields are `Var::Local`s of the filter.
+    Event {
+        trigger: String,
+        filter: Option<ExprId>,
+    },
+    /// `expect no event T`: the run caused no `trigger` event.
+    NoEvent(String),
 }
 
 /// The statuses of a run (`catalog.md`).

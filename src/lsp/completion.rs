@@ -1,10 +1,10 @@
 //! Completion that works on half-typed, broken text.
 //!
 //! In: the workspace and a position. Out: completion items for what may be written
-//! there: trigger names after `trigger`, a namespace's actions at the start of a
-//! statement (`contact.`), parameter names inside an action call, fields after a value
-//! (`event.`, `contact.`, `card.`, a step's name), route names after `->`, and else the
-//! keywords and names that fit. The context comes from a token [scan](super::scan) of
+//! there: trigger names after `trigger` and a test's `expect [no] event`, a namespace's
+//! actions at the start of a statement (`contact.`), parameter names inside an action
+//! call, fields after a value (`event.`, `contact.`, `card.`, a step's name), route names
+//! after `->`, and else the keywords and names that fit. The context comes from a token [scan](super::scan) of
 //! the text, not from the parser, so an unclosed brace or a half-written statement
 //! does not matter; the workflow's trigger, `form` and steps come from its last
 //! successful check, or from the tokens when it never checked.
@@ -205,7 +205,9 @@ impl<'w> Context<'w> {
     fn items(&self) -> Vec<CompletionItem> {
         let prev = self.prev(1);
         let in_test = matches!(&self.item, Some((ItemKind::Test, ..)));
-        if prev == "trigger" {
+        // `trigger …`, and a test's `expect event …` / `expect no event …`.
+        let expect_event = in_test && prev == "event" && matches!(self.prev(2), "expect" | "no");
+        if prev == "trigger" || expect_event {
             return catalog::TRIGGERS.iter().map(|t| self.trigger_item(t)).collect();
         }
         if prev == "->" {

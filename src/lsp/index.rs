@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::check::Program;
+use crate::check::{Program, catalog, caused_event_scope};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
     ActionCall, Block, Expectation, Expr, ExprKind, HeaderClause, Ident, Item, MockOutcome, Modifier,
@@ -109,9 +109,7 @@ impl<'o> Walker<'o> {
         for clause in &wf.header {
             match &clause.node {
                 HeaderClause::Trigger { name, filter } => {
-                    let canonical = crate::check::catalog::trigger(&name.node)
-                        .map_or(name.node.clone(), |(t, _)| t.name.to_owned());
-                    self.push(name.span, Target::Trigger(canonical), false);
+                    self.push(name.span, trigger_target(&name.node), false);
                     if let Some(f) = filter {
                         self.expr(f);
                     }
@@ -231,6 +229,11 @@ impl<'o> Walker<'o> {
     }
 }
 
+/// A trigger named in source, by its canonical name (an alias points at its trigger).
+fn trigger_target(name: &str) -> Target {
+    Target::Trigger(catalog::trigger(name).map_or(name.to_owned(), |(t, _)| t.name.to_owned()))
+}
+
 fn collect_step_names(block: &Block, out: &mut Vec<String>) {
     for stmt in &block.stmts {
         match &stmt.kind {
@@ -279,8 +282,8 @@ fn collect_lets(block: &Block, out: &mut HashMap<String, Span>) {
     }
 }
 
-/// A test's names: the workflow it runs, its steps in `expect step`, mocked actions and
-/// step outputs in `expect` expressions.
+/// A test's names: the workflow it runs, its steps in `expect step`, mocked actions,
+/// the triggers of `expect [no] event` and step outputs in `expect` expressions.
 fn test_occurrences(file: FileId, test: &Test, program: &Program, out: &mut Vec<Occurrence>) {
     let runs = program
         .tests
@@ -319,6 +322,25 @@ fn test_occurrences(file: FileId, test: &Test, program: &Program, out: &mut Vec<
                     walker.expr(args);
                 }
                 Expectation::That(e) => walker.expr(e),
+                Expectation::Event { trigger, filter } => {
+                    walker.push(trigger.span, trigger_target(&trigger.node), false);
+                    if let Some(f) = filter {
+                        // The event's fields shadow steps of the same name.
+                        let shadowed: Vec<String> = catalog::trigger(&trigger.node)
+                            .map(|(t, _)| caused_event_scope(t))
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(name, _)| name)
+                            .collect();
+                        let steps = std::mem::take(&mut walker.steps);
+                        walker.steps = steps.iter().filter(|s| !shadowed.contains(s)).cloned().collect();
+                        walker.expr(f);
+                        walker.steps = steps;
+                    }
+                }
+                Expectation::NoEvent { trigger } => {
+                    walker.push(trigger.span, trigger_target(&trigger.node), false)
+                }
                 Expectation::Run(_) | Expectation::NoRun | Expectation::Took(_) => {}
             },
         }

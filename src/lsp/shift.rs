@@ -244,6 +244,13 @@ impl Shift {
                     }
                     Expectation::Took(d) => self.spanned(d),
                     Expectation::That(e) => self.expr(e),
+                    Expectation::Event { trigger, filter } => {
+                        self.ident(trigger);
+                        if let Some(f) = filter {
+                            self.expr(f);
+                        }
+                    }
+                    Expectation::NoEvent { trigger } => self.ident(trigger),
                 },
             }
         }

@@ -35,6 +35,26 @@ pub struct CausedEvent {
     pub coupon: Option<serde_json::Value>,
 }
 
+impl CausedEvent {
+    /// What the event says, as one JSON object: its own fields (`data`) and, for
+    /// `Coupon.Issued`, the `coupon` beside them (the names `expect event … where` sees).
+    pub fn fields(&self) -> serde_json::Value {
+        let mut fields = match &self.data {
+            serde_json::Value::Object(data) => data.clone(),
+            _ => serde_json::Map::new(),
+        };
+        if let Some(coupon) = &self.coupon {
+            fields.insert("coupon".into(), coupon.clone());
+        }
+        serde_json::Value::Object(fields)
+    }
+
+    /// One line for people: `Contact.ListAdded {"list":"VIP"} (step add_vip)`.
+    pub fn summary(&self) -> String {
+        format!("{} {} (step {})", self.kind, self.fields(), self.step)
+    }
+}
+
 /// What caused an event the engine raised: the run, its step and the run's own
 /// trigger event (for a contact that ingest created: only the event that created it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,5 +245,24 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].coupon, Some(serde_json::json!({ "id": "C2", "code": "C2", "offer": "Save 10" })));
         assert!(changes("contact.send_email", &BTreeMap::new(), &before, &after, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_summary_shows_the_fields_and_the_coupon() {
+        let coupon = Change {
+            kind: "Coupon.Issued",
+            data: serde_json::json!({}),
+            coupon: Some(serde_json::json!({ "code": "C1" })),
+        };
+        assert_eq!(
+            coupon.into_event("run_1.ev1".into(), "issue").summary(),
+            r#"Coupon.Issued {"coupon":{"code":"C1"}} (step issue)"#
+        );
+        let list =
+            Change { kind: "Contact.ListAdded", data: serde_json::json!({ "list": "VIP" }), coupon: None };
+        assert_eq!(
+            list.into_event("run_1.ev2".into(), "add").summary(),
+            r#"Contact.ListAdded {"list":"VIP"} (step add)"#
+        );
     }
 }

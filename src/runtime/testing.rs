@@ -5,6 +5,8 @@
 //! clock starting at the event's `occurred_at`: waits and retry delays take no real
 //! time. A test that expects `run waiting` stops the run at its first park.
 
+mod caused_events;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -258,7 +260,7 @@ impl Finals<'_> {
         outputs: &'s [Value],
         run: &'s Value,
         has_secret: &'s dyn Fn(&str) -> bool,
-        empty: &'s BTreeMap<String, Value>,
+        locals: &'s BTreeMap<String, Value>,
     ) -> Scope<'s> {
         Scope {
             exprs,
@@ -266,7 +268,7 @@ impl Finals<'_> {
             contact: self.contact,
             entry: self.entry,
             context: &self.event.context,
-            locals: empty,
+            locals,
             steps: outputs,
             run,
             error: &Value::Null,
@@ -349,6 +351,8 @@ impl Finals<'_> {
                 }
             }
             ExpectKind::That(id) => self.that(case, *id, span),
+            ExpectKind::Event { trigger, filter } => self.caused_event(case, trigger, *filter, span),
+            ExpectKind::NoEvent(trigger) => self.no_caused_event(trigger, span),
         }
     }
 

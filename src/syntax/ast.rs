@@ -457,6 +457,11 @@ pub enum Expectation {
     Took(Spanned<Duration>),
     /// `expect <Bool expression>`
     That(Expr),
+    /// `expect event Trigger.Name [where cond]`: the run caused such an event (one
+    /// that satisfies `cond`, where the event's fields are in scope by name)
+    Event { trigger: Ident, filter: Option<Expr> },
+    /// `expect no event Trigger.Name`: the run caused no such event
+    NoEvent { trigger: Ident },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

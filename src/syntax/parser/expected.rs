@@ -169,7 +169,7 @@ fn expected_for(rule: Rule) -> Option<Expected> {
         Rule::kw_called => token("called"),
         Rule::kw_with => token("with"),
         Rule::ident | Rule::word | Rule::arg_name => Some(E::Name),
-        Rule::trigger_name => Some(E::TriggerName),
+        Rule::trigger_name | Rule::event_type => Some(E::TriggerName),
         Rule::scope_workspace
         | Rule::scope_hub
         | Rule::scope_card
@@ -218,6 +218,8 @@ fn expected_for(rule: Rule) -> Option<Expected> {
         Rule::count => Some(E::Count),
         Rule::test_clause | Rule::test_mock | Rule::test_expect => Some(E::TestClause),
         Rule::expect_no_run
+        | Rule::expect_no_event
+        | Rule::expect_event
         | Rule::expect_took
         | Rule::expect_run
         | Rule::expect_called_with

@@ -92,6 +92,13 @@ fn expectation(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Expectation> {
             Expectation::Step { step, status: Spanned::new(value, cx.span(&outcome)) }
         }
         Rule::expect_that => Expectation::That(expr(cx, parts.expect_rule(Rule::expr)?)?),
+        Rule::expect_event => Expectation::Event {
+            trigger: cx.ident(&parts.expect_rule(Rule::event_type)?),
+            filter: parts.next().map(|p| expr(cx, p)).transpose()?,
+        },
+        Rule::expect_no_event => {
+            Expectation::NoEvent { trigger: cx.ident(&parts.expect_rule(Rule::event_type)?) }
+        }
         _ => return Err(cx.internal(&pair)),
     })
 }

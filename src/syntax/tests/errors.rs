@@ -310,3 +310,21 @@ fn keyword_sets_read_as_what_they_start() {
         diagnostics(&in_workflow("  foo.bar() timeout 3s tim")).into_iter().map(|d| d.message).collect();
     assert_eq!(found, ["expected `route`, `}`, a statement, a header clause or a modifier, found `tim`"]);
 }
+
+#[test]
+fn expect_event_needs_a_trigger_name() {
+    let found = |clause: &str| -> Vec<String> {
+        let source = format!("test \"t\" {{\n  {clause}\n}}");
+        diagnostics(&source).into_iter().map(|d| d.message).collect()
+    };
+    // `expect no` could also be `expect <name>` then an `event { … }` clause.
+    assert_eq!(
+        found("expect no event"),
+        ["expected `{` or a trigger name such as `Contact.Identified`, found `}`"]
+    );
+    // `expect event` alone is `expect <expression>` (the checker wants a Bool).
+    assert!(found("expect event").is_empty());
+    // A trigger name has a dot: `expect event` then a line break is `expect event`.
+    assert_eq!(found("expect event\n  expect event Contact.ListAdded"), Vec::<String>::new());
+    assert_eq!(found("expect event Contact.ListAdded where"), ["expected an expression, found `}`"]);
+}

@@ -254,3 +254,31 @@ fn spans_end_at_the_last_character_not_at_trailing_comments() {
     assert_eq!(spans, ["contact.update(set: {}) retry 2", "let x = a ?? b", "stop"]);
     assert_eq!(&source[flow.header[2].span.range()], "trigger X.Y where a");
 }
+
+#[test]
+fn expect_event_names_a_trigger_and_maybe_a_condition() {
+    let file = parse_ok(
+        "test \"t\" {\n  expect event Contact.ListAdded where list == \"VIP\"\n  expect event Coupon.Issued\n  expect no event Contact.PropertyUpdated\n  expect event.score > 5\n}",
+    );
+    let got: Vec<String> = tests_of(&file)[0]
+        .clauses
+        .iter()
+        .map(|c| match &c.node {
+            TestClause::Expect(Expectation::Event { trigger, filter }) => {
+                format!("event {} {}", trigger.node, filter.as_ref().map(sexp).unwrap_or_default())
+            }
+            TestClause::Expect(Expectation::NoEvent { trigger }) => format!("no event {}", trigger.node),
+            TestClause::Expect(Expectation::That(e)) => format!("that {}", sexp(e)),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "event Contact.ListAdded (== list (str \"VIP\"))",
+            "event Coupon.Issued ",
+            "no event Contact.PropertyUpdated",
+            "that (> (. event score) 5)",
+        ]
+    );
+}
