@@ -613,10 +613,10 @@ async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
 
     let page = dash.get(&s, &format!("/runs/{welcome}")).await;
     page.assert_has(r#"<h2 id="caused-title">Events this run caused</h2>"#);
-    page.assert_has(&format!(r#"<tr id="caused-{welcome}.ev1"><td><code>Contact.ListAdded</code></td><td><code>add_to_list_1</code></td>"#));
+    page.assert_has(&format!(r#"<tr id="caused-{welcome}.ev1"><td data-label="Event"><code>Contact.ListAdded</code></td><td data-label="Step"><code>add_to_list_1</code></td>"#));
     page.assert_has(&format!(r#"<a href="/runs/{listed}">listed</a>"#));
     // The award raised Contact.PropertyUpdated, which no active workflow takes.
-    page.assert_has("<td><code>Contact.PropertyUpdated</code></td><td><code>bonus</code></td>");
+    page.assert_has(r#"<td data-label="Event"><code>Contact.PropertyUpdated</code></td><td data-label="Step"><code>bonus</code></td>"#);
     page.assert_has(r#"<span class="sub">none</span>"#);
     assert!(!page.has("Started by"), "an outside event started it");
 

@@ -276,6 +276,16 @@ fn comments_in_odd_places() {
     insta::assert_snapshot!(fmt(input));
 }
 
+/// A comment between `on failure` and `->` stays (found by `relaid_examples_format_safely`:
+/// the arrow was printed as text, so the comment before it was lost and the self-check
+/// refused the output).
+#[test]
+fn a_comment_before_a_route_arrow_stays() {
+    let input = "workflow w {\n  scope workspace\n  trigger Contact.Identified\n  contact.add_to_list(\"L\")\n    on failure // note\n -> // more\n alert\n  route alert {\n    stop\n  }\n}\n";
+    let out = fmt(input);
+    assert!(out.contains("on failure // note\n    -> // more\n    alert\n"), "{out}");
+}
+
 /// Deep nesting formats in linear time (an exponential layout search would never end
 /// here) and safely.
 #[test]

@@ -313,8 +313,11 @@ fn modifiers(p: &mut Printer<'_>, modifiers: &[Spanned<Modifier>], fits: Option<
                 let outcome = if matches!(m.node, Modifier::OnSuccess(_)) { "success" } else { "failure" };
                 p.token(start, "on");
                 p.space();
-                p.token(p.next_token(start + "on".len()), outcome);
-                p.text(" ->");
+                let word = p.next_token(start + "on".len());
+                p.token(word, outcome);
+                p.space();
+                // The arrow is a token of its own, so a comment before it is kept.
+                p.token(p.next_token(word + outcome.len()), "->");
                 p.space();
                 p.token(route.span.start as usize, &route.node);
             }
