@@ -370,3 +370,48 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(api.get("/v1/runs")["runs"].as_array().unwrap().len(), 9);
 }
+
+const COUPONS: &str = r#"workflow give {
+  scope workspace
+  trigger Contact.Identified
+  contact.issue_coupon("Save 10", quantity: 2)
+}
+"#;
+
+const THANKS: &str = r#"workflow thanks {
+  scope workspace
+  trigger Coupon.Issued where coupon.offer == "Save 10"
+  contact.update(add_tags: ["got-${coupon.code}"])
+}
+"#;
+
+#[test]
+fn each_issued_coupon_raises_coupon_issued_once() {
+    let dir =
+        common::project("caused", "coupons", "coupons", &[("give.komo", COUPONS), ("thanks.komo", THANKS)]);
+    let key = key(&dir);
+    let server = Server::start(&dir);
+    let api = Api::new(&server, &key);
+    api.activate("give");
+    api.activate("thanks");
+    let event = json!({ "id": "c_1", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z",
+        "contact": { "email": "coupons@example.com" }, "data": { "source": "test" } });
+    api.post(&event);
+    let records = api.finished_runs(3, Duration::from_secs(20));
+    let give = runs_of(&records, "give")[0];
+    let codes = give["steps"][0]["output"]["codes"].as_array().unwrap().clone();
+    assert_eq!(codes.len(), 2);
+    let thanks = runs_of(&records, "thanks");
+    assert_eq!(thanks.len(), 2, "{records:#?}");
+    let mut seen: Vec<&Value> = thanks.iter().map(|r| &r["event"]["coupon"]["code"]).collect();
+    seen.sort_by_key(|v| v.as_str().unwrap().to_owned());
+    let mut want: Vec<&Value> = codes.iter().collect();
+    want.sort_by_key(|v| v.as_str().unwrap().to_owned());
+    assert_eq!(seen, want, "one Coupon.Issued per code");
+    assert!(thanks.iter().all(|r| r["event"]["coupon"]["offer"] == "Save 10" && r["caused_by"]["step"] == "issue_coupon_1"));
+    let contact = api.get("/v1/contacts?email=coupons@example.com");
+    let tags = contact["tags"].as_array().unwrap();
+    for code in &codes {
+        assert!(tags.contains(&json!(format!("got-{}", code.as_str().unwrap()))), "{contact:#}");
+    }
+}
