@@ -1,8 +1,10 @@
 //! No input may crash the front end: random text and mutated examples go through
-//! parse + check, and every result must be a list of diagnostics, never a panic.
+//! parse + check, and every result must be a list of diagnostics, never a panic, and
+//! never an internal error (K0901) either: that is a crash reported politely.
 //! Bounded: 300 cases per property by default (`PROPTEST_CASES` overrides).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use komo::diagnostics::{Code, Diagnostic};
 use komo::source::SourceMap;
 use proptest::prelude::*;
 
@@ -90,6 +92,14 @@ fn run(text: &str) {
     for d in &checked.diagnostics {
         assert!(d.span().end as usize <= text.len(), "span past the end: {d:?}");
     }
+    assert_no_internal_error(text, &checked.diagnostics);
+}
+
+/// K0901 means komo hit a bug of its own on `text`.
+#[track_caller]
+fn assert_no_internal_error(text: &str, diags: &[Diagnostic]) {
+    let internal: Vec<&Diagnostic> = diags.iter().filter(|d| d.code == Code::Internal).collect();
+    assert!(internal.is_empty(), "internal error (K0901) on {text:?}: {internal:?}");
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +200,8 @@ fn pathological_inputs_get_positioned_errors() {
         let mut sources = SourceMap::new();
         sources.add("p.komo", text.as_str());
         let diags = komo::check_sources(&sources).diagnostics;
+        let shown: String = text.chars().take(200).collect();
+        assert_no_internal_error(&format!("case {i}: {shown}…"), &diags);
         if i == 5 || i == 10 {
             assert!(diags.is_empty(), "BOM and CRLF are fine: {diags:?}");
         } else {
@@ -197,4 +209,12 @@ fn pathological_inputs_get_positioned_errors() {
             assert!(diags.iter().all(|d| d.span().end as usize <= text.len()), "case {i}: span out of range");
         }
     }
+}
+
+/// The check above does fail the fuzz tests when komo reports a bug of its own.
+#[test]
+#[should_panic(expected = "internal error (K0901) on \"x\"")]
+fn an_internal_error_fails_the_properties() {
+    let lost = Diagnostic::new(Code::Internal, komo::source::FileId(0), komo::source::Span::point(0), "lost");
+    assert_no_internal_error("x", &[lost]);
 }
