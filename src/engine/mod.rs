@@ -218,7 +218,7 @@ impl Engine {
         if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
-        let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
+        let ir_json = ir::stored::to_json(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
         self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
         self.lifecycle_changed();
         self.workflow(ws, name)
@@ -321,8 +321,8 @@ impl Engine {
             .store
             .version_ir(ws, name, version)?
             .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
-        let wf: ir::Workflow = serde_json::from_str(&json)
-            .map_err(|e| EngineError::Store(format!("stored IR unreadable: {e}")))?;
+        let wf = ir::stored::from_json(&json)
+            .map_err(|e| EngineError::Store(format!("version {version} of `{name}`: {e}")))?;
         let wf = Arc::new(wf);
         if let Ok(mut cache) = self.ir_cache.lock() {
             cache.insert(key, Arc::clone(&wf));

@@ -7,6 +7,7 @@
 //! with its static type. The interpreter never looks at the AST.
 
 mod lower;
+pub mod stored;
 mod types;
 
 pub use lower::{LowerError, lower_program};

@@ -1,0 +1,39 @@
+//! The engine checks the `ir_version` of every stored workflow it reads: IR written by
+//! another version of komo is refused with both versions named, never misread.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::sync::Arc;
+
+use komo::engine::Engine;
+
+const WELCOME: &str = "workflow welcome {\n  scope workspace\n  trigger Contact.Identified\n  contact.add_to_list(\"New\")\n}\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_ir_of_another_version_is_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("komo-stored-ir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("workflows")).unwrap();
+    std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
+    std::fs::write(dir.join("workflows/welcome.komo"), WELCOME).unwrap();
+    {
+        let engine = Engine::open(&dir, None).unwrap();
+        engine.activate("acme", "welcome").unwrap();
+    }
+    let db = rusqlite::Connection::open(dir.join(".komo/komo.db")).unwrap();
+    let ir: String =
+        db.query_row("SELECT ir FROM versions WHERE workflow = 'welcome'", [], |r| r.get(0)).unwrap();
+    let current = format!("\"ir_version\":{}", komo::ir::IR_VERSION);
+    assert!(ir.starts_with(&format!("{{{current},")), "the version is stored beside the IR: {ir}");
+    db.execute("UPDATE versions SET ir = ?1", [ir.replacen(&current, "\"ir_version\":7", 1)]).unwrap();
+    drop(db);
+
+    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let event = r#"{ "id": "e1", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "contact": { "email": "a@example.com" }, "data": {} }"#;
+    let error = engine.ingest("acme", event.as_bytes()).await.unwrap_err().to_string();
+    assert!(
+        error.contains("version 1 of `welcome`")
+            && error.contains("stored IR is version 7")
+            && error.contains(&format!("reads version {}", komo::ir::IR_VERSION)),
+        "{error}"
+    );
+}
