@@ -1,0 +1,160 @@
+//! The engine's store: one SQLite file (WAL, full sync on commit), every table scoped by
+//! workspace. All of the engine's SQL lives in this module.
+//!
+//! In: engine operations (save a draft, add a version, ingest an event with its runs,
+//! save a run's state, apply an internal action exactly once). Out: rows. Each
+//! operation is one transaction: nothing is ever half-written. Migrations are embedded
+//! and run on open.
+//!
+//! What lives where:
+//! - `schema.rs`: the migrations and the code that applies them;
+//! - `writer.rs`: the group-commit writer thread behind [`Store::write`];
+//! - `workspaces.rs`: workspaces and their API keys;
+//! - `workflows.rs`: workflows, their drafts, lifecycle status and immutable versions;
+//! - `runs.rs`: runs (the free functions [`insert_run`] and [`update_run`] are writes
+//!   for [`Store::write`]), due runs, run lists and counts;
+//! - `contacts.rs`: contacts ([`insert_contact`], [`save_contact`] for writes);
+//! - `events.rs`: ingested and caused events ([`record_event`], [`record_caused_event`]).
+
+mod contacts;
+mod events;
+mod runs;
+mod schema;
+mod workflows;
+mod workspaces;
+mod writer;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, Transaction};
+
+use super::error::EngineError;
+
+pub use contacts::{insert_contact, save_contact};
+pub use events::{CausedRow, event_body, record_caused_event, record_event};
+pub use runs::{insert_run, update_run};
+
+/// The SQLite store: one connection for reads and administrative writes, and a writer
+/// thread with its own connection that commits the hot writes (events, runs' progress)
+/// in groups: every write waiting when a commit starts shares its fsync, and each caller
+/// hears back only after that commit.
+pub struct Store {
+    conn: Mutex<Connection>,
+    writer: std::sync::mpsc::Sender<writer::WriteRequest>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// Opens a connection with the store's settings.
+fn connect(path: &Path) -> Result<Connection, EngineError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.trace_v2(
+        rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(|_: rusqlite::trace::TraceEvent<'_>| {
+            STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    )?;
+    Ok(conn)
+}
+
+/// A workflow row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowRow {
+    pub name: String,
+    pub status: String,
+    pub source: String,
+    pub active_version: Option<i64>,
+}
+
+/// A run row (the state is the interpreter's `RunState` as JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRow {
+    pub id: String,
+    pub workspace: String,
+    pub workflow: String,
+    pub version: i64,
+    pub status: String,
+    pub trigger: String,
+    pub hub: Option<String>,
+    pub card: Option<String>,
+    pub event_id: String,
+    pub contact_id: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub state: String,
+    /// The causation depth of its trigger event (0: an outside event).
+    pub depth: i64,
+    /// What caused its trigger event, as JSON ([`crate::runtime::caused::CausedBy`]).
+    pub caused_by: Option<String>,
+}
+
+/// A due run and its contact's blob (when it has a contact and the contact exists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueRun {
+    pub run: RunRow,
+    pub contact: Option<String>,
+}
+
+/// A contact row: its store blob (the contact record and its loyalty state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRow {
+    pub id: String,
+    pub data: String,
+}
+
+/// SQL statements executed by every store of this process (for the benchmark's
+/// statements-per-run figure).
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many SQL statements the stores of this process have executed.
+pub fn statements_executed() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Store {
+    /// Opens (creating and migrating) the SQLite file at `path`.
+    pub fn open(path: &Path) -> Result<Store, EngineError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError::Store(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut conn = connect(path)?;
+        schema::migrate(&mut conn)?;
+        let writer = writer::start(connect(path)?)?;
+        Ok(Store { conn: Mutex::new(conn), writer })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, EngineError> {
+        self.conn.lock().map_err(|_| EngineError::Store("the store lock is poisoned".into()))
+    }
+
+    /// Runs `f` in one transaction (committed only if it succeeds).
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
