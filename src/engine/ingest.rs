@@ -94,7 +94,7 @@ pub fn record_only(
     body: &str,
 ) -> Result<IngestResponse, EngineError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let fresh = engine.store.transaction(|tx| store::record_event(tx, ws, id, kind, body, now))?;
+    let fresh = engine.store.record_event(ws, id, kind, body, now)?;
     engine.metrics.event(!fresh, 0);
     Ok(IngestResponse { event_id: id.to_string(), duplicate: !fresh, runs: Vec::new() })
 }
@@ -103,7 +103,7 @@ pub fn record_only(
 pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRun, EngineError> {
     let body = engine
         .store
-        .transaction(|tx| store::event_body(tx, ws, &row.event_id))?
+        .event_body(ws, &row.event_id)?
         .ok_or_else(|| EngineError::NotFound(format!("the event of run `{}` is gone", row.id)))?;
     let json: serde_json::Value = serde_json::from_str(&body)
         .map_err(|e| EngineError::Store(format!("stored event unreadable: {e}")))?;

@@ -332,35 +332,29 @@ impl Engine {
 
     pub fn runs(&self, ws: &str, filter: &RunFilter) -> Result<RunPage, EngineError> {
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
-        let mut clauses: Vec<(&str, String)> = Vec::new();
-        let pairs = [
-            ("workflow =", &filter.workflow),
-            ("status =", &filter.status),
-            ("trigger =", &filter.trigger),
-            ("hub =", &filter.hub),
-            ("card =", &filter.card),
-        ];
-        for (clause, value) in pairs {
-            if let Some(v) = value {
-                clauses.push((clause, v.clone()));
-            }
-        }
-        for (param, clause, value) in
-            [("since", "started_at >=", &filter.since), ("until", "started_at <", &filter.until)]
-        {
-            if let Some(v) = value {
-                let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
-                    message: format!("`{v}` is not an RFC 3339 time"),
-                    field: Some(param.to_string()),
-                })?;
-                clauses.push((clause, t.as_millisecond().to_string()));
-            }
-        }
-        let after = match &filter.cursor {
-            Some(c) => Some(decode_cursor(c)?),
-            None => None,
+        let time = |param: &str, value: &Option<String>| -> Result<Option<i64>, EngineError> {
+            let Some(v) = value else { return Ok(None) };
+            let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
+                message: format!("`{v}` is not an RFC 3339 time"),
+                field: Some(param.to_string()),
+            })?;
+            Ok(Some(t.as_millisecond()))
         };
-        let rows = self.store.list_runs(ws, &clauses, after, limit + 1)?;
+        let query = store::RunQuery {
+            workflow: filter.workflow.clone(),
+            status: filter.status.clone(),
+            trigger: filter.trigger.clone(),
+            hub: filter.hub.clone(),
+            card: filter.card.clone(),
+            started_from: time("since", &filter.since)?,
+            started_before: time("until", &filter.until)?,
+            after: match &filter.cursor {
+                Some(c) => Some(decode_cursor(c)?),
+                None => None,
+            },
+            limit: limit + 1,
+        };
+        let rows = self.store.list_runs(ws, &query)?;
         let more = rows.len() > limit as usize;
         let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
         let next_cursor = if more { rows.last().map(|r| format!("{}_{}", r.started_at, r.id)) } else { None };

@@ -228,28 +228,16 @@ fn log_steps(
     }
 }
 
-/// Cancels a workflow's unfinished runs (deactivation).
+/// Cancels a workflow's unfinished runs (deactivation): each run's state says it was
+/// cancelled now, and nothing of it is due any more.
 pub fn cancel_unfinished(store: &Store, ws: &str, workflow: &str) -> Result<(), EngineError> {
     let now = jiff::Timestamp::now();
-    store.transaction(|tx| {
-        let rows: Vec<(String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, state FROM runs WHERE workspace = ?1 AND workflow = ?2 AND status IN ('pending', 'running', 'waiting')",
-            )?;
-            stmt.query_map(rusqlite::params![ws, workflow], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?
-        };
-        for (id, state) in rows {
-            let mut run: RunState =
-                serde_json::from_str(&state).map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
-            run.status = RunStatus::Cancelled;
-            run.finished_at = Some(now);
-            run.waiting_until = None;
-            let json = serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))?;
-            tx.execute(
-                "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
-                rusqlite::params![id, json, now.as_millisecond()],
-            )?;
-        }
-        Ok(())
+    store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), |_, state| {
+        let mut run: RunState = serde_json::from_str(state)
+            .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+        run.status = RunStatus::Cancelled;
+        run.finished_at = Some(now);
+        run.waiting_until = None;
+        serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))
     })
 }

@@ -6,7 +6,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::EngineError;
+use super::{EngineError, Store};
 
 /// Records an event; false when the same id was received in the last 24 hours (a
 /// duplicate: the caller starts nothing). An older one is replaced. One statement: the
@@ -63,11 +63,29 @@ pub struct CausedRow<'a> {
     pub caused_by: &'a str,
 }
 
-/// The event body a run started from.
-pub fn event_body(tx: &Connection, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
-    Ok(tx
-        .query_row("SELECT body FROM events WHERE workspace = ?1 AND id = ?2", params![workspace, id], |r| {
-            r.get(0)
-        })
-        .optional()?)
+impl Store {
+    /// [`record_event`] in a transaction of its own, outside the group commit (for an
+    /// event that starts no run).
+    pub fn record_event(
+        &self,
+        workspace: &str,
+        id: &str,
+        kind: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<bool, EngineError> {
+        self.transaction(|tx| record_event(tx, workspace, id, kind, body, now))
+    }
+
+    /// The body of a stored event (the one a run started from).
+    pub fn event_body(&self, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT body FROM events WHERE workspace = ?1 AND id = ?2",
+                params![workspace, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
 }

@@ -20,6 +20,7 @@ mod contacts;
 mod events;
 mod runs;
 mod schema;
+mod sessions;
 mod workflows;
 mod workspaces;
 mod writer;
@@ -32,7 +33,7 @@ use rusqlite::{Connection, Transaction};
 use super::error::EngineError;
 
 pub use contacts::{insert_contact, save_contact};
-pub use events::{CausedRow, event_body, record_caused_event, record_event};
+pub use events::{CausedRow, record_caused_event, record_event};
 pub use runs::{insert_run, update_run};
 
 /// The SQLite store: one connection for reads and administrative writes, and a writer
@@ -75,6 +76,15 @@ pub struct WorkflowRow {
     pub active_version: Option<i64>,
 }
 
+/// One immutable version of a workflow (its IR and source are read on their own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRow {
+    pub version: i64,
+    pub trigger: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
 /// A run row (the state is the interpreter's `RunState` as JSON).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunRow {
@@ -103,6 +113,33 @@ pub struct RunRow {
 pub struct DueRun {
     pub run: RunRow,
     pub contact: Option<String>,
+}
+
+/// Which runs [`Store::list_runs`] lists: every filter that is set must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunQuery {
+    pub workflow: Option<String>,
+    pub status: Option<String>,
+    pub trigger: Option<String>,
+    pub hub: Option<String>,
+    pub card: Option<String>,
+    /// Started at or after (milliseconds since the epoch).
+    pub started_from: Option<i64>,
+    /// Started before (milliseconds since the epoch).
+    pub started_before: Option<i64>,
+    /// The page after this `(started_at, id)` (the last row of the previous page).
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// A dashboard session, as stored (under the hash of its id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub workspace: String,
+    /// The token every form of the session posts back.
+    pub csrf: String,
+    /// Milliseconds since the epoch.
+    pub expires_at: i64,
 }
 
 /// A contact row: its store blob (the contact record and its loyalty state).
@@ -143,8 +180,9 @@ impl Store {
         self.conn.lock().map_err(|_| EngineError::Store("the store lock is poisoned".into()))
     }
 
-    /// Runs `f` in one transaction (committed only if it succeeds).
-    pub fn transaction<T>(
+    /// Runs `f` in one transaction on the read connection (committed only if it
+    /// succeeds): the administrative writes, which do not go through the writer.
+    fn transaction<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {

@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::events::cause_run;
-use super::{DueRun, EngineError, RunRow, Store};
+use super::{DueRun, EngineError, RunQuery, RunRow, Store};
 
 const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
 
@@ -66,30 +66,40 @@ impl Store {
         Ok(rows)
     }
 
-    /// Runs of a workspace, newest first, with filters (see the server for the SQL
-    /// filter values) and keyset paging on `(started_at, id)`.
-    pub fn list_runs(
-        &self,
-        workspace: &str,
-        filters: &[(&str, String)],
-        after: Option<(i64, String)>,
-        limit: u32,
-    ) -> Result<Vec<RunRow>, EngineError> {
+    /// Runs of a workspace, newest first, that pass every filter of `query`, with keyset
+    /// paging on `(started_at, id)`.
+    pub fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, EngineError> {
         let conn = self.lock()?;
         let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1");
         let mut values: Vec<rusqlite::types::Value> = vec![workspace.to_string().into()];
-        for (clause, value) in filters {
-            values.push(value.clone().into());
-            sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+        let texts = [
+            ("workflow =", &query.workflow),
+            ("status =", &query.status),
+            ("trigger =", &query.trigger),
+            ("hub =", &query.hub),
+            ("card =", &query.card),
+        ];
+        for (clause, value) in texts {
+            if let Some(value) = value {
+                values.push(value.clone().into());
+                sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+            }
         }
-        if let Some((started, id)) = after {
-            values.push(started.into());
+        for (clause, value) in [("started_at >=", query.started_from), ("started_at <", query.started_before)]
+        {
+            if let Some(value) = value {
+                values.push(value.into());
+                sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+            }
+        }
+        if let Some((started, id)) = &query.after {
+            values.push((*started).into());
             let a = values.len();
-            values.push(id.into());
+            values.push(id.clone().into());
             let b = values.len();
             sql.push_str(&format!(" AND (started_at < ?{a} OR (started_at = ?{a} AND id < ?{b}))"));
         }
-        values.push(i64::from(limit).into());
+        values.push(i64::from(query.limit).into());
         sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT ?{}", values.len()));
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
@@ -123,6 +133,62 @@ impl Store {
             .query_map(params![workspace, workflow], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// How many runs each workflow of the workspace started at or after `since_ms`, by
+    /// workflow name (every workflow, with 0 when it started none).
+    pub fn run_counts_since(
+        &self,
+        workspace: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64)>, EngineError> {
+        let conn = self.lock()?;
+        // Per workflow, so each count is a range of the covering index
+        // `runs_workflow_newest` (no table rows read).
+        let mut stmt = conn.prepare(
+            "SELECT w.name, (SELECT COUNT(*) FROM runs r
+                             WHERE r.workspace = w.workspace AND r.workflow = w.name AND r.started_at >= ?2)
+             FROM workflows w WHERE w.workspace = ?1",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Cancels a workflow's unfinished runs (pending, running or waiting), all in one
+    /// transaction: each becomes `cancelled`, due never, finished at `finished_at`, with
+    /// the state `cancelled_state` makes of its stored one (given the run's id and state
+    /// JSON). An error from `cancelled_state` cancels none of them.
+    pub fn cancel_unfinished_runs<E: From<EngineError>>(
+        &self,
+        workspace: &str,
+        workflow: &str,
+        finished_at: i64,
+        mut cancelled_state: impl FnMut(&str, &str) -> Result<String, E>,
+    ) -> Result<(), E> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(EngineError::from)?;
+        let rows: Vec<(String, String)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, state FROM runs WHERE workspace = ?1 AND workflow = ?2 AND status IN ('pending', 'running', 'waiting')",
+                )
+                .map_err(EngineError::from)?;
+            stmt.query_map(params![workspace, workflow], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(EngineError::from)?
+        };
+        for (id, state) in rows {
+            let state = cancelled_state(&id, &state)?;
+            tx.execute(
+                "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
+                params![id, state, finished_at],
+            )
+            .map_err(EngineError::from)?;
+        }
+        tx.commit().map_err(EngineError::from)?;
+        Ok(())
     }
 }
 

@@ -69,7 +69,7 @@ fn an_event_id_is_a_duplicate_for_24_hours_then_replaced() {
             Ok(())
         })
         .unwrap();
-    let body = store.transaction(|tx| event_body(tx, "ws", "e1")).unwrap();
+    let body = store.event_body("ws", "e1").unwrap();
     assert_eq!(body.as_deref(), Some("third"));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -132,5 +132,77 @@ fn progress_of_a_run_that_changed_meanwhile_is_refused() {
     assert!(matches!(stale, Err(EngineError::Conflict(_))), "{stale:?}");
     let row = store.run("ws", "run_1").unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.due_at, row.state.as_str()), ("waiting", Some(9), "{\"a\":1}"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Stores runs of workflow `w`: `(id, status, started_at, hub)` each.
+fn store_runs(store: &Store, runs: &[(&str, &str, i64, Option<&str>)]) {
+    store
+        .transaction(|tx| {
+            for (id, status, started, hub) in runs {
+                let mut run = sample_run(id);
+                run.status = status.to_string();
+                run.started_at = *started;
+                run.hub = hub.map(str::to_string);
+                insert_run(tx, &run)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn run_lists_filter_on_every_field_given_and_page_by_start_then_id() {
+    let (store, dir) = temp_store("list");
+    store_runs(
+        &store,
+        &[
+            ("run_a", "succeeded", 10, Some("h1")),
+            ("run_b", "failed", 20, Some("h2")),
+            ("run_c", "succeeded", 20, Some("h1")),
+            ("run_d", "waiting", 30, None),
+        ],
+    );
+    let ids = |query: RunQuery| -> Vec<String> {
+        store.list_runs("ws", &RunQuery { limit: 10, ..query }).unwrap().into_iter().map(|r| r.id).collect()
+    };
+    assert_eq!(ids(RunQuery::default()), ["run_d", "run_c", "run_b", "run_a"]);
+    assert_eq!(ids(RunQuery { status: Some("succeeded".into()), ..RunQuery::default() }), ["run_c", "run_a"]);
+    assert_eq!(ids(RunQuery { hub: Some("h1".into()), ..RunQuery::default() }), ["run_c", "run_a"]);
+    assert_eq!(ids(RunQuery { workflow: Some("other".into()), ..RunQuery::default() }), Vec::<String>::new());
+    let window = RunQuery { started_from: Some(20), started_before: Some(30), ..RunQuery::default() };
+    assert_eq!(ids(window), ["run_c", "run_b"]);
+    let next_page = RunQuery { after: Some((20, "run_c".into())), ..RunQuery::default() };
+    assert_eq!(ids(next_page), ["run_b", "run_a"]);
+    let first_two = store.list_runs("ws", &RunQuery { limit: 2, ..RunQuery::default() }).unwrap();
+    assert_eq!(first_two.len(), 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn cancelling_a_workflow_cancels_its_unfinished_runs_only_and_all_or_none() {
+    let (store, dir) = temp_store("cancel");
+    store_runs(
+        &store,
+        &[("run_p", "pending", 1, None), ("run_w", "waiting", 2, None), ("run_s", "succeeded", 3, None)],
+    );
+    // A state that cannot be rewritten cancels nothing.
+    let refused = store.cancel_unfinished_runs("ws", "w", 50, |id, _| {
+        if id == "run_w" { Err(EngineError::Store(format!("{id} refused"))) } else { Ok("{}".to_string()) }
+    });
+    assert!(refused.is_err());
+    assert_eq!(store.run("ws", "run_p").unwrap().unwrap().status, "pending");
+    store
+        .cancel_unfinished_runs("ws", "w", 50, |id, state| Ok::<_, EngineError>(format!("{id}:{state}")))
+        .unwrap();
+    for id in ["run_p", "run_w"] {
+        let row = store.run("ws", id).unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.due_at, row.finished_at, row.state),
+            ("cancelled", None, Some(50), format!("{id}:{{}}"))
+        );
+    }
+    let done = store.run("ws", "run_s").unwrap().unwrap();
+    assert_eq!((done.status.as_str(), done.finished_at), ("succeeded", None));
     let _ = std::fs::remove_dir_all(dir);
 }

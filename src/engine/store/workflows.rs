@@ -5,7 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EngineError, Store, WorkflowRow, now_ms};
+use super::{EngineError, Store, VersionRow, WorkflowRow, now_ms};
 
 impl Store {
     pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, EngineError> {
@@ -147,6 +147,76 @@ impl Store {
         )?;
         let rows = stmt
             .query_map(params![workspace, trigger], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The versions of a workflow, newest first.
+    pub fn version_history(&self, workspace: &str, name: &str) -> Result<Vec<VersionRow>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT version, trigger, created_at FROM versions WHERE workspace = ?1 AND workflow = ?2
+             ORDER BY version DESC",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace, name], |r| {
+                Ok(VersionRow { version: r.get(0)?, trigger: r.get(1)?, created_at: r.get(2)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The source of one version, if it exists.
+    pub fn version_source(
+        &self,
+        workspace: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>, EngineError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT source FROM versions WHERE workspace = ?1 AND workflow = ?2 AND version = ?3",
+                params![workspace, name, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The names of the workspace's workflows, sorted.
+    pub fn workflow_names(&self, workspace: &str) -> Result<Vec<String>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare("SELECT name FROM workflows WHERE workspace = ?1 ORDER BY name")?;
+        let rows = stmt.query_map(params![workspace], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The distinct triggers of the workspace's versions (every version ever activated),
+    /// sorted.
+    pub fn version_triggers(&self, workspace: &str) -> Result<Vec<String>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt =
+            conn.prepare("SELECT DISTINCT trigger FROM versions WHERE workspace = ?1 ORDER BY trigger")?;
+        let rows = stmt.query_map(params![workspace], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    /// `(name, source of the active version)` of the workspace's active and paused
+    /// workflows other than `except`, by name.
+    pub fn live_sources_except(
+        &self,
+        workspace: &str,
+        except: &str,
+    ) -> Result<Vec<(String, String)>, EngineError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(
+            "SELECT w.name, v.source FROM workflows w JOIN versions v
+               ON v.workspace = w.workspace AND v.workflow = w.name AND v.version = w.active_version
+             WHERE w.workspace = ?1 AND w.status IN ('active', 'paused') AND w.name <> ?2
+             ORDER BY w.name",
+        )?;
+        let rows = stmt
+            .query_map(params![workspace, except], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
