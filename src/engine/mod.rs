@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use api::{RunFilter, RunPage, RunSummary, WorkflowDetail, WorkflowMetrics, WorkflowStatus, WorkflowSummary};
 use error::EngineError;
-use store::Store;
+use store::{Store, StoreError};
 
 use crate::ir;
 use crate::runtime::record::{RunRecord, format_millis};
@@ -68,7 +68,7 @@ type ActiveList = Arc<Vec<(String, i64)>>;
 /// A random token: 32 hex characters.
 fn random_hex(bytes: usize) -> Result<String, EngineError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| EngineError::Store(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
     Ok(hex::encode(buf))
 }
 
@@ -113,7 +113,7 @@ impl Engine {
     }
 
     pub fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
-        self.store.key_workspace(&sha256_hex(key.trim()))
+        Ok(self.store.key_workspace(&sha256_hex(key.trim()))?)
     }
 
     fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {
@@ -208,7 +208,7 @@ impl Engine {
             return Err(refused);
         }
         let program = ir::lower_program(&checked)
-            .map_err(|e| EngineError::Store(format!("internal error while compiling: {e:?}")))?;
+            .map_err(|e| EngineError::Internal(format!("internal error while compiling: {e:?}")))?;
         let Some(wf) = program.workflows.into_iter().find(|w| w.name == name) else {
             return Err(EngineError::Invalid {
                 message: format!("the source of `{name}` does not define workflow `{name}`"),
@@ -218,7 +218,8 @@ impl Engine {
         if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
-        let ir_json = serde_json::to_string(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
+        let ir_json = serde_json::to_string(&wf)
+            .map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
         self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
         self.lifecycle_changed();
         self.workflow(ws, name)
@@ -322,7 +323,7 @@ impl Engine {
             .version_ir(ws, name, version)?
             .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
         let wf: ir::Workflow = serde_json::from_str(&json)
-            .map_err(|e| EngineError::Store(format!("stored IR unreadable: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("the stored IR of `{name}` version {version}"), e))?;
         let wf = Arc::new(wf);
         if let Ok(mut cache) = self.ir_cache.lock() {
             cache.insert(key, Arc::clone(&wf));
@@ -379,11 +380,13 @@ impl Engine {
         let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
         let wf = self.version(ws, &row.workflow, row.version)?;
         let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
-            .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
         // A contact that cannot be read shows why, in place of its fields.
         let contact = match &row.contact_id {
             Some(cid) => match host::contact_value(&self.store, ws, cid) {
-                Err(EngineError::Store(why)) => Value::record([("error".to_string(), Value::String(why))]),
+                Err(EngineError::Store(why)) => {
+                    Value::record([("error".to_string(), Value::String(why.to_string()))])
+                }
                 other => other?,
             },
             None => Value::Null,

@@ -41,16 +41,16 @@ impl Engine {
 
     /// The source of one version, if it exists.
     pub fn version_source(&self, ws: &str, name: &str, version: i64) -> Result<Option<String>, EngineError> {
-        self.store.version_source(ws, name, version)
+        Ok(self.store.version_source(ws, name, version)?)
     }
 
     /// The names of the workspace's workflows, sorted (without their metrics).
     pub fn workflow_names(&self, ws: &str) -> Result<Vec<String>, EngineError> {
-        self.store.workflow_names(ws)
+        Ok(self.store.workflow_names(ws)?)
     }
 
     /// The triggers of the workspace's activated versions, sorted.
     pub fn known_triggers(&self, ws: &str) -> Result<Vec<String>, EngineError> {
-        self.store.version_triggers(ws)
+        Ok(self.store.version_triggers(ws)?)
     }
 }

@@ -28,11 +28,11 @@ impl Engine {
 
     /// The session of a cookie's id, unless it is unknown or expired.
     pub fn session(&self, id: &str) -> Result<Option<Session>, EngineError> {
-        self.store.session(&sha256_hex(id), now_ms())
+        Ok(self.store.session(&sha256_hex(id), now_ms())?)
     }
 
     /// Ends a session (signing out); an unknown id is not an error.
     pub fn sign_out(&self, id: &str) -> Result<(), EngineError> {
-        self.store.end_session(&sha256_hex(id))
+        Ok(self.store.end_session(&sha256_hex(id))?)
     }
 }

@@ -6,7 +6,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{ContactRow, EngineError, Store};
+use super::{ContactRow, Store, StoreError};
 
 impl Store {
     /// The contact matched by id, then email, then phone.
@@ -16,7 +16,7 @@ impl Store {
         id: Option<&str>,
         email: Option<&str>,
         phone: Option<&str>,
-    ) -> Result<Option<ContactRow>, EngineError> {
+    ) -> Result<Option<ContactRow>, StoreError> {
         let conn = self.lock()?;
         for (column, value) in [("id", id), ("email", email), ("phone", phone)] {
             let Some(value) = value else { continue };
@@ -32,7 +32,7 @@ impl Store {
         Ok(None)
     }
 
-    pub fn contact(&self, workspace: &str, id: &str) -> Result<Option<ContactRow>, EngineError> {
+    pub fn contact(&self, workspace: &str, id: &str) -> Result<Option<ContactRow>, StoreError> {
         self.find_contact(workspace, Some(id), None, None)
     }
 }
@@ -45,7 +45,7 @@ pub fn insert_contact(
     email: Option<&str>,
     phone: Option<&str>,
     data: &str,
-) -> Result<(), EngineError> {
+) -> Result<(), StoreError> {
     write_contact(tx, (workspace, id, email, phone, data), "DO NOTHING")
 }
 
@@ -57,13 +57,13 @@ pub fn save_contact(
     email: Option<&str>,
     phone: Option<&str>,
     data: &str,
-) -> Result<(), EngineError> {
+) -> Result<(), StoreError> {
     write_contact(tx, (workspace, id, email, phone, data), "DO UPDATE SET email = ?3, phone = ?4, data = ?5")
 }
 
 type ContactColumns<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
 
-fn write_contact(tx: &Connection, row: ContactColumns<'_>, on_conflict: &str) -> Result<(), EngineError> {
+fn write_contact(tx: &Connection, row: ContactColumns<'_>, on_conflict: &str) -> Result<(), StoreError> {
     let (workspace, id, email, phone, data) = row;
     tx.prepare_cached(&format!(
         "INSERT INTO contacts (workspace, id, email, phone, data) VALUES (?1, ?2, ?3, ?4, ?5)

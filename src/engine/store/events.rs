@@ -6,7 +6,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{EngineError, Store};
+use super::{Store, StoreError};
 
 /// Records an event; false when the same id was received in the last 24 hours (a
 /// duplicate: the caller starts nothing). An older one is replaced. One statement: the
@@ -18,7 +18,7 @@ pub fn record_event(
     kind: &str,
     body: &str,
     now: i64,
-) -> Result<bool, EngineError> {
+) -> Result<bool, StoreError> {
     const DAY_MS: i64 = 24 * 3600 * 1000;
     let changed = tx
         .prepare_cached(
@@ -43,7 +43,7 @@ pub fn record_caused_event(
     workspace: &str,
     event: &CausedRow<'_>,
     now: i64,
-) -> Result<bool, EngineError> {
+) -> Result<bool, StoreError> {
     let changed = tx
         .prepare_cached(
             "INSERT INTO events (workspace, id, type, received_at, body, depth, caused_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -73,12 +73,12 @@ impl Store {
         kind: &str,
         body: &str,
         now: i64,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<bool, StoreError> {
         self.transaction(|tx| record_event(tx, workspace, id, kind, body, now))
     }
 
     /// The body of a stored event (the one a run started from).
-    pub fn event_body(&self, workspace: &str, id: &str) -> Result<Option<String>, EngineError> {
+    pub fn event_body(&self, workspace: &str, id: &str) -> Result<Option<String>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row(

@@ -17,6 +17,7 @@
 //! - `events.rs`: ingested and caused events ([`record_event`], [`record_caused_event`]).
 
 mod contacts;
+mod error;
 mod events;
 mod runs;
 mod schema;
@@ -30,7 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction};
 
-use super::error::EngineError;
+pub use error::StoreError;
 
 pub use contacts::{insert_contact, save_contact};
 pub use events::{CausedRow, record_caused_event, record_event};
@@ -52,7 +53,7 @@ impl std::fmt::Debug for Store {
 }
 
 /// Opens a connection with the store's settings.
-fn connect(path: &Path) -> Result<Connection, EngineError> {
+fn connect(path: &Path) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -165,10 +166,12 @@ pub fn now_ms() -> i64 {
 
 impl Store {
     /// Opens (creating and migrating) the SQLite file at `path`.
-    pub fn open(path: &Path) -> Result<Store, EngineError> {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| EngineError::Store(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+                action: format!("create {}", dir.display()),
+                detail: e.to_string(),
+            })?;
         }
         let mut conn = connect(path)?;
         schema::migrate(&mut conn)?;
@@ -176,16 +179,16 @@ impl Store {
         Ok(Store { conn: Mutex::new(conn), writer })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, EngineError> {
-        self.conn.lock().map_err(|_| EngineError::Store("the store lock is poisoned".into()))
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::LockPoisoned)
     }
 
     /// Runs `f` in one transaction on the read connection (committed only if it
     /// succeeds): the administrative writes, which do not go through the writer.
     fn transaction<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, EngineError>,
-    ) -> Result<T, EngineError> {
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         let out = f(&tx)?;

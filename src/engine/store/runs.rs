@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::events::cause_run;
-use super::{DueRun, EngineError, RunQuery, RunRow, Store};
+use super::{DueRun, RunQuery, RunRow, Store, StoreError};
 
 const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
 
@@ -34,7 +34,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 
 impl Store {
     /// The run, in its workspace.
-    pub fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, EngineError> {
+    pub fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, StoreError> {
         let conn = self.lock()?;
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND id = ?2");
         Ok(conn.query_row(&sql, params![workspace, id], run_row).optional()?)
@@ -44,7 +44,7 @@ impl Store {
     /// first, each with its contact's blob, but for the runs in `skip` (those being
     /// advanced: reading their state again would be wasted); a paused workflow's runs
     /// stay parked.
-    pub fn due_runs(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, EngineError> {
+    pub fn due_runs(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, StoreError> {
         let conn = self.lock()?;
         let columns: Vec<String> = RUN_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
         let sql = format!(
@@ -56,7 +56,8 @@ impl Store {
              ORDER BY r.due_at LIMIT ?2",
             columns.join(", ")
         );
-        let skipped = serde_json::to_string(skip).map_err(|e| EngineError::Store(e.to_string()))?;
+        let skipped =
+            serde_json::to_string(skip).map_err(|e| StoreError::unwritable("the runs being advanced", e))?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt
             .query_map(params![now, limit, skipped], |r| {
@@ -68,7 +69,7 @@ impl Store {
 
     /// Runs of a workspace, newest first, that pass every filter of `query`, with keyset
     /// paging on `(started_at, id)`.
-    pub fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, EngineError> {
+    pub fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.lock()?;
         let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1");
         let mut values: Vec<rusqlite::types::Value> = vec![workspace.to_string().into()];
@@ -109,7 +110,7 @@ impl Store {
     }
 
     /// The runs started by events that run `run` caused, oldest first.
-    pub fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, EngineError> {
+    pub fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.lock()?;
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND cause_run = ?2 ORDER BY started_at, id"
@@ -124,7 +125,7 @@ impl Store {
         &self,
         workspace: &str,
         workflow: &str,
-    ) -> Result<Vec<(String, i64, Option<i64>)>, EngineError> {
+    ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT status, started_at, finished_at FROM runs WHERE workspace = ?1 AND workflow = ?2",
@@ -137,11 +138,7 @@ impl Store {
 
     /// How many runs each workflow of the workspace started at or after `since_ms`, by
     /// workflow name (every workflow, with 0 when it started none).
-    pub fn run_counts_since(
-        &self,
-        workspace: &str,
-        since_ms: i64,
-    ) -> Result<Vec<(String, i64)>, EngineError> {
+    pub fn run_counts_since(&self, workspace: &str, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let conn = self.lock()?;
         // Per workflow, so each count is a range of the covering index
         // `runs_workflow_newest` (no table rows read).
@@ -160,40 +157,35 @@ impl Store {
     /// transaction: each becomes `cancelled`, due never, finished at `finished_at`, with
     /// the state `cancelled_state` makes of its stored one (given the run's id and state
     /// JSON). An error from `cancelled_state` cancels none of them.
-    pub fn cancel_unfinished_runs<E: From<EngineError>>(
+    pub fn cancel_unfinished_runs(
         &self,
         workspace: &str,
         workflow: &str,
         finished_at: i64,
-        mut cancelled_state: impl FnMut(&str, &str) -> Result<String, E>,
-    ) -> Result<(), E> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(EngineError::from)?;
-        let rows: Vec<(String, String)> = {
-            let mut stmt = tx
-                .prepare(
+        mut cancelled_state: impl FnMut(&str, &str) -> Result<String, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.transaction(|tx| {
+            let rows: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(
                     "SELECT id, state FROM runs WHERE workspace = ?1 AND workflow = ?2 AND status IN ('pending', 'running', 'waiting')",
-                )
-                .map_err(EngineError::from)?;
-            stmt.query_map(params![workspace, workflow], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(EngineError::from)?
-        };
-        for (id, state) in rows {
-            let state = cancelled_state(&id, &state)?;
-            tx.execute(
-                "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
-                params![id, state, finished_at],
-            )
-            .map_err(EngineError::from)?;
-        }
-        tx.commit().map_err(EngineError::from)?;
-        Ok(())
+                )?;
+                stmt.query_map(params![workspace, workflow], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            for (id, state) in rows {
+                let state = cancelled_state(&id, &state)?;
+                tx.execute(
+                    "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
+                    params![id, state, finished_at],
+                )?;
+            }
+            Ok(())
+        })
     }
 }
 
 /// Inserts a run.
-pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), EngineError> {
+pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO runs ({RUN_COLUMNS}, cause_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
@@ -230,16 +222,14 @@ pub fn update_run(
     state: &str,
     due_at: Option<i64>,
     finished_at: Option<i64>,
-) -> Result<(), EngineError> {
+) -> Result<(), StoreError> {
     let changed = tx
         .prepare_cached(
             "UPDATE runs SET status = ?2, state = ?3, due_at = ?4, finished_at = ?5 WHERE id = ?1 AND due_at IS ?6",
         )?
         .execute(params![id, status, state, due_at, finished_at, claimed])?;
     if changed == 0 {
-        return Err(EngineError::Conflict(format!(
-            "run `{id}` changed while it was advanced; its progress is dropped"
-        )));
+        return Err(StoreError::Conflict { run: id.to_string() });
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::EngineError;
+use super::StoreError;
 
 /// Embedded migrations, applied in order; `meta.schema_version` records the last one.
 const MIGRATIONS: &[&str] = &[
@@ -102,7 +102,7 @@ CREATE INDEX runs_cause ON runs(workspace, cause_run) WHERE cause_run IS NOT NUL
 ];
 
 /// Applies the migrations `conn` has not seen yet, in one transaction.
-pub fn migrate(conn: &mut Connection) -> Result<(), EngineError> {
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     tx.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", [])?;
     let current: i64 = tx

@@ -6,12 +6,12 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EngineError, SessionRow, Store};
+use super::{SessionRow, Store, StoreError};
 
 impl Store {
     /// Stores a new session under `id_hash`, created at `now`; sessions expired at `now`
     /// are removed in the same transaction.
-    pub fn start_session(&self, id_hash: &str, session: &SessionRow, now: i64) -> Result<(), EngineError> {
+    pub fn start_session(&self, id_hash: &str, session: &SessionRow, now: i64) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute("DELETE FROM dashboard_sessions WHERE expires_at <= ?1", params![now])?;
             tx.execute(
@@ -24,7 +24,7 @@ impl Store {
     }
 
     /// The session stored under `id_hash`, unless it is unknown or expired at `now`.
-    pub fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, EngineError> {
+    pub fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row(
@@ -37,7 +37,7 @@ impl Store {
     }
 
     /// Removes the session stored under `id_hash` (none there is not an error).
-    pub fn end_session(&self, id_hash: &str) -> Result<(), EngineError> {
+    pub fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute("DELETE FROM dashboard_sessions WHERE id_hash = ?1", params![id_hash])?;
             Ok(())

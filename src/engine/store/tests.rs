@@ -30,7 +30,7 @@ async fn a_failed_write_is_undone_and_the_rest_of_its_group_is_kept() {
                 .write(move |tx| {
                     record_event(tx, "ws", &format!("e{i}"), "T", "{}", 1_000_000_000)?;
                     if i % 3 == 0 {
-                        return Err(EngineError::Conflict(format!("write {i} fails")));
+                        return Err(StoreError::Conflict { run: format!("r{i}") });
                     }
                     Ok(i)
                 })
@@ -42,7 +42,7 @@ async fn a_failed_write_is_undone_and_the_rest_of_its_group_is_kept() {
         match t.await.unwrap() {
             Ok(n) => assert_eq!(n, i),
             Err(e) => {
-                assert_eq!(e, EngineError::Conflict(format!("write {i} fails")));
+                assert_eq!(e, StoreError::Conflict { run: format!("r{i}") });
                 failed += 1;
             }
         }
@@ -129,7 +129,7 @@ fn progress_of_a_run_that_changed_meanwhile_is_refused() {
     // Claimed at due time 5: the first save wins, a second from the same claim loses.
     store.transaction(|tx| update_run(tx, "run_1", Some(5), "waiting", "{\"a\":1}", Some(9), None)).unwrap();
     let stale = store.transaction(|tx| update_run(tx, "run_1", Some(5), "succeeded", "{}", None, Some(7)));
-    assert!(matches!(stale, Err(EngineError::Conflict(_))), "{stale:?}");
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
     let row = store.run("ws", "run_1").unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.due_at, row.state.as_str()), ("waiting", Some(9), "{\"a\":1}"));
     let _ = std::fs::remove_dir_all(dir);
@@ -188,13 +188,15 @@ fn cancelling_a_workflow_cancels_its_unfinished_runs_only_and_all_or_none() {
     );
     // A state that cannot be rewritten cancels nothing.
     let refused = store.cancel_unfinished_runs("ws", "w", 50, |id, _| {
-        if id == "run_w" { Err(EngineError::Store(format!("{id} refused"))) } else { Ok("{}".to_string()) }
+        if id == "run_w" {
+            Err(StoreError::corrupt(format!("run `{id}`"), "refused"))
+        } else {
+            Ok("{}".to_string())
+        }
     });
     assert!(refused.is_err());
     assert_eq!(store.run("ws", "run_p").unwrap().unwrap().status, "pending");
-    store
-        .cancel_unfinished_runs("ws", "w", 50, |id, state| Ok::<_, EngineError>(format!("{id}:{state}")))
-        .unwrap();
+    store.cancel_unfinished_runs("ws", "w", 50, |id, state| Ok(format!("{id}:{state}"))).unwrap();
     for id in ["run_p", "run_w"] {
         let row = store.run("ws", id).unwrap().unwrap();
         assert_eq!(

@@ -5,10 +5,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EngineError, Store, VersionRow, WorkflowRow, now_ms};
+use super::{Store, StoreError, VersionRow, WorkflowRow, now_ms};
 
 impl Store {
-    pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, EngineError> {
+    pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row(
@@ -19,7 +19,7 @@ impl Store {
             .optional()?)
     }
 
-    pub fn workflows(&self, workspace: &str) -> Result<Vec<WorkflowRow>, EngineError> {
+    pub fn workflows(&self, workspace: &str) -> Result<Vec<WorkflowRow>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT name, status, source, active_version FROM workflows WHERE workspace = ?1 ORDER BY name",
@@ -39,7 +39,7 @@ impl Store {
 
     /// Saves `source` as the draft of `name` (a new workflow starts as a draft).
     /// Returns false when the source is unchanged.
-    pub fn save_draft(&self, workspace: &str, name: &str, source: &str) -> Result<bool, EngineError> {
+    pub fn save_draft(&self, workspace: &str, name: &str, source: &str) -> Result<bool, StoreError> {
         self.transaction(|tx| {
             let existing: Option<String> = tx
                 .query_row(
@@ -68,7 +68,7 @@ impl Store {
         })
     }
 
-    pub fn set_status(&self, workspace: &str, name: &str, status: &str) -> Result<(), EngineError> {
+    pub fn set_status(&self, workspace: &str, name: &str, status: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "UPDATE workflows SET status = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
@@ -86,7 +86,7 @@ impl Store {
         source: &str,
         ir: &str,
         trigger: &str,
-    ) -> Result<i64, EngineError> {
+    ) -> Result<i64, StoreError> {
         self.transaction(|tx| {
             let last: Option<i64> = tx.query_row(
                 "SELECT MAX(version) FROM versions WHERE workspace = ?1 AND workflow = ?2",
@@ -106,7 +106,7 @@ impl Store {
         })
     }
 
-    pub fn versions(&self, workspace: &str, name: &str) -> Result<Vec<i64>, EngineError> {
+    pub fn versions(&self, workspace: &str, name: &str) -> Result<Vec<i64>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT version FROM versions WHERE workspace = ?1 AND workflow = ?2 ORDER BY version",
@@ -122,7 +122,7 @@ impl Store {
         workspace: &str,
         name: &str,
         version: i64,
-    ) -> Result<Option<String>, EngineError> {
+    ) -> Result<Option<String>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row(
@@ -138,7 +138,7 @@ impl Store {
         &self,
         workspace: &str,
         trigger: &str,
-    ) -> Result<Vec<(String, i64)>, EngineError> {
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT w.name, v.version FROM workflows w JOIN versions v
@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// The versions of a workflow, newest first.
-    pub fn version_history(&self, workspace: &str, name: &str) -> Result<Vec<VersionRow>, EngineError> {
+    pub fn version_history(&self, workspace: &str, name: &str) -> Result<Vec<VersionRow>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT version, trigger, created_at FROM versions WHERE workspace = ?1 AND workflow = ?2
@@ -172,7 +172,7 @@ impl Store {
         workspace: &str,
         name: &str,
         version: i64,
-    ) -> Result<Option<String>, EngineError> {
+    ) -> Result<Option<String>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row(
@@ -184,7 +184,7 @@ impl Store {
     }
 
     /// The names of the workspace's workflows, sorted.
-    pub fn workflow_names(&self, workspace: &str) -> Result<Vec<String>, EngineError> {
+    pub fn workflow_names(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare("SELECT name FROM workflows WHERE workspace = ?1 ORDER BY name")?;
         let rows = stmt.query_map(params![workspace], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
@@ -193,7 +193,7 @@ impl Store {
 
     /// The distinct triggers of the workspace's versions (every version ever activated),
     /// sorted.
-    pub fn version_triggers(&self, workspace: &str) -> Result<Vec<String>, EngineError> {
+    pub fn version_triggers(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.lock()?;
         let mut stmt =
             conn.prepare("SELECT DISTINCT trigger FROM versions WHERE workspace = ?1 ORDER BY trigger")?;
@@ -207,7 +207,7 @@ impl Store {
         &self,
         workspace: &str,
         except: &str,
-    ) -> Result<Vec<(String, String)>, EngineError> {
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(
             "SELECT w.name, v.source FROM workflows w JOIN versions v

@@ -5,10 +5,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EngineError, Store, now_ms};
+use super::{Store, StoreError, now_ms};
 
 impl Store {
-    pub fn ensure_workspace(&self, id: &str) -> Result<(), EngineError> {
+    pub fn ensure_workspace(&self, id: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?1, ?2)",
@@ -19,7 +19,7 @@ impl Store {
     }
 
     /// Stores a key's hash for `workspace`.
-    pub fn add_key(&self, workspace: &str, hash: &str) -> Result<(), EngineError> {
+    pub fn add_key(&self, workspace: &str, hash: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "INSERT INTO api_keys (hash, workspace, created_at) VALUES (?1, ?2, ?3)",
@@ -30,7 +30,7 @@ impl Store {
     }
 
     /// The workspace a key hash belongs to.
-    pub fn key_workspace(&self, hash: &str) -> Result<Option<String>, EngineError> {
+    pub fn key_workspace(&self, hash: &str) -> Result<Option<String>, StoreError> {
         let conn = self.lock()?;
         Ok(conn
             .query_row("SELECT workspace FROM api_keys WHERE hash = ?1", params![hash], |r| r.get(0))

@@ -9,7 +9,7 @@ use std::any::Any;
 
 use rusqlite::Connection;
 
-use super::{EngineError, Store};
+use super::{Store, StoreError};
 
 /// A write for the group-commit writer: runs inside the batch's transaction and gives
 /// back its result; it may run twice (see [`write_loop`]), so it only touches SQL.
@@ -21,12 +21,12 @@ pub(super) struct WriteRequest {
 }
 
 /// Starts the writer thread on `conn`; the sender takes the writes.
-pub(super) fn start(conn: Connection) -> Result<std::sync::mpsc::Sender<WriteRequest>, EngineError> {
+pub(super) fn start(conn: Connection) -> Result<std::sync::mpsc::Sender<WriteRequest>, StoreError> {
     let (writer, requests) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("komo-store-writer".into())
         .spawn(move || write_loop(conn, requests))
-        .map_err(|e| EngineError::Store(format!("cannot start the store writer: {e}")))?;
+        .map_err(|e| StoreError::Io { action: "start the store writer".into(), detail: e.to_string() })?;
     Ok(writer)
 }
 
@@ -72,7 +72,7 @@ fn write_loop(mut conn: Connection, requests: std::sync::mpsc::Receiver<WriteReq
     }
 }
 
-type JobResult = Result<Box<dyn Any + Send>, EngineError>;
+type JobResult = Result<Box<dyn Any + Send>, StoreError>;
 
 /// Runs every write of `batch` in one transaction, each in a savepoint when `isolate`;
 /// without it, a failed write rolls the whole transaction back (its results are then
@@ -81,7 +81,7 @@ fn commit_group(
     conn: &mut Connection,
     batch: &mut [WriteRequest],
     isolate: bool,
-) -> Result<Vec<JobResult>, EngineError> {
+) -> Result<Vec<JobResult>, StoreError> {
     let mut tx = conn.transaction()?;
     let mut results = Vec::with_capacity(batch.len());
     for request in batch.iter_mut() {
@@ -115,17 +115,12 @@ impl Store {
     /// it must do nothing but SQL on the connection it is given.
     pub async fn write<T: Send + 'static>(
         &self,
-        mut f: impl FnMut(&Connection) -> Result<T, EngineError> + Send + 'static,
-    ) -> Result<T, EngineError> {
+        mut f: impl FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (done, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| f(conn).map(|t| Box::new(t) as Box<dyn Any + Send>));
-        self.writer
-            .send(WriteRequest { job, done })
-            .map_err(|_| EngineError::Store("the store writer stopped".into()))?;
-        let value = answer.await.map_err(|_| EngineError::Store("the store writer stopped".into()))??;
-        value
-            .downcast::<T>()
-            .map(|b| *b)
-            .map_err(|_| EngineError::Store("internal error: a write answered another type".into()))
+        self.writer.send(WriteRequest { job, done }).map_err(|_| StoreError::WriterStopped)?;
+        let value = answer.await.map_err(|_| StoreError::WriterStopped)??;
+        value.downcast::<T>().map(|b| *b).map_err(|_| StoreError::AnswerMismatch)
     }
 }
