@@ -6,15 +6,38 @@
 //! operation is one transaction: nothing is ever half-written. Migrations are embedded
 //! and run on open.
 //!
-//! What lives where:
-//! - `schema.rs`: the migrations and the code that applies them;
+//! Errors are [`StoreError`]s; the engine turns them into its own (a stale claim is a
+//! conflict). No SQL is written outside this module: the operations below are the
+//! store's whole interface, the one a second store (Postgres) is to implement.
+//!
+//! The operations, by file:
+//! - `workspaces.rs`: [`Store::ensure_workspace`], API keys ([`Store::add_key`],
+//!   [`Store::key_workspace`]);
+//! - `workflows.rs`: rows ([`Store::workflow`], [`Store::workflows`],
+//!   [`Store::workflow_names`]), drafts and status ([`Store::save_draft`],
+//!   [`Store::set_status`]), versions ([`Store::activate_version`], [`Store::versions`],
+//!   [`Store::version_history`], [`Store::version_ir`], [`Store::version_source`],
+//!   [`Store::version_triggers`]), what is live ([`Store::active_for_trigger`],
+//!   [`Store::live_sources_except`]);
+//! - `runs.rs`: reads ([`Store::run`], [`Store::due_runs`], [`Store::list_runs`] with a
+//!   [`RunQuery`], [`Store::runs_caused_by`], [`Store::run_stats`],
+//!   [`Store::run_counts_since`]), deactivation ([`Store::cancel_unfinished_runs`]), and
+//!   the writes [`insert_run`] and [`update_run`] (which refuses a stale claim);
+//! - `contacts.rs`: [`Store::find_contact`], [`Store::contact`], and the writes
+//!   [`insert_contact`] and [`save_contact`];
+//! - `events.rs`: the writes [`record_event`] (deduplicated for 24 hours) and
+//!   [`record_caused_event`], [`Store::record_event`] on its own, [`Store::event_body`];
+//! - `sessions.rs`: dashboard sessions ([`Store::start_session`], [`Store::session`],
+//!   [`Store::end_session`]);
+//! - `schema.rs`: the embedded migrations, run on [`Store::open`];
 //! - `writer.rs`: the group-commit writer thread behind [`Store::write`];
-//! - `workspaces.rs`: workspaces and their API keys;
-//! - `workflows.rs`: workflows, their drafts, lifecycle status and immutable versions;
-//! - `runs.rs`: runs (the free functions [`insert_run`] and [`update_run`] are writes
-//!   for [`Store::write`]), due runs, run lists and counts;
-//! - `contacts.rs`: contacts ([`insert_contact`], [`save_contact`] for writes);
-//! - `events.rs`: ingested and caused events ([`record_event`], [`record_caused_event`]).
+//! - `error.rs`: [`StoreError`].
+//!
+//! Reads and administrative writes (keys, drafts, lifecycle, sessions) use one
+//! connection, each write in a transaction of its own. The hot writes (an event with its
+//! contact and runs, a run's progress with its contact and caused events) are closures
+//! handed to [`Store::write`], which calls the free functions above on the writer's
+//! connection: one transaction per group of writes, answered after its commit.
 
 mod contacts;
 mod error;
