@@ -81,7 +81,7 @@ where
     let engine = Arc::clone(engine);
     tokio::task::spawn_blocking(move || f(&engine))
         .await
-        .unwrap_or_else(|_| Err(EngineError::Store("internal error: the request was interrupted".into())))
+        .unwrap_or_else(|_| Err(EngineError::Internal("internal error: the request was interrupted".into())))
 }
 
 /// The page for an engine error, with its HTTP status.

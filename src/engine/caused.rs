@@ -13,7 +13,7 @@
 use super::Engine;
 use super::error::EngineError;
 use super::ingest::plan_runs;
-use super::store::{self, CausedRow, RunRow};
+use super::store::{self, CausedRow, RunRow, StoreError};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
 use crate::runtime::event::parse_envelope;
 use crate::runtime::sandbox::Store as ContactState;
@@ -112,7 +112,8 @@ pub async fn raise_one(
         event: cause.event.to_string(),
         chain,
     };
-    let caused_json = serde_json::to_string(&caused_by).map_err(|e| EngineError::Store(e.to_string()))?;
+    let caused_json = serde_json::to_string(&caused_by)
+        .map_err(|e| StoreError::unwritable(format!("the cause of event `{id}`"), e))?;
     let mut envelope = serde_json::Map::new();
     envelope.insert("id".into(), id.into());
     envelope.insert("type".into(), kind.into());
@@ -133,7 +134,7 @@ pub async fn raise_one(
     let envelope = serde_json::Value::Object(envelope);
     let body = envelope.to_string();
     let parsed = parse_envelope(&envelope)
-        .map_err(|e| EngineError::Store(format!("internal error: a caused `{kind}` does not fit: {e}")))?;
+        .map_err(|e| EngineError::Internal(format!("internal error: a caused `{kind}` does not fit: {e}")))?;
     let limit = i64::from(engine.project.max_chain_depth);
     let runs = if depth > limit {
         engine.metrics.chain_too_deep();
@@ -162,7 +163,7 @@ pub fn store_raised(
     raised: &[Raised],
     at: i64,
     journaled: bool,
-) -> Result<(usize, usize), EngineError> {
+) -> Result<(usize, usize), StoreError> {
     let (mut events, mut started) = (0, 0);
     for event in raised {
         if journaled && event.runs.is_empty() {

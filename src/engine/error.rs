@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::store::StoreError;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum EngineError {
     /// 404: no such workflow, run or contact in this workspace.
@@ -19,7 +21,9 @@ pub enum EngineError {
     /// 413: the body is over the limit.
     TooLarge(String),
     /// 500: the store failed; nothing was half-written.
-    Store(String),
+    Store(StoreError),
+    /// 500: something the engine cannot go on from (no randomness, a compiler bug).
+    Internal(String),
     /// The project could not be loaded (startup only).
     Project(String),
 }
@@ -34,7 +38,7 @@ impl EngineError {
             EngineError::Conflict(_) => 409,
             EngineError::BadRequest(_) => 400,
             EngineError::TooLarge(_) => 413,
-            EngineError::Store(_) | EngineError::Project(_) => 500,
+            EngineError::Store(_) | EngineError::Internal(_) | EngineError::Project(_) => 500,
         }
     }
 
@@ -60,16 +64,21 @@ impl fmt::Display for EngineError {
             | EngineError::Conflict(m)
             | EngineError::BadRequest(m)
             | EngineError::TooLarge(m)
-            | EngineError::Store(m)
+            | EngineError::Internal(m)
             | EngineError::Project(m) => f.write_str(m),
+            EngineError::Store(e) => write!(f, "{e}"),
             EngineError::Invalid { message, .. } => f.write_str(message),
             EngineError::Refused { .. } => f.write_str("the workflow has errors"),
         }
     }
 }
 
-impl From<rusqlite::Error> for EngineError {
-    fn from(e: rusqlite::Error) -> EngineError {
-        EngineError::Store(format!("store error: {e}"))
+/// A stale claim is a conflict (409); every other store failure is a store error (500).
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> EngineError {
+        match e {
+            StoreError::Conflict { .. } => EngineError::Conflict(e.to_string()),
+            other => EngineError::Store(other),
+        }
     }
 }

@@ -34,12 +34,12 @@ pub fn verify(
     }
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.trim().trim_start_matches("whsec_"))
-        .map_err(|_| EngineError::Store("the webhook secret is not base64".into()))?;
+        .map_err(|_| EngineError::Internal("the webhook secret is not base64".into()))?;
     for candidate in signatures.split_whitespace() {
         let Some(encoded) = candidate.strip_prefix("v1,") else { continue };
         let Ok(given) = base64::engine::general_purpose::STANDARD.decode(encoded) else { continue };
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-            .map_err(|_| EngineError::Store("the webhook secret is unusable".into()))?;
+            .map_err(|_| EngineError::Internal("the webhook secret is unusable".into()))?;
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.trim().as_bytes());

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::EngineError;
-use super::store::Store;
+use super::store::{Store, StoreError};
 use crate::check::catalog::{self, ActionKind};
 use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
@@ -43,14 +43,21 @@ pub type ContactLoad = Result<ContactState, String>;
 /// the contact and what is wrong; it never becomes a fresh contact (which a later save
 /// would write over the stored one).
 pub fn blob_state(id: &str, data: &str) -> ContactLoad {
+    decode_blob(id, data).map_err(|e| e.to_string())
+}
+
+fn decode_blob(id: &str, data: &str) -> Result<ContactState, StoreError> {
     serde_json::from_str(data).map_err(|e| {
-        format!("contact `{id}` cannot be read: its stored state is not valid ({e}); the stored row is left as it is")
+        StoreError::corrupt(
+            format!("contact `{id}`"),
+            format!("its stored state is not valid ({e}); the stored row is left as it is"),
+        )
     })
 }
 
 /// The contact record inside a stored blob.
 pub fn blob_contact(id: &str, data: &str) -> Result<Value, EngineError> {
-    blob_state(id, data).map(|s| s.contact()).map_err(EngineError::Store)
+    Ok(decode_blob(id, data)?.contact())
 }
 
 /// The current contact record of `id`.
@@ -69,7 +76,7 @@ pub fn blob_of(state: &ContactState) -> Result<(String, Option<String>, Option<S
     let phone = contact.field("phone").as_str().map(str::to_string);
     let id = contact.field("id").as_str().unwrap_or("?").to_string();
     let data = serde_json::to_string(state).map_err(|e| {
-        EngineError::Store(format!("contact `{id}` cannot be written: {e}; the stored row is left as it is"))
+        StoreError::unwritable(format!("contact `{id}`"), format!("{e}; the stored row is left as it is"))
     })?;
     Ok((data, email, phone))
 }

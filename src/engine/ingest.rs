@@ -14,7 +14,7 @@ use super::api::{IngestResponse, StartedRun};
 use super::caused::{Cause, Raised, What, raise_one, store_raised};
 use super::error::EngineError;
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
-use super::store::{self, RunRow};
+use super::store::{self, RunRow, StoreError};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::event::{TriggerEvent, parse_envelope};
@@ -94,7 +94,7 @@ pub fn record_only(
     body: &str,
 ) -> Result<IngestResponse, EngineError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let fresh = engine.store.transaction(|tx| store::record_event(tx, ws, id, kind, body, now))?;
+    let fresh = engine.store.record_event(ws, id, kind, body, now)?;
     engine.metrics.event(!fresh, 0);
     Ok(IngestResponse { event_id: id.to_string(), duplicate: !fresh, runs: Vec::new() })
 }
@@ -103,12 +103,12 @@ pub fn record_only(
 pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRun, EngineError> {
     let body = engine
         .store
-        .transaction(|tx| store::event_body(tx, ws, &row.event_id))?
+        .event_body(ws, &row.event_id)?
         .ok_or_else(|| EngineError::NotFound(format!("the event of run `{}` is gone", row.id)))?;
-    let json: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|e| EngineError::Store(format!("stored event unreadable: {e}")))?;
-    let event =
-        parse_envelope(&json).map_err(|e| EngineError::Store(format!("stored event no longer fits: {e}")))?;
+    let what = || format!("the stored event `{}`", row.event_id);
+    let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| StoreError::corrupt(what(), e))?;
+    let event = parse_envelope(&json)
+        .map_err(|e| StoreError::corrupt(what(), format!("it no longer fits its trigger: {e}")))?;
     let (_, runs) = start_runs(engine, ws, &event, &body, Some(&row.workflow), false).await?;
     runs.into_iter().next().ok_or_else(|| {
         EngineError::Conflict(format!("`{}` is not active, or no longer admits this event", row.workflow))
@@ -186,7 +186,7 @@ pub async fn plan_runs(
             Arc::clone(&engine.connectors),
         );
         let admitted =
-            admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Store(e.message))?;
+            admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Internal(e.message))?;
         let admitted = match admitted {
             Admission::Run(admitted) => admitted,
             Admission::NoRun(reason) => {
@@ -196,7 +196,8 @@ pub async fn plan_runs(
         };
         let id = format!("run_{}", random_hex(10)?);
         let run = start(&wf, RunStart { id: id.clone(), version, started_at: now }, &admitted);
-        let state_json = serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))?;
+        let state_json = serde_json::to_string(&run)
+            .map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))?;
         let ctx_id = |k: &str| event.context.get(k).and_then(|v| v.field("id").as_str().map(str::to_string));
         new_runs.push(RunRow {
             id,

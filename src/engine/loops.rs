@@ -19,7 +19,7 @@ pub(super) fn refusal(
     name: &str,
     source: &str,
 ) -> Result<Option<EngineError>, EngineError> {
-    let others = live_sources(store, ws, name)?;
+    let others = store.live_sources_except(ws, name)?;
     if others.is_empty() {
         return Ok(None);
     }
@@ -37,21 +37,4 @@ pub(super) fn refusal(
     let report = crate::diagnostics::render::json(&sources, &loops);
     let diagnostics = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
     Ok(Some(EngineError::Refused { diagnostics }))
-}
-
-/// `(name, source of the active version)` of the workspace's active and paused
-/// workflows other than `name`, by name.
-fn live_sources(store: &Store, ws: &str, name: &str) -> Result<Vec<(String, String)>, EngineError> {
-    store.transaction(|tx| {
-        let mut stmt = tx.prepare(
-            "SELECT w.name, v.source FROM workflows w JOIN versions v
-               ON v.workspace = w.workspace AND v.workflow = w.name AND v.version = w.active_version
-             WHERE w.workspace = ?1 AND w.status IN ('active', 'paused') AND w.name <> ?2
-             ORDER BY w.name",
-        )?;
-        let rows = stmt
-            .query_map(rusqlite::params![ws, name], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })
 }

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use api::{RunFilter, RunPage, RunSummary, WorkflowDetail, WorkflowMetrics, WorkflowStatus, WorkflowSummary};
 use error::EngineError;
-use store::Store;
+use store::{Store, StoreError};
 
 use crate::ir;
 use crate::runtime::record::{RunRecord, format_millis};
@@ -68,7 +68,7 @@ type ActiveList = Arc<Vec<(String, i64)>>;
 /// A random token: 32 hex characters.
 fn random_hex(bytes: usize) -> Result<String, EngineError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| EngineError::Store(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
     Ok(hex::encode(buf))
 }
 
@@ -113,7 +113,7 @@ impl Engine {
     }
 
     pub fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
-        self.store.key_workspace(&sha256_hex(key.trim()))
+        Ok(self.store.key_workspace(&sha256_hex(key.trim()))?)
     }
 
     fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {
@@ -208,7 +208,7 @@ impl Engine {
             return Err(refused);
         }
         let program = ir::lower_program(&checked)
-            .map_err(|e| EngineError::Store(format!("internal error while compiling: {e:?}")))?;
+            .map_err(|e| EngineError::Internal(format!("internal error while compiling: {e:?}")))?;
         let Some(wf) = program.workflows.into_iter().find(|w| w.name == name) else {
             return Err(EngineError::Invalid {
                 message: format!("the source of `{name}` does not define workflow `{name}`"),
@@ -218,7 +218,8 @@ impl Engine {
         if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
-        let ir_json = ir::stored::to_json(&wf).map_err(|e| EngineError::Store(e.to_string()))?;
+        let ir_json = ir::stored::to_json(&wf)
+            .map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
         self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
         self.lifecycle_changed();
         self.workflow(ws, name)
@@ -322,7 +323,7 @@ impl Engine {
             .version_ir(ws, name, version)?
             .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
         let wf = ir::stored::from_json(&json)
-            .map_err(|e| EngineError::Store(format!("version {version} of `{name}`: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("version {version} of `{name}`"), e))?;
         let wf = Arc::new(wf);
         if let Ok(mut cache) = self.ir_cache.lock() {
             cache.insert(key, Arc::clone(&wf));
@@ -332,35 +333,29 @@ impl Engine {
 
     pub fn runs(&self, ws: &str, filter: &RunFilter) -> Result<RunPage, EngineError> {
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
-        let mut clauses: Vec<(&str, String)> = Vec::new();
-        let pairs = [
-            ("workflow =", &filter.workflow),
-            ("status =", &filter.status),
-            ("trigger =", &filter.trigger),
-            ("hub =", &filter.hub),
-            ("card =", &filter.card),
-        ];
-        for (clause, value) in pairs {
-            if let Some(v) = value {
-                clauses.push((clause, v.clone()));
-            }
-        }
-        for (param, clause, value) in
-            [("since", "started_at >=", &filter.since), ("until", "started_at <", &filter.until)]
-        {
-            if let Some(v) = value {
-                let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
-                    message: format!("`{v}` is not an RFC 3339 time"),
-                    field: Some(param.to_string()),
-                })?;
-                clauses.push((clause, t.as_millisecond().to_string()));
-            }
-        }
-        let after = match &filter.cursor {
-            Some(c) => Some(decode_cursor(c)?),
-            None => None,
+        let time = |param: &str, value: &Option<String>| -> Result<Option<i64>, EngineError> {
+            let Some(v) = value else { return Ok(None) };
+            let t: jiff::Timestamp = v.parse().map_err(|_| EngineError::Invalid {
+                message: format!("`{v}` is not an RFC 3339 time"),
+                field: Some(param.to_string()),
+            })?;
+            Ok(Some(t.as_millisecond()))
         };
-        let rows = self.store.list_runs(ws, &clauses, after, limit + 1)?;
+        let query = store::RunQuery {
+            workflow: filter.workflow.clone(),
+            status: filter.status.clone(),
+            trigger: filter.trigger.clone(),
+            hub: filter.hub.clone(),
+            card: filter.card.clone(),
+            started_from: time("since", &filter.since)?,
+            started_before: time("until", &filter.until)?,
+            after: match &filter.cursor {
+                Some(c) => Some(decode_cursor(c)?),
+                None => None,
+            },
+            limit: limit + 1,
+        };
+        let rows = self.store.list_runs(ws, &query)?;
         let more = rows.len() > limit as usize;
         let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
         let next_cursor = if more { rows.last().map(|r| format!("{}_{}", r.started_at, r.id)) } else { None };
@@ -385,11 +380,13 @@ impl Engine {
         let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
         let wf = self.version(ws, &row.workflow, row.version)?;
         let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
-            .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
         // A contact that cannot be read shows why, in place of its fields.
         let contact = match &row.contact_id {
             Some(cid) => match host::contact_value(&self.store, ws, cid) {
-                Err(EngineError::Store(why)) => Value::record([("error".to_string(), Value::String(why))]),
+                Err(EngineError::Store(why)) => {
+                    Value::record([("error".to_string(), Value::String(why.to_string()))])
+                }
                 other => other?,
             },
             None => Value::Null,

@@ -14,7 +14,7 @@ use super::Engine;
 use super::caused::{Cause, chain_of, raise, store_raised};
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
-use super::store::{self, DueRun, RunRow, Store, now_ms};
+use super::store::{self, DueRun, RunRow, Store, StoreError, now_ms};
 use crate::ir::RunStatus;
 use crate::runtime::interp::{Progress, RunState, resume};
 use crate::runtime::sandbox::Store as ContactState;
@@ -123,7 +123,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     let row = &due.run;
     let wf = engine.version(&row.workspace, &row.workflow, row.version)?;
     let mut state: RunState = serde_json::from_str(&row.state)
-        .map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
+        .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?;
     let mut contact = match (&row.contact_id, &due.contact) {
         (Some(id), Some(data)) => blob_state(id, data),
         (Some(id), None) => Err(format!("contact `{id}` is not in the store")),
@@ -154,7 +154,8 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     if matches!(progress, Progress::Finished) {
         engine.metrics.finished(state.status.as_str());
     }
-    let json = serde_json::to_string(&state).map_err(|e| EngineError::Store(e.to_string()))?;
+    let json = serde_json::to_string(&state)
+        .map_err(|e| StoreError::unwritable(format!("the state of run `{}`", row.id), e))?;
     let (status, due, finished) = match &progress {
         Progress::Finished => (state.status, None, state.finished_at.map(|t| t.as_millisecond())),
         Progress::Waiting(until) => (RunStatus::Waiting, Some(until.as_millisecond()), None),
@@ -228,28 +229,17 @@ fn log_steps(
     }
 }
 
-/// Cancels a workflow's unfinished runs (deactivation).
+/// Cancels a workflow's unfinished runs (deactivation): each run's state says it was
+/// cancelled now, and nothing of it is due any more.
 pub fn cancel_unfinished(store: &Store, ws: &str, workflow: &str) -> Result<(), EngineError> {
     let now = jiff::Timestamp::now();
-    store.transaction(|tx| {
-        let rows: Vec<(String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, state FROM runs WHERE workspace = ?1 AND workflow = ?2 AND status IN ('pending', 'running', 'waiting')",
-            )?;
-            stmt.query_map(rusqlite::params![ws, workflow], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?
-        };
-        for (id, state) in rows {
-            let mut run: RunState =
-                serde_json::from_str(&state).map_err(|e| EngineError::Store(format!("stored run unreadable: {e}")))?;
-            run.status = RunStatus::Cancelled;
-            run.finished_at = Some(now);
-            run.waiting_until = None;
-            let json = serde_json::to_string(&run).map_err(|e| EngineError::Store(e.to_string()))?;
-            tx.execute(
-                "UPDATE runs SET status = 'cancelled', state = ?2, due_at = NULL, finished_at = ?3 WHERE id = ?1",
-                rusqlite::params![id, json, now.as_millisecond()],
-            )?;
-        }
-        Ok(())
-    })
+    let cancelled = |id: &str, state: &str| {
+        let mut run: RunState = serde_json::from_str(state)
+            .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
+        run.status = RunStatus::Cancelled;
+        run.finished_at = Some(now);
+        run.waiting_until = None;
+        serde_json::to_string(&run).map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))
+    };
+    Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled)?)
 }
