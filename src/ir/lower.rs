@@ -18,6 +18,7 @@ use super::{
 use crate::check::catalog::{self, ParamDefault};
 use crate::check::types::Type;
 use crate::check::{self, ExprTypes, ItemId, WorkflowInfo};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
 
@@ -27,6 +28,15 @@ pub struct LowerError {
     pub file: FileId,
     pub span: Span,
     pub message: String,
+}
+
+impl LowerError {
+    /// The internal error (K0901) to show: lowering a program the checker accepted
+    /// fails only on a bug in komo.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        Diagnostic::new(Code::Internal, self.file, self.span, format!("internal error: {}", self.message))
+            .with_help("this is a bug in komo; please report it with this program")
+    }
 }
 
 /// Lowers every workflow and test of a checked program; refuses a program with errors.
@@ -536,3 +546,6 @@ fn bin_op(op: ast::BinaryOp) -> BinOp {
         ast::BinaryOp::Rem => BinOp::Rem,
     }
 }
+
+#[cfg(test)]
+mod tests;
