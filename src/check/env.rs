@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::catalog::{self, ActionSpec, ContextName, TriggerSpec};
 use super::errors::{Because, CheckError};
 use super::flow::Flow;
+use super::typed::ExprTypes;
 use super::types::Type;
 use super::workspace::Workspace;
 use crate::diagnostics::did_you_mean;
@@ -50,8 +51,8 @@ pub struct Env {
     pub in_filter: bool,
     /// Every `let` name declared anywhere in the workflow (for "out of scope" notes).
     pub all_lets: std::collections::HashSet<String>,
-    /// When set, the type of every expression checked, by span (for IR lowering).
-    pub types: Option<HashMap<Span, Type>>,
+    /// The type of every expression checked, by node id (for IR lowering and hover).
+    pub types: ExprTypes,
     pub errors: Vec<CheckError>,
     /// The project's catalog (empty without one).
     pub workspace: Arc<Workspace>,
@@ -70,7 +71,7 @@ impl Env {
             steps: HashMap::new(),
             in_filter: false,
             all_lets: std::collections::HashSet::new(),
-            types: None,
+            types: ExprTypes::default(),
             errors: Vec::new(),
             workspace: Arc::default(),
         }

@@ -110,10 +110,8 @@ impl Env {
     /// ("`to` of `contact.send_email`").
     pub fn expect(&mut self, e: &Expr, want: &Type, flow: &Flow, context: &str) {
         self.expect_kind(e, want, flow, context);
-        if let Some(types) = &mut self.types {
-            // Literals checked against the expected type take that type.
-            types.entry(e.span).or_insert_with(|| want.clone());
-        }
+        // Literals checked against the expected type take that type.
+        self.types.set_if_absent(e.id, || want.clone());
     }
 
     fn expect_kind(&mut self, e: &Expr, want: &Type, flow: &Flow, context: &str) {
@@ -274,9 +272,7 @@ impl Env {
     /// The type of an expression.
     pub fn infer(&mut self, e: &Expr, flow: &Flow) -> Type {
         let t = self.infer_kind(e, flow);
-        if let Some(types) = &mut self.types {
-            types.insert(e.span, t.clone());
-        }
+        self.types.set(e.id, t.clone());
         t
     }
 

@@ -1,8 +1,10 @@
-//! The checker: parsed files in, findings and a resolved [`Program`] out.
+//! The checker: parsed files in, findings and a resolved, typed [`Program`] out.
 //!
 //! It resolves names and types, follows each path of each workflow (narrowing,
 //! definite success of steps, failure paths, routes), and type-checks tests. It reports
-//! every finding it can in one pass; nothing here does I/O.
+//! every finding it can in one pass, and records the type of every expression it
+//! checks ([`typed`]), so IR lowering and tools never check again; nothing here does
+//! I/O.
 
 mod builtins;
 pub mod catalog;
@@ -15,6 +17,7 @@ pub mod literals;
 pub mod loops;
 mod stmt;
 mod test_items;
+pub mod typed;
 pub mod types;
 mod workflow;
 pub mod workspace;
@@ -27,6 +30,7 @@ pub use env::{StepDecl, contact_type_in};
 pub use errors::{Because, CheckError};
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
 pub use test_items::caused_event_scope;
+pub use typed::{ExprTypes, ItemId, ProgramTypes};
 pub use workflow::{WorkflowInfo, is_snake_case};
 pub use workspace::Workspace;
 
@@ -34,13 +38,16 @@ use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
 
-/// What the checker learned about the project, for lowering to IR and for tools.
+/// What the checker learned about the project, for lowering to IR and for tools: the
+/// typed program. Lowering reads it as it is; nothing checks the files again.
 #[derive(Debug, Default)]
 pub struct Program {
     /// Every workflow by name (the first one, when a name is duplicated).
     pub workflows: HashMap<String, WorkflowInfo>,
     /// For each test, by file and the span of its name: the workflow it runs.
     pub tests: Vec<(FileId, Span, Option<String>)>,
+    /// The type of every expression of every checked item (workflows and tests).
+    pub types: ProgramTypes,
 }
 
 #[derive(Debug, Default)]
@@ -82,9 +89,10 @@ fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> Che
     let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();
     for (file, parsed) in files {
         let mut own = Vec::new();
-        for item in &parsed.items {
+        for (index, item) in parsed.items.iter().enumerate() {
             let ast::Item::Workflow(wf) = item else { continue };
-            let (info, errors) = workflow::check_workflow(*file, wf, workspace);
+            let (info, errors, types) = workflow::check_workflow(*file, wf, workspace);
+            out.program.types.insert(ItemId { file: *file, index }, types);
             out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
             match out.program.workflows.get(&info.name) {
                 Some(first) => {
@@ -106,7 +114,7 @@ fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> Che
     for ((file, parsed), own) in files.iter().zip(&per_file) {
         let scope = test_items::TestScope { all: &out.program.workflows, in_file: own.iter().collect() };
         let mut errors = Vec::new();
-        for item in &parsed.items {
+        for (index, item) in parsed.items.iter().enumerate() {
             let ast::Item::Test(test) = item else { continue };
             if let Some(first) = test_names.get(&test.name.node) {
                 let first = first.clone();
@@ -120,34 +128,11 @@ fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> Che
                     Because { file: *file, span: test.name.span, message: "first defined here".into() };
                 test_names.insert(test.name.node.clone(), first);
             }
-            let runs = test_items::check_test(*file, test, &scope, &mut errors);
+            let (runs, types) = test_items::check_test(*file, test, &scope, &mut errors);
+            out.program.types.insert(ItemId { file: *file, index }, types);
             out.program.tests.push((*file, test.name.span, runs));
         }
         out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
     }
     out
-}
-
-/// One workflow checked again with the type of every expression recorded (by span), for
-/// IR lowering.
-pub fn workflow_types(
-    file: FileId,
-    wf: &ast::Workflow,
-    workspace: &Arc<Workspace>,
-) -> (WorkflowInfo, HashMap<Span, types::Type>) {
-    let (info, _, types) = workflow::check_workflow_with(file, wf, workspace, true);
-    (info, types)
-}
-
-/// One test checked again with the type of every expression recorded (by span).
-pub fn test_types(
-    file: FileId,
-    test: &ast::Test,
-    program: &Program,
-    file_workflows: &[&WorkflowInfo],
-) -> HashMap<Span, types::Type> {
-    let scope = test_items::TestScope { all: &program.workflows, in_file: file_workflows.to_vec() };
-    let mut types = HashMap::new();
-    test_items::check_test_with(file, test, &scope, &mut Vec::new(), Some(&mut types));
-    types
 }

@@ -9,6 +9,7 @@ use super::catalog::{self, TriggerSpec};
 use super::env::{Env, event_type};
 use super::errors::CheckError;
 use super::flow::{Flow, LetBinding};
+use super::typed::ExprTypes;
 use super::types::{RecordType, Type};
 use super::workflow::{WorkflowInfo, resolve_trigger};
 use crate::diagnostics::did_you_mean;
@@ -24,24 +25,14 @@ pub struct TestScope<'p> {
     pub in_file: Vec<&'p WorkflowInfo>,
 }
 
-/// Checks one test; returns the workflow it runs, if known.
+/// Checks one test; returns the workflow it runs, if known, and the type of every
+/// expression it checked.
 pub fn check_test(
     file: FileId,
     test: &Test,
     scope: &TestScope<'_>,
     errors: &mut Vec<CheckError>,
-) -> Option<String> {
-    check_test_with(file, test, scope, errors, None)
-}
-
-/// Checks one test, recording the type of every expression into `types` if given.
-pub fn check_test_with(
-    file: FileId,
-    test: &Test,
-    scope: &TestScope<'_>,
-    errors: &mut Vec<CheckError>,
-    types: Option<&mut HashMap<Span, Type>>,
-) -> Option<String> {
+) -> (Option<String>, ExprTypes) {
     let mut first: HashMap<&'static str, Span> = HashMap::new();
     let mut named = None;
     for clause in &test.clauses {
@@ -92,9 +83,6 @@ pub fn check_test_with(
         }
         None => Env::new(file, None, None),
     };
-    if types.is_some() {
-        env.types = Some(HashMap::new());
-    }
     let known = workflow.is_some_and(|wf| wf.trigger.is_some());
     // After the run every step's output may be asserted on.
     let after = Flow { succeeded: env.steps.keys().cloned().collect(), ..Flow::default() };
@@ -172,10 +160,7 @@ pub fn check_test_with(
         }
     }
     errors.append(&mut env.errors);
-    if let (Some(out), Some(found)) = (types, env.types.take()) {
-        out.extend(found);
-    }
-    workflow.map(|wf| wf.name.clone())
+    (workflow.map(|wf| wf.name.clone()), env.types)
 }
 
 fn known_step<'w>(
@@ -203,6 +188,9 @@ fn called_with(env: &mut Env, spec: &'static catalog::ActionSpec, args: &Expr) {
         env.infer(args, &Flow::default());
         return;
     };
+    // Checked field by field below; as a whole it is compared with what the step was
+    // given when the test runs, as `Json`.
+    env.types.set(args.id, Type::Json);
     let full = spec.full_name();
     for field in fields {
         match spec.param(&field.key.node) {
@@ -241,6 +229,9 @@ fn check_event(env: &mut Env, record: &Expr) {
         });
         return;
     };
+    // Checked field by field below; as a whole it is the `Json` the test's run starts
+    // from (omitted fields get defaults then).
+    env.types.set(record.id, Type::Json);
     let mut allowed: Vec<(String, Type)> = Vec::new();
     allowed.push(("id".into(), Type::optional(Type::String)));
     allowed.push(("occurred_at".into(), Type::optional(Type::Timestamp)));
@@ -290,13 +281,13 @@ fn check_caused_filter(env: &mut Env, trigger: &'static TriggerSpec, at: Span, f
     scope.contact_ty = env.contact_ty.clone();
     scope.steps = env.steps.clone();
     scope.workspace = std::sync::Arc::clone(&env.workspace);
-    scope.types = env.types.take();
+    scope.types = std::mem::take(&mut env.types);
     let mut flow = after.clone();
     for (name, ty) in caused_event_scope(trigger) {
         flow.lets.insert(name, LetBinding { ty, span: at });
     }
     scope.expect_bool(filter, &flow, "an `expect event`'s `where` condition");
-    env.types = scope.types.take();
+    env.types = std::mem::take(&mut scope.types);
     env.errors.append(&mut scope.errors);
 }
 

@@ -11,6 +11,7 @@ use super::env::{Env, StepDecl};
 use super::errors::{Because, CheckError};
 use super::flow::{Flow, join};
 use super::stmt::FlowChecker;
+use super::typed::ExprTypes;
 use super::types::Type;
 use super::workspace::Workspace;
 use crate::diagnostics::did_you_mean;
@@ -38,31 +39,18 @@ impl WorkflowInfo {
     }
 }
 
-/// Checks one workflow against the project's catalog.
+/// Checks one workflow against the project's catalog; returns what it learned, its
+/// findings and the type of every expression it checked.
 pub fn check_workflow(
     file: FileId,
     wf: &Workflow,
     workspace: &Arc<Workspace>,
-) -> (WorkflowInfo, Vec<CheckError>) {
-    let (info, errors, _) = check_workflow_with(file, wf, workspace, false);
-    (info, errors)
-}
-
-/// Checks one workflow and, if `record_types`, returns the type of every expression.
-pub fn check_workflow_with(
-    file: FileId,
-    wf: &Workflow,
-    workspace: &Arc<Workspace>,
-    record_types: bool,
-) -> (WorkflowInfo, Vec<CheckError>, HashMap<Span, Type>) {
+) -> (WorkflowInfo, Vec<CheckError>, ExprTypes) {
     let mut errors = Vec::new();
     let header = check_header(file, wf, &mut errors);
     let mut env = Env::new(file, header.trigger, header.form.clone());
     env.set_workspace(workspace);
     env.errors = errors;
-    if record_types {
-        env.types = Some(HashMap::new());
-    }
     let steps = collect_steps(wf, &mut env);
     let routes = collect_routes(wf, &mut env);
     let mut checker = FlowChecker {
@@ -92,8 +80,7 @@ pub fn check_workflow_with(
         form: header.form,
         steps,
     };
-    let types = checker.env.types.take().unwrap_or_default();
-    (info, checker.env.errors, types)
+    (info, checker.env.errors, checker.env.types)
 }
 
 /// The trigger `name` names (a workflow's `trigger`, a test's `expect event`): an alias

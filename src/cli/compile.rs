@@ -15,7 +15,7 @@ use clap::Args;
 
 use super::files::{self, describe, write_atomically};
 use super::{Console, Exit};
-use crate::diagnostics::{Code, Diagnostic, render, sort_diagnostics, tally};
+use crate::diagnostics::{Diagnostic, render, sort_diagnostics, tally};
 use crate::ir::Program;
 use crate::source::{FileId, SourceMap, Span};
 
@@ -161,13 +161,8 @@ pub(crate) fn load(
         Ok(program) => Ok(Ok(Loaded { sources, checked, program })),
         Err(lower_errors) => {
             // The checker accepted the program, so this is a bug in komo.
-            let mut internal: Vec<Diagnostic> = lower_errors
-                .into_iter()
-                .map(|e| {
-                    Diagnostic::new(Code::Internal, e.file, e.span, format!("internal error: {}", e.message))
-                        .with_help("this is a bug in komo; please report it with this program")
-                })
-                .collect();
+            let mut internal: Vec<Diagnostic> =
+                lower_errors.into_iter().map(crate::ir::LowerError::into_diagnostic).collect();
             sort_diagnostics(&mut internal);
             writeln!(console.err, "{}", render::human(&sources, &internal, console.color))?;
             Ok(Err(Exit::Internal))

@@ -1,9 +1,12 @@
 //! Lowering: a checked program (no errors) → [`Program`].
 //!
-//! In: the ASTs and the checker's [`crate::check::Program`]. Out: IR workflows and
-//! tests with names resolved, positional arguments matched to parameters, defaults
-//! written out (`to` becomes `contact.email` when not given), and each expression's
-//! static type (re-derived by the checker with type recording on).
+//! In: the ASTs and the checker's typed program ([`crate::check::Program`]: what it
+//! learned about each workflow, and the type of every expression by item and node id).
+//! Out: IR workflows and tests with names resolved, positional arguments matched to
+//! parameters, defaults written out (`to` becomes `contact.email` when not given), and
+//! each expression's static type as the checker recorded it. Lowering never runs the
+//! checker: a workflow or a type the checker did not record is a compiler bug, reported
+//! as an internal error (K0901), never guessed.
 
 use std::collections::HashMap;
 
@@ -14,7 +17,8 @@ use super::{
 };
 use crate::check::catalog::{self, ParamDefault};
 use crate::check::types::Type;
-use crate::check::{self, WorkflowInfo};
+use crate::check::{self, ExprTypes, ItemId, WorkflowInfo};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
 
@@ -26,6 +30,15 @@ pub struct LowerError {
     pub message: String,
 }
 
+impl LowerError {
+    /// The internal error (K0901) to show: lowering a program the checker accepted
+    /// fails only on a bug in komo.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        Diagnostic::new(Code::Internal, self.file, self.span, format!("internal error: {}", self.message))
+            .with_help("this is a bug in komo; please report it with this program")
+    }
+}
+
 /// Lowers every workflow and test of a checked program; refuses a program with errors.
 pub fn lower_program(checked: &crate::Checked) -> Result<Program, Vec<LowerError>> {
     if let Some(d) = checked.diagnostics.iter().find(|d| d.is_error()) {
@@ -35,39 +48,44 @@ pub fn lower_program(checked: &crate::Checked) -> Result<Program, Vec<LowerError
             message: "the program has errors; run `komo check`".into(),
         }]);
     }
+    let program = &checked.program;
     let mut errors = Vec::new();
     let mut workflows = Vec::new();
     let mut tests = Vec::new();
     for (file, parsed) in &checked.files {
-        let mut own: Vec<WorkflowInfo> = Vec::new();
-        for item in &parsed.items {
-            if let ast::Item::Workflow(wf) = item {
-                let (info, types) = check::workflow_types(*file, wf, &checked.workspace);
-                let mut lower = Lower::new(*file, types, &info);
-                let ir = lower.workflow(wf);
-                errors.extend(lower.errors);
-                workflows.push(ir);
-                own.push(info);
-            }
+        let typed = |index: usize| program.types.item(ItemId { file: *file, index });
+        let mut own: Vec<&WorkflowInfo> = Vec::new();
+        for (index, item) in parsed.items.iter().enumerate() {
+            let ast::Item::Workflow(wf) = item else { continue };
+            // Names are unique in a program without errors: this is the workflow's info.
+            let info =
+                program.workflows.get(&wf.name.node).filter(|i| i.file == *file && i.span == wf.name.span);
+            own.extend(info);
+            let (Some(info), Some(types)) = (info, typed(index)) else {
+                errors.push(unrecorded(*file, wf.name.span, &format!("workflow `{}`", wf.name.node)));
+                continue;
+            };
+            let mut lower = Lower::new(*file, types, info);
+            workflows.push(lower.workflow(wf));
+            errors.extend(lower.errors);
         }
-        let own_refs: Vec<&WorkflowInfo> = own.iter().collect();
-        for item in &parsed.items {
-            if let ast::Item::Test(test) = item {
-                let types = check::test_types(*file, test, &checked.program, &own_refs);
-                let target = test_workflow(test, &checked.program, &own_refs);
-                let Some(info) = target else {
-                    errors.push(LowerError {
-                        file: *file,
-                        span: test.name.span,
-                        message: "test without a workflow".into(),
-                    });
-                    continue;
-                };
-                let mut lower = Lower::new(*file, types, info);
-                let case = lower.test(test, &info.name);
-                errors.extend(lower.errors);
-                tests.push(case);
-            }
+        for (index, item) in parsed.items.iter().enumerate() {
+            let ast::Item::Test(test) = item else { continue };
+            let Some(info) = test_workflow(test, program, &own) else {
+                errors.push(LowerError {
+                    file: *file,
+                    span: test.name.span,
+                    message: "test without a workflow".into(),
+                });
+                continue;
+            };
+            let Some(types) = typed(index) else {
+                errors.push(unrecorded(*file, test.name.span, &format!("test \"{}\"", test.name.node)));
+                continue;
+            };
+            let mut lower = Lower::new(*file, types, info);
+            tests.push(lower.test(test, &info.name));
+            errors.extend(lower.errors);
         }
     }
     if errors.is_empty() {
@@ -75,6 +93,11 @@ pub fn lower_program(checked: &crate::Checked) -> Result<Program, Vec<LowerError
     } else {
         Err(errors)
     }
+}
+
+/// An item the checker left no record of.
+fn unrecorded(file: FileId, span: Span, what: &str) -> LowerError {
+    LowerError { file, span, message: format!("the checker recorded nothing for {what}") }
 }
 
 fn test_workflow<'p>(
@@ -97,7 +120,8 @@ fn test_workflow<'p>(
 
 struct Lower<'a> {
     file: FileId,
-    types: HashMap<Span, Type>,
+    /// The checker's type for each expression of the item.
+    types: &'a ExprTypes,
     info: &'a WorkflowInfo,
     exprs: Vec<Expr>,
     stmts: Vec<Stmt>,
@@ -114,7 +138,7 @@ fn id32(n: usize) -> u32 {
 }
 
 impl<'a> Lower<'a> {
-    fn new(file: FileId, types: HashMap<Span, Type>, info: &'a WorkflowInfo) -> Lower<'a> {
+    fn new(file: FileId, types: &'a ExprTypes, info: &'a WorkflowInfo) -> Lower<'a> {
         let steps_by_call = info.steps.iter().enumerate().map(|(i, s)| (s.call, StepId(id32(i)))).collect();
         Lower {
             file,
@@ -348,7 +372,17 @@ impl<'a> Lower<'a> {
     }
 
     fn expr(&mut self, e: &ast::Expr) -> ExprId {
-        let ty = self.types.get(&e.span).map_or(Ty::Json, Ty::from);
+        if let ast::ExprKind::Paren(inner) = &e.kind {
+            return self.expr(inner);
+        }
+        let ty = match self.types.get(e.id) {
+            Some(ty) => Ty::from(ty),
+            None => {
+                self.error(e.span, "the checker recorded no type for this expression");
+                // Never reaches a program: any error refuses it.
+                Ty::Null
+            }
+        };
         let kind = match &e.kind {
             ast::ExprKind::Paren(inner) => return self.expr(inner),
             ast::ExprKind::Null => ExprKind::Null,
@@ -512,3 +546,6 @@ fn bin_op(op: ast::BinaryOp) -> BinOp {
         ast::BinaryOp::Rem => BinOp::Rem,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,9 +4,8 @@
 //! records and event fields; an action's signature with its parameters' docs; a
 //! parameter's type and doc; a step's output; a workflow's or route's doc comment; or
 //! the type of the innermost expression under the cursor (narrowed where the checker
-//! proved a value non-null), from the checker's record of every expression's type.
-
-use std::collections::HashMap;
+//! proved a value non-null), from the checker's record of every expression's type
+//! (the typed program of the last check; hover never checks again).
 
 use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Uri};
 
@@ -14,9 +13,10 @@ use super::index::{self, Target};
 use super::workspace::{Document, Workspace};
 use crate::check::catalog::{self, ActionSpec, ParamDefault, TriggerSpec};
 use crate::check::types::Type;
-use crate::check::{self, WorkflowInfo};
+use crate::check::{ItemId, WorkflowInfo};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{Block, Expr, Item, Modifier, StmtKind, Workflow};
+use crate::syntax::visit;
 
 pub fn hover(ws: &Workspace, uri: &Uri, position: Position) -> Option<Hover> {
     let (file, doc) = ws.doc(uri)?;
@@ -78,17 +78,15 @@ fn with_fields(mut out: String, ty: &Type) -> String {
 fn type_at(ws: &Workspace, file: FileId, offset: usize) -> Option<(Span, Type)> {
     let ast = ws.ast(file)?;
     let contains = |span: Span| span.start as usize <= offset && offset <= span.end as usize;
-    let types: HashMap<Span, Type> = ast.items.iter().find_map(|item| match item {
-        Item::Workflow(wf) if contains(wf.span) => Some(check::workflow_types(file, wf, &ws.catalog).1),
-        Item::Test(test) if contains(test.span) => {
-            let own: Vec<&WorkflowInfo> = ws.program.workflows.values().filter(|w| w.file == file).collect();
-            Some(check::test_types(file, test, &ws.program, &own))
-        }
-        _ => None,
+    let (index, item) = ast.items.iter().enumerate().find(|(_, item)| match item {
+        Item::Workflow(wf) => contains(wf.span),
+        Item::Test(test) => contains(test.span),
     })?;
-    types
+    let types = ws.program.types.item(ItemId { file, index })?;
+    visit::item_exprs(item)
         .into_iter()
-        .filter(|(span, ty)| contains(*span) && !ty.is_error())
+        .filter(|e| contains(e.span))
+        .filter_map(|e| types.get(e.id).filter(|ty| !ty.is_error()).map(|ty| (e.span, ty.clone())))
         .min_by_key(|(span, _)| (span.len(), span.start))
 }
 
@@ -219,14 +217,14 @@ fn route_markdown(ws: &Workspace, wf: &str, route: &str) -> String {
 /// `let name: Type`, from the type the checker gave its value.
 fn let_markdown(ws: &Workspace, file: FileId, doc: &Document, name: Span) -> Option<String> {
     let inside = |span: Span| span.start <= name.start && name.end <= span.end;
-    let wf = ws.ast(file)?.items.iter().find_map(|item| match item {
-        Item::Workflow(wf) if inside(wf.span) => Some(wf),
+    let (index, wf) = ws.ast(file)?.items.iter().enumerate().find_map(|(index, item)| match item {
+        Item::Workflow(wf) if inside(wf.span) => Some((index, wf)),
         _ => None,
     })?;
     let value =
         let_value(&wf.body, name).or_else(|| wf.routes.iter().find_map(|r| let_value(&r.body, name)))?;
-    let ty = check::workflow_types(file, wf, &ws.catalog).1.remove(&value.span)?;
-    Some(with_fields(code(&format!("let {}: {ty}", doc.slice(name))), &ty))
+    let ty = ws.program.types.item(ItemId { file, index })?.get(value.id)?;
+    Some(with_fields(code(&format!("let {}: {ty}", doc.slice(name))), ty))
 }
 
 fn let_value(block: &Block, name: Span) -> Option<&Expr> {

@@ -3,7 +3,7 @@
 //! In: built only by `syntax::parser`. Out: read by the checker, the formatter and IR
 //! lowering. Every node carries a [`Span`]; spans are ignored by `PartialEq` (see
 //! [`Spanned`] and `eq_without_span!`), so two trees that differ only in layout compare
-//! equal.
+//! equal. Expressions also carry an [`ExprNodeId`], ignored by equality too.
 
 use crate::source::Span;
 
@@ -227,6 +227,23 @@ pub enum TypeExprKind {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Which expression of its item this is (see [`ExprNodeId`]); not part of equality.
+    pub id: ExprNodeId,
+}
+
+/// An expression's identity within its item (a workflow or a test): the parser numbers
+/// an item's expressions from 0 in the order it builds them, so the same item text
+/// always gets the same ids, whether the item is parsed alone or with its file. The
+/// checker records each expression's type under its item and id, and lowering reads it
+/// back from there (spans cannot identify nodes: two may share one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprNodeId(pub u32);
+
+impl ExprNodeId {
+    /// The id as an index into a per-item table.
+    pub fn index(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -483,11 +500,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans_do_not_take_part_in_equality() {
+    fn spans_and_ids_do_not_take_part_in_equality() {
         let at = |start, end| Span::new(start, end);
-        let a = Expr { kind: ExprKind::Name(Spanned::new("x".into(), at(0, 1))), span: at(0, 1) };
-        let b = Expr { kind: ExprKind::Name(Spanned::new("x".into(), at(7, 8))), span: at(7, 8) };
-        let c = Expr { kind: ExprKind::Name(Spanned::new("y".into(), at(0, 1))), span: at(0, 1) };
+        let name = |text: &str, span: Span, id: u32| Expr {
+            kind: ExprKind::Name(Spanned::new(text.into(), span)),
+            span,
+            id: ExprNodeId(id),
+        };
+        let a = name("x", at(0, 1), 0);
+        let b = name("x", at(7, 8), 1);
+        let c = name("y", at(0, 1), 0);
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -7,7 +7,8 @@
 //! - `parser.rs` (and `parser/`) is the only code that touches pest: it parses each
 //!   item on its own and builds the [`ast`];
 //! - `literals.rs` decodes escapes, numbers and durations, `doc.rs` finds `///` doc
-//!   comments, and `errors.rs` holds every syntax error and its wording.
+//!   comments, and `errors.rs` holds every syntax error and its wording;
+//! - `visit.rs` lists the expressions of an item (for lookups by position).
 
 pub mod ast;
 mod decode;
@@ -16,6 +17,7 @@ mod errors;
 mod literals;
 mod parser;
 mod prescan;
+pub mod visit;
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ mod literal;
 mod stmt;
 mod test_items;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
@@ -126,19 +126,29 @@ fn build_item(cx: &Ctx, mut pairs: Pairs<'_, Rule>, slice: &ItemSlice) -> Build<
 /// Building a node either works or hits an error that drops the item.
 type Build<T> = Result<T, SyntaxError>;
 
-/// What building an item needs: where the item is in the file, and the errors that do
-/// not stop it.
+/// What building an item needs: where the item is in the file, the errors that do not
+/// stop it, and the id of the item's next expression.
 struct Ctx<'t> {
     text: &'t str,
     /// The file's comments (from the prescan), to trim spans.
     comments: &'t [(usize, usize)],
     offset: usize,
     errors: RefCell<Vec<SyntaxError>>,
+    /// Ids are numbered per item (one `Ctx` each), so an item parsed alone gets the
+    /// ids it gets in its file.
+    next_expr: Cell<u32>,
 }
 
 impl<'t> Ctx<'t> {
     fn new(text: &'t str, comments: &'t [(usize, usize)], offset: usize) -> Ctx<'t> {
-        Ctx { text, comments, offset, errors: RefCell::new(Vec::new()) }
+        Ctx { text, comments, offset, errors: RefCell::new(Vec::new()), next_expr: Cell::new(0) }
+    }
+
+    /// An expression node with the item's next id.
+    fn expr(&self, kind: ast::ExprKind, span: Span) -> ast::Expr {
+        let id = self.next_expr.get();
+        self.next_expr.set(id.saturating_add(1));
+        ast::Expr { kind, span, id: ast::ExprNodeId(id) }
     }
 
     /// The span of a pair, in the whole file.

@@ -68,11 +68,11 @@ pub(super) fn expr_deep(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Deep> {
 }
 
 /// A node of depth `depth`, unless that is too deep (reported at `at`).
-fn node(kind: ExprKind, span: Span, depth: u32, at: Span) -> Build<Deep> {
+fn node(cx: &Ctx, kind: ExprKind, span: Span, depth: u32, at: Span) -> Build<Deep> {
     if depth > MAX_EXPR_DEPTH {
         return Err(SyntaxError::ExpressionTooDeep { at });
     }
-    Ok((Expr { kind, span }, depth))
+    Ok((cx.expr(kind, span), depth))
 }
 
 fn unary(cx: &Ctx, op: &Pair<'_, Rule>, (rhs, depth): Deep) -> Build<Deep> {
@@ -84,7 +84,7 @@ fn unary(cx: &Ctx, op: &Pair<'_, Rule>, (rhs, depth): Deep) -> Build<Deep> {
     };
     let span = at.to(rhs.span);
     let kind = ExprKind::Unary { op: Spanned::new(op, at), expr: Box::new(rhs) };
-    node(kind, span, depth + 1, at)
+    node(cx, kind, span, depth + 1, at)
 }
 
 fn binary_op(op: &Pair<'_, Rule>) -> Option<BinaryOp> {
@@ -122,7 +122,7 @@ fn binary(cx: &Ctx, (lhs, lhs_depth): Deep, op: &Pair<'_, Rule>, (rhs, rhs_depth
     }
     let span = lhs.span.to(rhs.span);
     let kind = ExprKind::Binary { op: Spanned::new(op, at), lhs: Box::new(lhs), rhs: Box::new(rhs) };
-    node(kind, span, lhs_depth.max(rhs_depth) + 1, at)
+    node(cx, kind, span, lhs_depth.max(rhs_depth) + 1, at)
 }
 
 fn postfix(cx: &Ctx, (target, depth): Deep, op: Pair<'_, Rule>) -> Build<Deep> {
@@ -131,18 +131,18 @@ fn postfix(cx: &Ctx, (target, depth): Deep, op: Pair<'_, Rule>) -> Build<Deep> {
     match op.as_rule() {
         Rule::field_access => {
             let kind = ExprKind::Field { target: Box::new(target), field: cx.word_at(&op, 1) };
-            node(kind, span, depth + 1, op_span)
+            node(cx, kind, span, depth + 1, op_span)
         }
         Rule::index_access => {
             let index = Parts::of(cx, op).expect_rule(Rule::expr)?;
             let (index, index_depth) = expr_deep(cx, index)?;
             let kind = ExprKind::Index { target: Box::new(target), index: Box::new(index) };
-            node(kind, span, depth.max(index_depth) + 1, op_span)
+            node(cx, kind, span, depth.max(index_depth) + 1, op_span)
         }
         Rule::cast => {
             let ty = Parts::of(cx, op).expect_rule(Rule::type_expr)?;
             let kind = ExprKind::Cast { expr: Box::new(target), ty: type_expr(cx, ty)? };
-            node(kind, span, depth + 1, op_span)
+            node(cx, kind, span, depth + 1, op_span)
         }
         _ => Err(cx.internal(&op)),
     }
@@ -157,21 +157,21 @@ pub(super) fn primary(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Deep> {
     let span = cx.span(&pair);
     match pair.as_rule() {
         Rule::name_or_call => name_or_call(cx, pair, span),
-        Rule::number => node(number(cx, &pair), span, 1, span),
+        Rule::number => node(cx, number(cx, &pair), span, 1, span),
         Rule::string => {
             let (literal, depth) = string_literal(cx, pair)?;
-            node(ExprKind::String(literal), span, depth, span)
+            node(cx, ExprKind::String(literal), span, depth, span)
         }
         Rule::paren => {
             let inner = Parts::of(cx, pair).expect_rule(Rule::expr)?;
             let (inner, depth) = expr_deep(cx, inner)?;
-            node(ExprKind::Paren(Box::new(inner)), span, depth + 1, span)
+            node(cx, ExprKind::Paren(Box::new(inner)), span, depth + 1, span)
         }
         Rule::list => {
             let items = Parts::of(cx, pair).map(|p| expr_deep(cx, p)).collect::<Build<Vec<Deep>>>()?;
             let depth = holder_depth(items.iter().map(|(_, d)| *d));
             let items = items.into_iter().map(|(e, _)| e).collect();
-            node(ExprKind::List(items), span, depth, span)
+            node(cx, ExprKind::List(items), span, depth, span)
         }
         Rule::record => {
             let fields = Parts::of(cx, pair)
@@ -179,7 +179,7 @@ pub(super) fn primary(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Deep> {
                 .collect::<Build<Vec<(RecordField, u32)>>>()?;
             let depth = holder_depth(fields.iter().map(|(_, d)| *d));
             let fields = fields.into_iter().map(|(f, _)| f).collect();
-            node(ExprKind::Record(fields), span, depth, span)
+            node(cx, ExprKind::Record(fields), span, depth, span)
         }
         _ => Err(cx.internal(&pair)),
     }
@@ -205,15 +205,15 @@ fn name_or_call(cx: &Ctx, pair: Pair<'_, Rule>, span: Span) -> Build<Deep> {
         });
     }
     if let Some(literal) = literal {
-        return node(literal, span, 1, span);
+        return node(cx, literal, span, 1, span);
     }
     let Some(args) = args else {
-        return node(ExprKind::Name(name), span, 1, span);
+        return node(cx, ExprKind::Name(name), span, 1, span);
     };
     let args = Parts::of(cx, args).map(|p| expr_deep(cx, p)).collect::<Build<Vec<Deep>>>()?;
     let depth = holder_depth(args.iter().map(|(_, d)| *d));
     let args = args.into_iter().map(|(e, _)| e).collect();
-    node(ExprKind::Call { function: name, args }, span, depth, span)
+    node(cx, ExprKind::Call { function: name, args }, span, depth, span)
 }
 
 /// `key: value`, the key a word or a plain string.

@@ -138,7 +138,7 @@ fn header_clause(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<(Spanned<HeaderClause>
 fn string_expr(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Expr> {
     let span = cx.span(&pair);
     let (literal, _) = string_literal(cx, pair)?;
-    Ok(Expr { kind: ExprKind::String(literal), span })
+    Ok(cx.expr(ExprKind::String(literal), span))
 }
 
 fn route(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Route> {

@@ -9,7 +9,7 @@ use super::expr::{expr, record_expr};
 use super::literal::{duration, plain_string};
 use super::{Build, Ctx, Parts, Rule};
 use crate::syntax::ast::{
-    Expectation, Expr, ExprKind, Mock, MockOutcome, RunOutcome, Spanned, StepOutcome, Test, TestClause,
+    Expectation, ExprKind, Mock, MockOutcome, RunOutcome, Spanned, StepOutcome, Test, TestClause,
 };
 
 pub(super) fn test(cx: &Ctx, pair: Pair<'_, Rule>) -> Build<Test> {
@@ -53,7 +53,7 @@ fn mock(cx: &Ctx, mut parts: Parts<'_>) -> Build<Mock> {
             let message_span = cx.span(&message);
             let (literal, _) = super::literal::string_literal(cx, message)?;
             let kind = inner.next().map(|k| plain_string(cx, k, "a failure kind")).transpose()?;
-            MockOutcome::Fail { message: Expr { kind: ExprKind::String(literal), span: message_span }, kind }
+            MockOutcome::Fail { message: cx.expr(ExprKind::String(literal), message_span), kind }
         }
         _ => return Err(cx.internal(&outcome)),
     };

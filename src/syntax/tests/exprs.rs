@@ -145,3 +145,30 @@ fn chained_comparisons_are_reported_and_the_first_kept() {
         vec![(Code::ChainedComparison, "contains".to_owned())]
     );
 }
+
+/// The ids of every expression of each item of `text`, outer ones first.
+fn ids(text: &str) -> Vec<Vec<u32>> {
+    parse_ok(text)
+        .items
+        .iter()
+        .map(|i| crate::syntax::visit::item_exprs(i).iter().map(|e| e.id.0).collect())
+        .collect()
+}
+
+#[test]
+fn expression_ids_are_numbered_per_item() {
+    let workflow = in_workflow("  let x = (a + b) * \"${c}\"\n  if x > 1 { wait 1d }");
+    let test = "test \"t\" {\n  event { id: \"e\" }\n  expect run succeeded\n}\n";
+    let both = ids(&format!("{workflow}\n{test}"));
+    // Unique within an item, and the same whether the item is parsed alone or with
+    // others (the language server re-parses items one at a time).
+    for item in &both {
+        let mut sorted = item.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, (0..u32::try_from(item.len()).unwrap_or(0)).collect::<Vec<_>>());
+    }
+    assert_eq!(both, [ids(&workflow), ids(test)].concat());
+    // Seven in the `let` (the `*` node and its six inner ones), four in the `if`.
+    assert_eq!(both.iter().map(Vec::len).collect::<Vec<_>>(), [11, 2]);
+}
