@@ -61,7 +61,8 @@ pub struct Cause<'a> {
     pub contact_id: Option<&'a str>,
 }
 
-/// Turns caused events into stored events and the runs they start.
+/// Turns a run's caused events into stored events and the runs they start (an event
+/// that no active workflow listens to is only counted: its run's journal keeps it).
 pub async fn raise(
     engine: &Engine,
     cause: &Cause<'_>,
@@ -69,7 +70,21 @@ pub async fn raise(
     contact: &ContactState,
 ) -> Result<Vec<Raised>, EngineError> {
     let mut out = Vec::with_capacity(events.len());
+    let within_limit = cause.depth < i64::from(engine.project.max_chain_depth);
     for event in events {
+        // Nobody listens: the event stays in the run's journal only, and there is
+        // nothing to match or store.
+        if within_limit && engine.active_for_trigger(cause.workspace, &event.kind)?.is_empty() {
+            out.push(Raised {
+                id: event.id.clone(),
+                kind: event.kind.clone(),
+                body: String::new(),
+                depth: cause.depth + 1,
+                caused_by: String::new(),
+                runs: Vec::new(),
+            });
+            continue;
+        }
         let what = What { kind: &event.kind, data: event.data.clone(), coupon: event.coupon.clone() };
         out.push(raise_one(engine, cause, &event.id, Some(&event.step), what, contact).await?);
     }

@@ -218,8 +218,8 @@ impl Engine {
         if let Some(missing) = host::unavailable_connector(&wf, &self.connectors) {
             return Err(EngineError::Invalid { message: missing, field: Some("source".into()) });
         }
-        let ir_json = ir::stored::to_json(&wf)
-            .map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
+        let ir_json =
+            ir::stored::to_json(&wf).map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
         self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger)?;
         self.lifecycle_changed();
         self.workflow(ws, name)

@@ -144,12 +144,15 @@ impl Store {
     /// Performs an internal action. On failure the store is unchanged. What it really
     /// changed is kept as events it caused, for [`Store::take_changes`].
     pub fn perform(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
-        let before = self.contact();
+        let Some(before) = caused::watched(action, args, self.contact.as_ref()) else {
+            return self.apply(action, args);
+        };
         let issued = self.coupons.len();
         let output = self.apply(action, args)?;
+        let after = caused::watched(action, args, self.contact.as_ref()).unwrap_or(Value::Null);
         let coupons: Vec<(String, String)> =
             self.coupons.iter().skip(issued).map(|c| (c.offer.clone(), c.code.clone())).collect();
-        self.changes.extend(caused::changes(action, args, &before, &self.contact(), &coupons));
+        self.changes.extend(caused::changes(action, args, &before, &after, &coupons));
         Ok(output)
     }
 
