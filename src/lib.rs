@@ -25,6 +25,7 @@
 // pest_derive without its `std` feature names `alloc` paths (see `syntax::parser`).
 extern crate alloc;
 
+pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod connectors;

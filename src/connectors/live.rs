@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CallContext, Connectors};
-use crate::check::catalog::{self, ActionKind};
+use crate::catalog::{self, ActionKind};
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::SandboxHost;
 use crate::runtime::value::Value;

@@ -124,9 +124,9 @@ pub async fn raise_one(
     if let Some(coupon) = what.coupon {
         envelope.insert("coupon".into(), coupon);
     }
-    let trigger = crate::check::catalog::trigger(kind).map(|(t, _)| t);
+    let trigger = crate::catalog::trigger(kind).map(|(t, _)| t);
     if let Some(hub) = cause.hub.filter(|h| !h.is_null()) {
-        if trigger.is_some_and(|t| t.carried(crate::check::catalog::ContextName::Hub).is_some()) {
+        if trigger.is_some_and(|t| t.carried(crate::catalog::ContextName::Hub).is_some()) {
             envelope.insert("hub".into(), hub.to_json());
         }
     }

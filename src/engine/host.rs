@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::error::EngineError;
 use super::store::Store;
-use crate::check::catalog::{self, ActionKind};
+use crate::catalog::{self, ActionKind};
 use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
 use crate::runtime::caused::Change;

@@ -241,7 +241,7 @@ async fn start_runs(
     let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
     let identified = match (&contact_id, &state, is_new && record) {
         (Some(cid), Ok(new_state), true)
-            if event.trigger.name != crate::check::catalog::Caused::Identified.trigger() =>
+            if event.trigger.name != crate::catalog::Caused::Identified.trigger() =>
         {
             let cause = Cause {
                 workspace: ws,

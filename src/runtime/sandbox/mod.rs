@@ -23,7 +23,7 @@ pub use store::{
     default_contact,
 };
 
-use crate::check::catalog::{self, ActionKind, ActionSpec, catalog_type};
+use crate::catalog::{self, ActionKind, ActionSpec, catalog_type};
 use crate::ir::Ty;
 use crate::runtime::caused::Change;
 use crate::runtime::event::zero_value;

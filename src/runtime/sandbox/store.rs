@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
+use crate::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
 use crate::runtime::caused::{self, Change};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
