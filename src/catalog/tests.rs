@@ -34,7 +34,14 @@ fn optional_params_are_absent_or_defaulted() {
     for a in ACTIONS {
         for p in a.params {
             let optional = p.ty.ends_with('?');
-            assert_eq!(optional, p.default == ParamDefault::Absent, "{}.{} `{}`", a.namespace, a.name, p.name);
+            assert_eq!(
+                optional,
+                p.default == ParamDefault::Absent,
+                "{}.{} `{}`",
+                a.namespace,
+                a.name,
+                p.name
+            );
         }
     }
 }
