@@ -81,7 +81,7 @@ impl Host for LiveHost {
         if spec.is_some_and(|s| s.kind == ActionKind::External) {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();
-            let contact = self.sandbox.store().contact();
+            let contact = self.sandbox.contact_state().contact();
             let context = CallContext { contact: &contact, event: &self.event, secret: &resolve };
             return self.connectors.perform(&request, context).await;
         }

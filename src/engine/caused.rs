@@ -15,8 +15,8 @@ use super::error::EngineError;
 use super::ingest::plan_runs;
 use super::store::{self, CausedRow, RunRow};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
+use crate::runtime::contact::ContactState;
 use crate::runtime::event::parse_envelope;
-use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
 /// An event the engine raised, ready to be stored with its cause.

@@ -17,9 +17,9 @@ use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{self, RunRow};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
+use crate::runtime::contact::ContactState;
 use crate::runtime::event::{TriggerEvent, parse_envelope};
 use crate::runtime::interp::{RunStart, start};
-use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
 /// The largest event body (engine.md §7).

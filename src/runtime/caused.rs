@@ -181,7 +181,7 @@ mod tests {
     use super::*;
 
     fn contact(fields: serde_json::Value) -> Value {
-        let mut base = crate::runtime::sandbox::default_contact(jiff::Timestamp::UNIX_EPOCH);
+        let mut base = crate::runtime::contact::default_contact(jiff::Timestamp::UNIX_EPOCH);
         if let Value::Record(extra) = Value::from_json(&fields) {
             base.extend(extra);
         }
