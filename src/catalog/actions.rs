@@ -34,7 +34,7 @@ pub enum ParamDefault {
 #[derive(Debug)]
 pub struct ParamSpec {
     pub name: &'static str,
-    /// In the catalog notation (see [`catalog_type`]).
+    /// In the catalog notation (see [`catalog_type`](super::catalog_type)).
     pub ty: &'static str,
     pub default: ParamDefault,
     pub doc: &'static str,
