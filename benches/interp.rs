@@ -74,7 +74,7 @@ fn compile(src: &str) -> Workflow {
 }
 
 fn event(wf: &Workflow) -> TriggerEvent {
-    let (trigger, _) = komo::check::catalog::trigger(&wf.trigger).unwrap();
+    let (trigger, _) = komo::catalog::trigger(&wf.trigger).unwrap();
     from_test_record(trigger, &Value::Record(BTreeMap::new())).unwrap()
 }
 

@@ -1,9 +1,9 @@
 //! komo: a typed workflow language for marketing automation.
 //!
 //! Text flows one way through the crate: [`syntax`] parses `.komo` source into an AST
-//! with spans, [`check`] resolves names and types and reports every problem as a
-//! [`diagnostics::Diagnostic`], and the renderers in [`diagnostics::render`] present
-//! them to people, editors and tools.
+//! with spans, [`check`] resolves names and types (against the platform's [`catalog`] of
+//! triggers and actions) and reports every problem as a [`diagnostics::Diagnostic`], and
+//! the renderers in [`diagnostics::render`] present them to people, editors and tools.
 //!
 //! ```
 //! use komo::source::SourceMap;
@@ -25,6 +25,7 @@
 // pest_derive without its `std` feature names `alloc` paths (see `syntax::parser`).
 extern crate alloc;
 
+pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod connectors;

@@ -8,11 +8,11 @@
 //! findings. Nothing is checked for a kind the project does not declare, nor for a name
 //! that is not a plain string literal (it is only known at run time).
 
-use super::catalog::{self, ActionSpec};
 use super::errors::CheckError;
 use super::stmt::FlowChecker;
 use super::types::Type;
 use super::workspace::{Kind, TemplateVar, named_param};
+use crate::catalog::{self, ActionSpec};
 use crate::diagnostics::did_you_mean;
 use crate::syntax::ast::{ActionCall, Expr, ExprKind};
 

@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::catalog::{self, ActionSpec, ContextName, TriggerSpec};
 use super::errors::{Because, CheckError};
 use super::flow::Flow;
 use super::typed::ExprTypes;
 use super::types::Type;
 use super::workspace::Workspace;
+use crate::catalog::{self, ActionSpec, ContextName, TriggerSpec};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::Ident;

@@ -26,8 +26,8 @@ mod filter;
 
 use std::collections::VecDeque;
 
-use super::catalog;
 use super::workflow::action_statements;
+use crate::catalog;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::FileId;
 use crate::syntax::ast::{self, ActionCall, Expr, HeaderClause, Item, Scope};

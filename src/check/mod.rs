@@ -7,7 +7,6 @@
 //! I/O.
 
 mod builtins;
-pub mod catalog;
 mod catalog_names;
 mod env;
 mod errors;

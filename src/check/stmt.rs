@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use super::catalog::{self, ActionSpec, ContextName, ParamDefault};
 use super::env::{BUILTIN_NAMES, Env};
 use super::errors::{Because, CheckError};
 use super::expr::condition_facts;
 use super::flow::{Flow, ForgetCause, LetBinding, Reach, join};
 use super::types::Type;
+use crate::catalog::{self, ActionSpec, ContextName, ParamDefault};
 use crate::diagnostics::did_you_mean;
 use crate::source::Span;
 use crate::syntax::ast::{

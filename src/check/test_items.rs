@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
-use super::catalog::{self, TriggerSpec};
 use super::env::{Env, event_type};
 use super::errors::CheckError;
 use super::flow::{Flow, LetBinding};
 use super::typed::ExprTypes;
 use super::types::{RecordType, Type};
 use super::workflow::{WorkflowInfo, resolve_trigger};
+use crate::catalog::{self, TriggerSpec};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{Expectation, Expr, ExprKind, MockOutcome, Test, TestClause};

@@ -6,7 +6,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::catalog::{self, ScopeKind, TriggerSpec};
 use super::env::{Env, StepDecl};
 use super::errors::{Because, CheckError};
 use super::flow::{Flow, join};
@@ -14,6 +13,7 @@ use super::stmt::FlowChecker;
 use super::typed::ExprTypes;
 use super::types::Type;
 use super::workspace::Workspace;
+use crate::catalog::{self, ScopeKind, TriggerSpec};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{ActionStmt, Block, HeaderClause, Ident, Modifier, Scope, Stmt, StmtKind, Workflow};

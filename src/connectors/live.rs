@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CallContext, Connectors};
-use crate::check::catalog::{self, ActionKind};
+use crate::catalog::{self, ActionKind};
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::SandboxHost;
 use crate::runtime::value::Value;
@@ -81,7 +81,7 @@ impl Host for LiveHost {
         if spec.is_some_and(|s| s.kind == ActionKind::External) {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();
-            let contact = self.sandbox.store().contact();
+            let contact = self.sandbox.contact_state().contact();
             let context = CallContext { contact: &contact, event: &self.event, secret: &resolve };
             return self.connectors.perform(&request, context).await;
         }

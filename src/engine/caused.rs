@@ -15,8 +15,8 @@ use super::error::EngineError;
 use super::ingest::plan_runs;
 use super::store::{self, CausedRow, RunRow, StoreError};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
+use crate::runtime::contact::ContactState;
 use crate::runtime::event::parse_envelope;
-use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
 /// An event the engine raised, ready to be stored with its cause.
@@ -140,9 +140,9 @@ pub async fn raise_one(
     if let Some(coupon) = what.coupon {
         envelope.insert("coupon".into(), coupon);
     }
-    let trigger = crate::check::catalog::trigger(kind).map(|(t, _)| t);
+    let trigger = crate::catalog::trigger(kind).map(|(t, _)| t);
     if let Some(hub) = cause.hub.filter(|h| !h.is_null()) {
-        if trigger.is_some_and(|t| t.carried(crate::check::catalog::ContextName::Hub).is_some()) {
+        if trigger.is_some_and(|t| t.carried(crate::catalog::ContextName::Hub).is_some()) {
             envelope.insert("hub".into(), hub.to_json());
         }
     }

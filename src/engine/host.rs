@@ -14,12 +14,12 @@ use std::sync::Arc;
 
 use super::error::EngineError;
 use super::store::{Store, StoreError};
-use crate::check::catalog::{self, ActionKind};
+use crate::catalog::{self, ActionKind};
 use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
 use crate::runtime::caused::Change;
+use crate::runtime::contact::ContactState;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
-use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
 /// Why a workflow cannot run in this engine, if it cannot: a step needs a connector

@@ -17,9 +17,9 @@ use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{self, RunRow, StoreError};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
+use crate::runtime::contact::ContactState;
 use crate::runtime::event::{TriggerEvent, parse_envelope};
 use crate::runtime::interp::{RunStart, start};
-use crate::runtime::sandbox::Store as ContactState;
 use crate::runtime::value::Value;
 
 /// The largest event body (engine.md §7).
@@ -242,7 +242,7 @@ async fn start_runs(
     let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
     let identified = match (&contact_id, &state, is_new && record) {
         (Some(cid), Ok(new_state), true)
-            if event.trigger.name != crate::check::catalog::Caused::Identified.trigger() =>
+            if event.trigger.name != crate::catalog::Caused::Identified.trigger() =>
         {
             let cause = Cause {
                 workspace: ws,

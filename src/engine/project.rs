@@ -203,8 +203,7 @@ pub fn header_of(source: &str) -> Header {
             }
             HeaderClause::Trigger { name, .. } => {
                 header.trigger = Some(
-                    crate::check::catalog::trigger(&name.node)
-                        .map_or(name.node.clone(), |(t, _)| t.name.into()),
+                    crate::catalog::trigger(&name.node).map_or(name.node.clone(), |(t, _)| t.name.into()),
                 )
             }
             HeaderClause::Form(_) => {}

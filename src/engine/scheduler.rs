@@ -16,8 +16,8 @@ use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
 use super::store::{self, DueRun, RunRow, Store, StoreError, now_ms};
 use crate::ir::RunStatus;
+use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
-use crate::runtime::sandbox::Store as ContactState;
 
 /// How many due runs one pass picks up.
 const BATCH: u32 = 200;

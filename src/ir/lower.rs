@@ -15,7 +15,7 @@ use super::{
     OnFailure, Part, Program, Retry, Route, RouteId, RunStatus, Scope, Step, StepId, StepStatus, Stmt,
     StmtId, StmtKind, TestCase, Ty, Var, Workflow,
 };
-use crate::check::catalog::{self, ParamDefault};
+use crate::catalog::{self, ParamDefault};
 use crate::check::types::Type;
 use crate::check::{self, ExprTypes, ItemId, WorkflowInfo};
 use crate::diagnostics::{Code, Diagnostic};

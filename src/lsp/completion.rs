@@ -17,8 +17,8 @@ use tower_lsp_server::ls_types::{
 use super::hover::{action_markdown, param_markdown, signature, trigger_markdown};
 use super::scan::{Kind, Token, scan};
 use super::workspace::{Document, Workspace};
+use crate::catalog::{self, ContextName, TriggerSpec};
 use crate::check::WorkflowInfo;
-use crate::check::catalog::{self, ContextName, TriggerSpec};
 use crate::check::types::Type;
 use crate::source::FileId;
 

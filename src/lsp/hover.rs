@@ -11,7 +11,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind
 
 use super::index::{self, Target};
 use super::workspace::{Document, Workspace};
-use crate::check::catalog::{self, ActionSpec, ParamDefault, TriggerSpec};
+use crate::catalog::{self, ActionSpec, ParamDefault, TriggerSpec};
 use crate::check::types::Type;
 use crate::check::{ItemId, WorkflowInfo};
 use crate::source::{FileId, Span};

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::check::{Program, catalog, caused_event_scope};
+use crate::catalog;
+use crate::check::{Program, caused_event_scope};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
     ActionCall, Block, Expectation, Expr, ExprKind, HeaderClause, Ident, Item, MockOutcome, Modifier,

@@ -5,7 +5,7 @@
 //! (or the coupons it issued). Out: [`CausedEvent`]s, only for what really changed: a
 //! `contact.update` that writes a value the contact already had causes nothing, an
 //! `add_to_list` for a list the contact is already on causes nothing. Which action may
-//! cause which event is the catalog's effect table ([`crate::check::catalog::Caused`]);
+//! cause which event is the catalog's effect table ([`crate::catalog::Caused`]);
 //! this module fills in the event's data. The sandbox records them in the run; the
 //! engine stores each one with its cause and matches it to workflows.
 
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::catalog::{self, Caused, is_standard_field};
+use crate::catalog::{self, Caused, is_standard_field};
 use crate::runtime::value::Value;
 
 /// One event a step caused, as the run's journal keeps it.
@@ -222,7 +222,7 @@ mod tests {
     use super::*;
 
     fn contact(fields: serde_json::Value) -> Value {
-        let mut base = crate::runtime::sandbox::default_contact(jiff::Timestamp::UNIX_EPOCH);
+        let mut base = crate::runtime::contact::default_contact(jiff::Timestamp::UNIX_EPOCH);
         if let Value::Record(extra) = Value::from_json(&fields) {
             base.extend(extra);
         }

@@ -18,7 +18,7 @@ use std::fmt;
 
 pub use convert::{accepts_null, apply_form, convert, parse_duration, zero_value};
 
-use crate::check::catalog::{self, CONTACT_FIELDS, ContextName, TriggerSpec, catalog_type};
+use crate::catalog::{self, CONTACT_FIELDS, ContextName, TriggerSpec, catalog_type};
 use crate::diagnostics::did_you_mean;
 use crate::ir::Ty;
 use crate::runtime::value::Value;

@@ -7,6 +7,7 @@
 
 pub mod admit;
 pub mod caused;
+pub mod contact;
 pub mod eval;
 pub mod event;
 pub mod host;

@@ -18,7 +18,7 @@ use super::interp::{Progress, RunStart, RunState, resume, start};
 use super::record::RunRecord;
 use super::sandbox::{ArgsPredicate, MockResult, MockRule, SandboxHost};
 use super::value::Value;
-use crate::check::catalog;
+use crate::catalog;
 use crate::ir::{
     BinOp, Expect, ExpectKind, Expr, ExprId, ExprKind, MockOutcome, Program, RunStatus, TestCase,
 };

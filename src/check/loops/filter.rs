@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::check::catalog::{ActionSpec, Caused};
+use crate::catalog::{ActionSpec, Caused};
 use crate::syntax::ast::{ActionCall, BinaryOp, Expr, ExprKind, UnaryOp};
 
 /// An event an action may cause, with what its source fixes about it.

@@ -3,14 +3,13 @@
 //! In: a start time, a run id and a seed; the run's contact and entry; mocks; action
 //! requests from the interpreter. Out: a virtual clock (moved only by
 //! [`SandboxHost::advance_to`]; nothing sleeps), seeded jitter (the same seed gives the
-//! same sequence), secrets that all exist, internal actions answered by an in-memory
-//! [`Store`] with the engine's semantics, external actions recorded (arguments with
+//! same sequence), secrets that all exist, internal actions answered by the run's
+//! [`ContactState`] with the engine's semantics, external actions recorded (arguments with
 //! secrets redacted) and answered with plausible outputs, and mocks consulted first.
 //! No I/O: every future is ready at once.
 
 mod external;
 mod mock;
-mod store;
 
 #[cfg(test)]
 mod tests;
@@ -18,14 +17,11 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use mock::{ArgsPredicate, MockResult, MockRule};
-pub use store::{
-    DEFAULT_PROGRAM, Gift, IssuedCoupon, LoyaltyState, MAX_COUPONS_PER_CALL, Store, code_prefix,
-    default_contact,
-};
 
-use crate::check::catalog::{self, ActionKind, ActionSpec, catalog_type};
+use crate::catalog::{self, ActionKind, ActionSpec, catalog_type};
 use crate::ir::Ty;
 use crate::runtime::caused::Change;
+use crate::runtime::contact::ContactState;
 use crate::runtime::event::zero_value;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::value::Value;
@@ -82,7 +78,7 @@ pub struct SandboxHost {
     rng: SplitMix64,
     /// `None`: every secret exists (as [`SANDBOX_SECRET`]).
     secrets: Option<BTreeMap<String, String>>,
-    store: Store,
+    contact: ContactState,
     mocks: Vec<MockRule>,
     calls: Vec<RecordedCall>,
 }
@@ -97,7 +93,7 @@ impl SandboxHost {
             run_id: run_id.to_string(),
             rng: SplitMix64::new(seed),
             secrets: None,
-            store: Store::new(start),
+            contact: ContactState::new(start),
             mocks: Vec::new(),
             calls: Vec::new(),
         }
@@ -126,14 +122,14 @@ impl SandboxHost {
     }
 
     /// Sets the run's contact: a record's fields over a new contact's (see
-    /// [`Store::set_contact`]), or `Null` for a run without a contact.
+    /// [`ContactState::set_contact`]), or `Null` for a run without a contact.
     pub fn set_contact(&mut self, partial: &Value) {
-        self.store.set_contact(partial, self.started_at);
+        self.contact.set_contact(partial, self.started_at);
     }
 
     /// Sets the run's competition entry (`Null` for none).
     pub fn set_entry(&mut self, entry: Value) {
-        self.store.set_entry(entry);
+        self.contact.set_entry(entry);
     }
 
     /// Adds a mock; the first added that matches a call wins.
@@ -146,12 +142,13 @@ impl SandboxHost {
         &self.calls
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The run's contact state: its record, entry, loyalty programs, coupons and gifts.
+    pub fn contact_state(&self) -> &ContactState {
+        &self.contact
     }
 
     /// One attempt of an action, at once: a matching mock answers first (a mocked
-    /// internal action leaves the store alone), then internal actions act on the store
+    /// internal action leaves the contact state alone), then internal actions act on it
     /// and external ones are recorded with a plausible output.
     pub fn perform_now(&mut self, request: &ActionRequest<'_>) -> Result<Value, ActionFailure> {
         let Some(spec) = find_action(request.action) else {
@@ -167,7 +164,7 @@ impl SandboxHost {
             return outcome;
         }
         match spec.kind {
-            ActionKind::Internal => self.store.perform(request.action, request.args),
+            ActionKind::Internal => self.contact.perform(request.action, request.args),
             ActionKind::External => {
                 let output =
                     external::default_output(request.action, request.step, &self.run_id, request.args);
@@ -178,8 +175,8 @@ impl SandboxHost {
     }
 
     /// What an action gives when a mock does not say: an external action's plausible
-    /// output, an internal action's output type filled with zero values (the store is
-    /// not consulted).
+    /// output, an internal action's output type filled with zero values (the contact
+    /// state is not consulted).
     fn default_output(&self, spec: &ActionSpec, request: &ActionRequest<'_>) -> Value {
         match spec.kind {
             ActionKind::External => {
@@ -238,11 +235,11 @@ impl Host for SandboxHost {
     }
 
     async fn contact(&mut self) -> Result<Value, HostError> {
-        Ok(self.store.contact())
+        Ok(self.contact.contact())
     }
 
     async fn entry(&mut self) -> Result<Value, HostError> {
-        Ok(self.store.entry())
+        Ok(self.contact.entry())
     }
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
@@ -250,6 +247,6 @@ impl Host for SandboxHost {
     }
 
     fn take_changes(&mut self) -> Vec<Change> {
-        self.store.take_changes()
+        self.contact.take_changes()
     }
 }

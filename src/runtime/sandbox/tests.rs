@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::runtime::contact::{LoyaltyState, code_prefix};
 use crate::runtime::event::TEST_EPOCH;
 use crate::runtime::value::Secret;
 
@@ -45,7 +46,7 @@ fn call(host: &mut SandboxHost, action: &str, given: serde_json::Value) -> Resul
 }
 
 fn contact(host: &SandboxHost) -> Value {
-    host.store().contact()
+    host.contact_state().contact()
 }
 
 fn kind(result: Result<Value, ActionFailure>) -> String {
@@ -105,7 +106,7 @@ fn the_contact_starts_from_defaults() {
     h.set_contact(&Value::Null);
     assert_eq!(contact(&h), Value::Null);
     assert_eq!(kind(call(&mut h, "contact.add_to_list", json!({ "list": "L" }))), "invalid_request");
-    assert_eq!(h.store().entry(), Value::Null);
+    assert_eq!(h.contact_state().entry(), Value::Null);
 }
 
 #[test]
@@ -156,7 +157,7 @@ fn coupons_have_deterministic_codes() {
     assert_eq!(out, Ok(rec(json!({ "codes": ["WELCOME10-0002", "WELCOME10-0003"] }))));
     let out = call(&mut h, "contact.issue_coupon", json!({ "offer": "Summer sale 20%" }));
     assert_eq!(out, Ok(rec(json!({ "codes": ["SUMMER-SALE-20-0001"] }))));
-    assert_eq!(h.store().coupons().len(), 4);
+    assert_eq!(h.contact_state().coupons().len(), 4);
     assert_eq!(
         kind(call(&mut h, "contact.issue_coupon", json!({ "offer": "x", "quantity": 0 }))),
         "invalid_value"
@@ -178,7 +179,7 @@ fn the_default_program_is_the_contacts_points_and_tier() {
     let out = call(&mut h, "loyalty.award_points", json!({ "points": 5, "program": "partners" }));
     assert_eq!(out, Ok(rec(json!({ "balance": 5 }))));
     assert_eq!(contact(&h).field("points"), Value::Int(30));
-    assert_eq!(h.store().loyalty("partners").points, 5);
+    assert_eq!(h.contact_state().loyalty("partners").points, 5);
     // No overdraft.
     assert_eq!(kind(call(&mut h, "loyalty.award_points", json!({ "points": -31 }))), "invalid_request");
     assert_eq!(contact(&h).field("points"), Value::Int(30));
@@ -190,8 +191,8 @@ fn the_default_program_is_the_contacts_points_and_tier() {
     assert_eq!(contact(&h).field("tier"), Value::str("Gold"));
     call(&mut h, "loyalty.add_to_tier", json!({ "tier": "Silver", "program": "partners" })).unwrap();
     assert_eq!(contact(&h).field("tier"), Value::str("Gold"));
-    assert_eq!(h.store().loyalty("partners").tier.as_deref(), Some("Silver"));
-    assert_eq!(h.store().loyalty("default"), LoyaltyState { points: 30, tier: Some("Gold".into()) });
+    assert_eq!(h.contact_state().loyalty("partners").tier.as_deref(), Some("Silver"));
+    assert_eq!(h.contact_state().loyalty("default"), LoyaltyState { points: 30, tier: Some("Gold".into()) });
 }
 
 #[test]
@@ -200,7 +201,7 @@ fn entry_tags_need_an_entry() {
     assert_eq!(kind(call(&mut h, "entry.add_tags", json!({ "tags": ["a"] }))), "invalid_request");
     h.set_entry(rec(json!({ "id": "e1", "tags": ["x"] })));
     assert_eq!(call(&mut h, "entry.add_tags", json!({ "tags": ["a", "x", "b"] })), Ok(rec(json!({}))));
-    assert_eq!(h.store().entry(), rec(json!({ "id": "e1", "tags": ["x", "a", "b"] })));
+    assert_eq!(h.contact_state().entry(), rec(json!({ "id": "e1", "tags": ["x", "a", "b"] })));
 }
 
 #[test]
@@ -212,7 +213,7 @@ fn gifts_are_numbered() {
     assert_eq!(out, Ok(rec(json!({ "card_id": "gift_2" }))));
     let out = call(&mut h, "giftcard.generate_campaign_gift", json!({ "campaign": "xmas" }));
     assert_eq!(out, Ok(rec(json!({ "code": "GIFT-XMAS-0001" }))));
-    assert_eq!(h.store().gifts().len(), 3);
+    assert_eq!(h.contact_state().gifts().len(), 3);
     assert!(h.calls().is_empty(), "internal actions are not recorded");
 }
 
@@ -299,7 +300,7 @@ fn the_first_matching_mock_wins() {
 }
 
 #[test]
-fn mocked_internal_actions_leave_the_store_alone() {
+fn mocked_internal_actions_leave_the_contact_state_alone() {
     let mut h = host();
     h.add_mock(MockRule::new("loyalty.award_points", MockResult::Ok(rec(json!({ "balance": 999 })))));
     h.add_mock(MockRule::new("contact.issue_coupon", MockResult::Ok(Value::Null)));
@@ -313,11 +314,11 @@ fn mocked_internal_actions_leave_the_store_alone() {
         call(&mut h, "contact.issue_coupon", json!({ "offer": "x" })),
         Ok(rec(json!({ "codes": [] })))
     );
-    assert!(h.store().coupons().is_empty());
+    assert!(h.contact_state().coupons().is_empty());
     assert_eq!(call(&mut h, "contact.add_to_list", json!({ "list": "L" })).unwrap_err().message, "down");
     assert_eq!(contact(&h).field("lists"), rec(json!([])));
     assert_eq!(h.calls().len(), 3);
-    // Unmocked actions still act on the store.
+    // Unmocked actions still act on the contact state.
     call(&mut h, "contact.assign_achievement", json!({ "achievement": "a" })).unwrap();
     assert_eq!(contact(&h).field("achievements"), rec(json!(["a"])));
 }

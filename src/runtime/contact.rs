@@ -1,17 +1,18 @@
-//! The sandbox's in-memory store and the internal actions that act on it.
+//! A contact's state and the internal actions that act on it.
 //!
-//! In: the run's contact and entry, and internal action requests (`contact.*`,
+//! In: the contact's record and entry, and internal action requests (`contact.*`,
 //! `loyalty.*`, `entry.add_tags`, `giftcard.*`) with evaluated arguments. Out: the
-//! actions' outputs and the store's new state, with the engine's semantics: tags, lists
-//! and achievements keep their order and never repeat, the `default` loyalty program is
-//! the contact's `points` and `tier`, coupon and gift codes are deterministic. An action
-//! that fails changes nothing.
+//! actions' outputs, the new state and the events the changes cause, with the engine's
+//! semantics: tags, lists and achievements keep their order and never repeat, the
+//! `default` loyalty program is the contact's `points` and `tier`, coupon and gift codes
+//! are deterministic. An action that fails changes nothing. The engine stores a
+//! [`ContactState`] per contact (as JSON); the sandbox keeps one per run.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
+use crate::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
 use crate::runtime::caused::{self, Change};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
@@ -48,9 +49,10 @@ pub struct LoyaltyState {
     pub tier: Option<String>,
 }
 
-/// Everything internal actions act on, for one run.
+/// Everything internal actions act on for one contact: its record, the run's entry,
+/// loyalty programs, coupons and gifts. Its serde form is what the engine stores.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Store {
+pub struct ContactState {
     contact: Option<Record>,
     entry: Option<Record>,
     /// Programs other than `default`.
@@ -64,15 +66,15 @@ pub struct Store {
     /// contacts' codes differ (the sandbox's `PREFIX-0001` are only unique per contact).
     #[serde(skip)]
     code_scope: Option<String>,
-    /// The events the actions performed since the last [`Store::take_changes`] caused.
+    /// The events the actions performed since the last [`ContactState::take_changes`] caused.
     #[serde(skip)]
     changes: Vec<Change>,
 }
 
-impl Store {
-    /// A store whose contact is a new one created at `created_at`.
-    pub fn new(created_at: jiff::Timestamp) -> Store {
-        Store { contact: Some(default_contact(created_at)), ..Store::default() }
+impl ContactState {
+    /// A state whose contact is a new one created at `created_at`.
+    pub fn new(created_at: jiff::Timestamp) -> ContactState {
+        ContactState { contact: Some(default_contact(created_at)), ..ContactState::default() }
     }
 
     /// Sets the run's contact: `Null` for none, else the given fields over a new
@@ -141,8 +143,8 @@ impl Store {
         &self.gifts
     }
 
-    /// Performs an internal action. On failure the store is unchanged. What it really
-    /// changed is kept as events it caused, for [`Store::take_changes`].
+    /// Performs an internal action. On failure the state is unchanged. What it really
+    /// changed is kept as events it caused, for [`ContactState::take_changes`].
     pub fn perform(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
         let Some(before) = caused::watched(action, args, self.contact.as_ref()) else {
             return self.apply(action, args);
@@ -255,7 +257,7 @@ impl Store {
         Ok(one("tier", Value::String(tier)))
     }
 
-    /// Makes issued codes unique across contacts: see [`Store::code_scope`].
+    /// Makes issued codes unique across contacts: see [`ContactState::code_scope`].
     pub fn set_code_scope(&mut self, contact_id: &str) {
         self.code_scope = Some(contact_id.to_string());
     }
@@ -464,17 +466,17 @@ fn string_list(args: &Args, name: &str, required: bool) -> Result<Vec<String>, A
 }
 
 #[cfg(test)]
-mod code_tests {
+mod tests {
     use super::*;
 
     #[test]
     fn scoped_codes_differ_between_contacts_and_are_stable() {
         let code = |scope: Option<&str>| {
-            let mut store = Store::new(jiff::Timestamp::UNIX_EPOCH);
+            let mut state = ContactState::new(jiff::Timestamp::UNIX_EPOCH);
             if let Some(s) = scope {
-                store.set_code_scope(s);
+                state.set_code_scope(s);
             }
-            (store.next_code("SAVE10"), store.next_code("SAVE10"))
+            (state.next_code("SAVE10"), state.next_code("SAVE10"))
         };
         assert_eq!(code(None), ("SAVE10-0001".to_string(), "SAVE10-0002".to_string()));
         let (a1, a2) = code(Some("ct_a"));
@@ -483,5 +485,36 @@ mod code_tests {
         assert_ne!(a1, b1);
         assert_eq!(code(Some("ct_a")).0, a1);
         assert!(a1.starts_with("SAVE10-") && a1.len() == "SAVE10-".len() + 10, "{a1}");
+    }
+
+    /// A contact's state as the engine stored it when the type was still the sandbox's
+    /// `Store`: existing databases hold this form, so it must still read, and write back
+    /// byte for byte.
+    const STORED_BEFORE_THE_RENAME: &str = concat!(
+        r#"{"contact":{"achievements":{"list":[]},"created_at":{"timestamp":"2024-05-01T09:30:00Z"},"#,
+        r#""email":{"string":"ann@example.com"},"first_name":"null","id":{"string":"contact_1"},"#,
+        r#""last_name":"null","lists":{"list":[]},"phone":"null","points":{"int":30},"#,
+        r#""properties":{"record":{"team":{"string":"Reds"}}},"tags":{"list":[{"string":"new"}]},"#,
+        r#""tier":"null"},"entry":{"id":{"string":"e1"},"tags":{"list":[{"string":"vip"}]}},"#,
+        r#""programs":{"partners":{"points":5,"tier":null}},"#,
+        r#""coupons":[{"offer":"Welcome 10%","code":"WELCOME-10-0001"},"#,
+        r#"{"offer":"Welcome 10%","code":"WELCOME-10-0002"}],"#,
+        r#""gifts":[{"source":"thanks","id":"gift_1"},{"source":"spring","id":"GIFT-SPRING-0001"}],"#,
+        r#""counters":{"GIFT-SPRING":1,"WELCOME-10":2},"gift_cards_sent":1}"#,
+    );
+
+    #[test]
+    fn a_state_stored_before_the_rename_still_reads_and_writes_back_the_same() {
+        let state: ContactState = serde_json::from_str(STORED_BEFORE_THE_RENAME).unwrap();
+        assert_eq!(state.contact().field("email").as_str(), Some("ann@example.com"));
+        assert_eq!(state.contact().field("points").as_int(), Some(30));
+        assert_eq!(state.loyalty("partners"), LoyaltyState { points: 5, tier: None });
+        assert_eq!(state.coupons().len(), 2);
+        assert_eq!(state.gifts().len(), 2);
+        assert_eq!(serde_json::to_string(&state).unwrap(), STORED_BEFORE_THE_RENAME);
+        let mut state = state;
+        let args: Args = [("offer".to_string(), Value::str("Welcome 10%"))].into_iter().collect();
+        let issued = state.perform("contact.issue_coupon", &args).unwrap();
+        assert_eq!(issued.field("codes"), Value::List(vec![Value::str("WELCOME-10-0003")]));
     }
 }

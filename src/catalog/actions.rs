@@ -1,0 +1,381 @@
+//! Actions: what a step may call, its parameters, output and effects.
+//!
+//! In: nothing; [`ACTIONS`] is a static table. Out: lookups by `namespace.name`, for the
+//! checker, the lowering, the sandbox, the engine's host and the language server.
+
+use super::effects::{Caused, Effects, NO_EFFECTS};
+use super::notation::record_of;
+use super::triggers::ContextName;
+use crate::check::types::Type;
+
+/// Whether an action acts on the engine's own store or calls an outside service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    /// Exactly once, in the step's transaction.
+    Internal,
+    /// At least once, with an idempotency key.
+    External,
+}
+
+/// What happens when a parameter is not given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamDefault {
+    /// Must be given.
+    Required,
+    /// May be left out (its type is optional; absent means `null`).
+    Absent,
+    /// A literal default, written as Komo source (`"default"`, `1`).
+    Literal(&'static str),
+    /// Defaults to a field of the contact, read at the call (`contact.email`): the
+    /// call then needs that field proven non-null when it is optional.
+    ContactField(&'static str),
+}
+
+#[derive(Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    /// In the catalog notation (see [`catalog_type`](super::catalog_type)).
+    pub ty: &'static str,
+    pub default: ParamDefault,
+    pub doc: &'static str,
+}
+
+const fn p(name: &'static str, ty: &'static str, default: ParamDefault, doc: &'static str) -> ParamSpec {
+    ParamSpec { name, ty, default, doc }
+}
+
+/// One action of the catalog.
+#[derive(Debug)]
+pub struct ActionSpec {
+    pub namespace: &'static str,
+    pub name: &'static str,
+    /// The platform's own module name (`ContactEmailSend`).
+    pub module: &'static str,
+    pub kind: ActionKind,
+    pub params: &'static [ParamSpec],
+    pub output: &'static [(&'static str, &'static str)],
+    pub doc: &'static str,
+    /// A context record the trigger must carry (`entry.add_tags` needs `entry`).
+    pub needs: Option<ContextName>,
+    /// What it may change on the contact, and the events it causes (`catalog.md`,
+    /// "What actions change"): the one table narrowing, the loop analysis, the sandbox
+    /// and the engine read.
+    pub effects: Effects,
+}
+
+impl ActionSpec {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.namespace, self.name)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    pub fn output_type(&self) -> Type {
+        record_of(None, self.output)
+    }
+
+    /// Whether it acts on the run's contact (so the run needs one).
+    pub fn needs_contact(&self) -> bool {
+        matches!(self.namespace, "contact" | "loyalty" | "giftcard")
+    }
+}
+
+use ActionKind::{External, Internal};
+use ParamDefault::{Absent, ContactField, Literal, Required};
+
+pub const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        namespace: "contact",
+        name: "update",
+        module: "ContactUpdate",
+        kind: Internal,
+        params: &[
+            p(
+                "set",
+                "ContactSet?",
+                Absent,
+                "standard fields (`first_name`, `email`, …) or custom properties to write",
+            ),
+            p("add_tags", "List<String>?", Absent, "tags to add to the contact"),
+            p("remove_tags", "List<String>?", Absent, "tags to remove from the contact"),
+        ],
+        output: &[],
+        doc: "update the contact's fields, properties and tags",
+        needs: None,
+        effects: Effects {
+            writes: &["tags"],
+            writes_set_keys: true,
+            causes: &[Caused::PropertyUpdatedFromSet],
+        },
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "add_to_list",
+        module: "ContactAddToList",
+        kind: Internal,
+        params: &[p("list", "String", Required, "the list to add the contact to")],
+        output: &[],
+        doc: "add the contact to a list",
+        needs: None,
+        effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[Caused::ListAdded] },
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "remove_from_list",
+        module: "ContactRemoveFromList",
+        kind: Internal,
+        params: &[p("list", "String", Required, "the list to remove the contact from")],
+        output: &[],
+        doc: "remove the contact from a list",
+        needs: None,
+        effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[] },
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "send_email",
+        module: "ContactEmailSend",
+        kind: External,
+        params: &[
+            p("template", "String", Required, "the email template to render"),
+            p("to", "Email", ContactField("email"), "the recipient; defaults to the contact's email"),
+            p("subject", "String?", Absent, "the subject line; defaults to the template's"),
+            p("data", "{…}?", Absent, "extra values for the template"),
+        ],
+        output: &[("message_id", "String")],
+        doc: "send an email from a template (SMTP)",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "send_sms",
+        module: "ContactSmsSend",
+        kind: External,
+        params: &[
+            p("message", "String", Required, "the text of the message"),
+            p("to", "Phone", ContactField("phone"), "the recipient; defaults to the contact's phone"),
+        ],
+        output: &[("message_id", "String")],
+        doc: "send a text message through the SMS provider",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "issue_coupon",
+        module: "ContactCouponIssue",
+        kind: Internal,
+        params: &[
+            p("offer", "String", Required, "the coupon offer to issue from"),
+            p("quantity", "Int", Literal("1"), "how many coupons to issue"),
+        ],
+        output: &[("codes", "List<String>")],
+        doc: "issue coupons of an offer to the contact",
+        needs: None,
+        effects: Effects { writes: &[], writes_set_keys: false, causes: &[Caused::CouponIssued] },
+    },
+    ActionSpec {
+        namespace: "contact",
+        name: "assign_achievement",
+        module: "AssignContactAchievement",
+        kind: Internal,
+        params: &[p("achievement", "String", Required, "the achievement to assign")],
+        output: &[],
+        doc: "assign an achievement to the contact",
+        needs: None,
+        effects: Effects { writes: &["achievements"], writes_set_keys: false, causes: &[] },
+    },
+    ActionSpec {
+        namespace: "loyalty",
+        name: "award_points",
+        module: "LoyaltyAwardPoints",
+        kind: Internal,
+        params: &[
+            p("points", "Int", Required, "how many points to award (negative to deduct)"),
+            p("program", "String", Literal("\"default\""), "the loyalty program"),
+            p("reason", "String?", Absent, "why, shown in the points history"),
+        ],
+        output: &[("balance", "Int")],
+        doc: "award loyalty points; the output is the new balance",
+        needs: None,
+        effects: Effects {
+            writes: &["points", "tier"],
+            writes_set_keys: false,
+            causes: &[Caused::PropertyUpdated(&["points"])],
+        },
+    },
+    ActionSpec {
+        namespace: "loyalty",
+        name: "add_to_tier",
+        module: "LoyaltyAddToTier",
+        kind: Internal,
+        params: &[
+            p("tier", "String", Required, "the tier to move the contact to"),
+            p("program", "String", Literal("\"default\""), "the loyalty program"),
+        ],
+        output: &[("tier", "String")],
+        doc: "move the contact to a loyalty tier",
+        needs: None,
+        effects: Effects {
+            writes: &["tier"],
+            writes_set_keys: false,
+            causes: &[Caused::PropertyUpdated(&["tier"])],
+        },
+    },
+    ActionSpec {
+        namespace: "entry",
+        name: "add_tags",
+        module: "CompetitionEntryAddTags",
+        kind: Internal,
+        params: &[p("tags", "List<String>", Required, "tags to add to the competition entry")],
+        output: &[],
+        doc: "tag the competition entry (does not fire `CompetitionEntry.TagAdded`)",
+        needs: Some(ContextName::Entry),
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "giftcard",
+        name: "send_from_template",
+        module: "LocalCardSendCardFromTemplate",
+        kind: Internal,
+        params: &[p("template", "String", Required, "the gift-card template")],
+        output: &[("card_id", "String")],
+        doc: "send the contact a gift card made from a template",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "giftcard",
+        name: "generate_campaign_gift",
+        module: "LocalCardGenerateCampaignGift",
+        kind: Internal,
+        params: &[p("campaign", "String", Required, "the gift campaign")],
+        output: &[("code", "String")],
+        doc: "generate a gift code of a campaign",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "salesforce",
+        name: "get_object",
+        module: "Salesforce: Get Object",
+        kind: External,
+        params: &[
+            p("object", "String", Required, "the sObject type, e.g. `Lead`"),
+            p("id", "String", Required, "the record id"),
+        ],
+        output: &[("record", "Json")],
+        doc: "read a Salesforce record",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "salesforce",
+        name: "create_object",
+        module: "SalesforceCreateObject",
+        kind: External,
+        params: &[
+            p("object", "String", Required, "the sObject type, e.g. `Lead`"),
+            p("fields", "{…}", Required, "the record's fields"),
+        ],
+        output: &[("id", "String")],
+        doc: "create a Salesforce record",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "salesforce",
+        name: "update_object",
+        module: "Salesforce: Update Object",
+        kind: External,
+        params: &[
+            p("object", "String", Required, "the sObject type, e.g. `Lead`"),
+            p("id", "String", Required, "the record id"),
+            p("fields", "{…}", Required, "the fields to change"),
+        ],
+        output: &[],
+        doc: "update a Salesforce record",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "mailchimp",
+        name: "upsert_subscriber",
+        module: "Mailchimp: Upsert Subscriber",
+        kind: External,
+        params: &[
+            p("list_id", "String", Required, "the audience (list) id"),
+            p("email", "Email", ContactField("email"), "the subscriber; defaults to the contact's email"),
+            p("merge_fields", "{…}?", Absent, "merge fields such as `FNAME`"),
+            p("status", "String", Literal("\"subscribed\""), "the status if the subscriber is new"),
+        ],
+        output: &[("id", "String")],
+        doc: "add or update a Mailchimp subscriber",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "mailchimp",
+        name: "tag_subscriber",
+        module: "Mailchimp: Tag Subscriber",
+        kind: External,
+        params: &[
+            p("list_id", "String", Required, "the audience (list) id"),
+            p("tags", "List<String>", Required, "tags to add"),
+            p("email", "Email", ContactField("email"), "the subscriber; defaults to the contact's email"),
+        ],
+        output: &[],
+        doc: "tag a Mailchimp subscriber",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "braze",
+        name: "track_user",
+        module: "Braze: Track User",
+        kind: External,
+        params: &[
+            p("attributes", "{…}", Required, "user attributes to set"),
+            p("external_id", "String", ContactField("id"), "the Braze user; defaults to the contact's id"),
+        ],
+        output: &[],
+        doc: "set attributes of a Braze user",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+    ActionSpec {
+        namespace: "http",
+        name: "request",
+        module: "HttpRequest",
+        kind: External,
+        params: &[
+            p("method", "String", Required, "`GET`, `POST`, `PUT`, `PATCH` or `DELETE`"),
+            p("url", "Url", Required, "the address to call"),
+            p("headers", "{…: String|Secret}?", Absent, "request headers; values may be secrets"),
+            p("query", "{…}?", Absent, "query parameters"),
+            p("json", "Json?", Absent, "a JSON body"),
+            p("body", "String?", Absent, "a text body"),
+        ],
+        output: &[("status", "Int"), ("headers", "Json"), ("body", "String"), ("json", "Json")],
+        doc: "call a URL (\"Send webhook\"); a status outside 200–299 is a failure of kind `http_status`",
+        needs: None,
+        effects: NO_EFFECTS,
+    },
+];
+
+/// The action `namespace.name`.
+pub fn action(namespace: &str, name: &str) -> Option<&'static ActionSpec> {
+    ACTIONS.iter().find(|a| a.namespace == namespace && a.name == name)
+}
+
+/// The action namespaces, for suggestions.
+pub fn namespaces() -> Vec<&'static str> {
+    let mut out: Vec<&str> = ACTIONS.iter().map(|a| a.namespace).collect();
+    out.dedup();
+    out
+}
+
+/// Valid HTTP methods for `http.request`.
+pub const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

@@ -1,0 +1,37 @@
+//! The platform's triggers, data types and actions, as data (from `catalog.md`).
+//!
+//! In: nothing; these are static tables. Out: lookups by name for the checker, the
+//! lowering, the runtime, the engine and the language server, with types written in a
+//! tiny notation (`"Email?"`, `"List<String>"`, `"{…}"`) that [`catalog_type`] turns
+//! into the checker's [`Type`](crate::check::types::Type)s.
+//!
+//! - [`triggers`](self::TRIGGERS): what fires a workflow, the context records it
+//!   carries, the scopes it fits;
+//! - [`actions`](self::ACTIONS): what a step may call, with its parameters and output;
+//! - the effect table ([`Effects`], [`Caused`]): what an action may change on the
+//!   contact, and the events the engine raises for it;
+//! - the record field tables (`contact`, `event`, `run`, `error`, context records);
+//! - the type notation ([`catalog_type`], [`record_of`]).
+//!
+//! The catalog depends on the checker's type module only; the checker, the runtime and
+//! the engine depend on the catalog.
+
+mod actions;
+mod effects;
+mod notation;
+mod records;
+mod triggers;
+
+#[cfg(test)]
+mod tests;
+
+pub use actions::{
+    ACTIONS, ActionKind, ActionSpec, HTTP_METHODS, ParamDefault, ParamSpec, action, namespaces,
+};
+pub use effects::{CONTACT_CREATED, Caused, Effects, NO_EFFECTS};
+pub use notation::{catalog_type, contact_set_type, contact_type, record_of};
+pub use records::{
+    CONTACT_FIELDS, CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS, ERROR_FIELDS, EVENT_BASE_FIELDS,
+    RUN_FIELDS, is_standard_field,
+};
+pub use triggers::{Carried, ContextName, ScopeKind, TRIGGERS, TriggerSpec, trigger, trigger_names};
