@@ -15,6 +15,7 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 
+use super::config::ConnectorConfigError;
 use super::http::guard::{self, AllowList, Refused};
 use super::http::response::{MAX_RESPONSE_BYTES, retry_after_ms};
 use super::http::{client, refused, root_cause, send_failure};
@@ -235,10 +236,10 @@ pub(super) fn text_field(json: &serde_json::Value, name: &str) -> Option<String>
 }
 
 /// A base URL from the configuration, checked.
-pub(super) fn base_url(field: &str, text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("`{field}` is not a URL: {e}"))?;
+pub(super) fn base_url(field: &'static str, text: &str) -> Result<Url, ConnectorConfigError> {
+    let url = Url::parse(text.trim()).map_err(|cause| ConnectorConfigError::NotAUrl { field, cause })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("`{field}` must be an http or https URL with a host"));
+        return Err(ConnectorConfigError::NotHttpUrl { field });
     }
     Ok(url)
 }
