@@ -28,7 +28,7 @@ use crate::runtime::value::{REDACTED, Value, format_duration};
 
 pub use guard::{AddressClass, classify};
 pub use response::MAX_RESPONSE_BYTES;
-pub use stand_in::StandIns;
+pub use stand_in::{StandInError, StandInUrlProblem, StandIns};
 
 use guard::{AllowList, GuardedResolver, Refused, Unresolved};
 use request::Outgoing;
