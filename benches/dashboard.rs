@@ -144,7 +144,7 @@ fn setup(runtime: &tokio::runtime::Runtime) -> Setup {
     let seeding = Instant::now();
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    let now = komo::engine::store::now_ms();
+    let now = jiff::Timestamp::now().as_millisecond();
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          INSERT INTO runs (id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id,

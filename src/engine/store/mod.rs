@@ -182,11 +182,6 @@ pub fn statements_executed() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
 impl Store {
     /// Opens (creating and migrating) the SQLite file at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {

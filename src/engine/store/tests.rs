@@ -8,7 +8,7 @@ fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&dir.join("komo.db")).unwrap();
-    store.ensure_workspace("ws").unwrap();
+    store.ensure_workspace("ws", 0).unwrap();
     (store, dir)
 }
 
