@@ -4,7 +4,9 @@
 //! are over, and any run interrupted by a restart), of active workflows (a paused
 //! workflow's runs stay parked). Out: each run advanced until it parks or finishes, and
 //! its state, status and next due time committed. Due times are absolute, so after
-//! downtime overdue waits fire once, at once, and a wait never starts over.
+//! downtime overdue waits fire once, at once, and a wait never starts over. "Due" is by
+//! the engine's [`Clock`](super::Clock); a pass follows every new run, every move of a
+//! manual clock, and otherwise every 50 ms.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
