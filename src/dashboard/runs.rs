@@ -187,7 +187,7 @@ pub async fn runs(
     let filter = filter_view(&pairs);
     let cursor = form::value(&pairs, "cursor").map(str::to_string);
     let live = cursor.is_none();
-    let wanted = run_filter(&filter, cursor.as_deref(), crate::engine::store::now_ms());
+    let wanted = run_filter(&filter, cursor.as_deref(), engine.clock().now_ms());
     let ws = signed_in.workspace();
     let rows_only = fragment(&headers);
     let loaded = call(&engine, move |engine| {
@@ -292,7 +292,7 @@ pub async fn run(
         Err(error) => return failure(signed_in.chrome("runs"), &error),
     };
     let live = record.finished_at.is_none();
-    let timeline = timeline(&record, crate::engine::store::now_ms());
+    let timeline = timeline(&record, engine.clock().now_ms());
     let run = head(&record);
     if fragment(&headers) {
         let part = RunLiveFragment {
