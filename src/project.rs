@@ -1,7 +1,7 @@
 //! Finding a user's project and loading its workspace catalog (engine.md §1).
 //!
 //! In: a path (a `.komo` file or a directory) or a project directory. Out: the directory
-//! of the nearest `komo.toml` walking up, and the [`Workspace`] its `[catalog]` table
+//! of the nearest `komo.toml` walking up, and the [`ProjectCatalog`] its `[catalog]` table
 //! (or the file that table names) and `templates/` declare, and its `workflows/*.komo`
 //! files. The CLI and the engine both load a project's catalog through here, so `komo
 //! check` and activation agree; the language server finds its project here too.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::check::workspace::{CatalogConfig, Workspace};
+use crate::check::project_catalog::{CatalogConfig, ProjectCatalog};
 
 /// The nearest directory holding `komo.toml`, walking up from `start` (a file's
 /// directory, or the directory itself).
@@ -25,7 +25,7 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 /// The project of the first of `paths` (or of the current directory): its root and
 /// catalog. No `komo.toml`: no catalog (`None`). A `komo.toml` that cannot be read or
 /// whose catalog is wrong is an error naming the file.
-pub fn workspace_for(paths: &[PathBuf]) -> Result<Option<(PathBuf, Arc<Workspace>)>, String> {
+pub fn workspace_for(paths: &[PathBuf]) -> Result<Option<(PathBuf, Arc<ProjectCatalog>)>, String> {
     let root = paths.first().and_then(|p| find_root(p)).or_else(|| find_root(Path::new(".")));
     match root {
         None => Ok(None),
@@ -40,7 +40,7 @@ struct ConfigFile {
 
 /// The catalog of the project at `root`: `komo.toml`'s `[catalog]` (or the TOML file
 /// its `file` key names, whose top-level keys are the catalog's) and `templates/`.
-pub fn load_workspace(root: &Path) -> Result<Workspace, String> {
+pub fn load_workspace(root: &Path) -> Result<ProjectCatalog, String> {
     let path = root.join("komo.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let config: ConfigFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -61,7 +61,7 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, String> {
         }
     }
     let templates = read_templates(&root.join("templates"))?;
-    Workspace::from_config(&catalog, &templates).map_err(|e| format!("{}: {e}", path.display()))
+    ProjectCatalog::from_config(&catalog, &templates).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `(file name, text)` of every `*.html` and `*.txt` in `dir` (none if it is missing).

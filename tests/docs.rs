@@ -37,7 +37,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use komo::check::Workspace;
+use komo::check::ProjectCatalog;
 use komo::diagnostics::{Code, Diagnostic};
 use komo::source::SourceMap;
 
@@ -216,7 +216,7 @@ fn listing(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 /// The catalog a block is checked against: none, or its `project=`'s.
-fn workspace_of(block: &Block) -> Result<Arc<Workspace>, String> {
+fn workspace_of(block: &Block) -> Result<Arc<ProjectCatalog>, String> {
     match &block.project {
         None => Ok(Arc::default()),
         Some(dir) => komo::project::load_workspace(&root().join(dir)).map(Arc::new),

@@ -13,20 +13,20 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use komo::check::Workspace;
+use komo::check::ProjectCatalog;
 
 use komo::diagnostics::{Code, Diagnostic, Severity, render};
 use komo::source::SourceMap;
 
 /// The catalog of the project an example is in (the nearest `komo.toml` above it), as
 /// `komo check` finds it; none for examples outside a project.
-fn workspace_of(path: &Path) -> Arc<Workspace> {
+fn workspace_of(path: &Path) -> Arc<ProjectCatalog> {
     komo::project::find_root(path)
         .map(|root| Arc::new(komo::project::load_workspace(&root).unwrap()))
         .unwrap_or_default()
 }
 
-fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>, Arc<Workspace>) {
+fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>, Arc<ProjectCatalog>) {
     let bytes = std::fs::read(path).unwrap();
     let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
     let mut sources = SourceMap::new();
@@ -109,7 +109,7 @@ fn examples() {
 }
 
 /// The IR as JSON (after checking that it round-trips) and each test's outcome.
-fn ir_and_runs(sources: &SourceMap, workspace: &Arc<Workspace>) -> (String, String) {
+fn ir_and_runs(sources: &SourceMap, workspace: &Arc<ProjectCatalog>) -> (String, String) {
     let checked = komo::check_sources_in(sources, workspace);
     let program = komo::ir::lower_program(&checked).unwrap();
     let json = serde_json::to_string_pretty(&program).unwrap();

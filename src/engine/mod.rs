@@ -51,7 +51,7 @@ pub struct Engine {
     active: Mutex<ActiveCache>,
     metrics: metrics::Metrics,
     /// The project's workspace catalog: activation checks workflows against it.
-    catalog: Arc<crate::check::Workspace>,
+    catalog: Arc<crate::check::ProjectCatalog>,
     connectors: Arc<crate::connectors::Connectors>,
 }
 

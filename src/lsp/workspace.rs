@@ -75,7 +75,7 @@ pub struct Workspace {
     pub diagnostics_url: String,
     /// The workspace catalog of the project the first opened file belongs to (the
     /// nearest `komo.toml` above it, as `komo check` finds it); empty without one.
-    pub catalog: Arc<check::Workspace>,
+    pub catalog: Arc<check::ProjectCatalog>,
     /// Whether the catalog was looked for already.
     catalog_loaded: bool,
     /// The project the first opened file belongs to (the nearest `komo.toml`).
@@ -301,7 +301,7 @@ impl Workspace {
 
 /// The catalog of the project at `root`; none for a `komo.toml` that cannot be read
 /// (`komo check` reports that).
-fn catalog_of(root: &Path) -> Arc<check::Workspace> {
+fn catalog_of(root: &Path) -> Arc<check::ProjectCatalog> {
     match crate::project::load_workspace(root) {
         Ok(workspace) => Arc::new(workspace),
         Err(problem) => {
