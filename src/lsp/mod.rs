@@ -6,7 +6,7 @@
 //! fixes.
 //!
 //! - `position.rs`: byte offsets ⇄ LSP positions (UTF-16), incremental edits;
-//! - `workspace.rs`: the open documents, parsed and checked; `incremental.rs` (with
+//! - `documents.rs`: the open documents, parsed and checked; `incremental.rs` (with
 //!   `shift.rs`) parses again only the items an edit touched;
 //! - `diagnostics.rs`: diagnostics as LSP diagnostics, with links to their docs;
 //! - `index.rs`: the names of a file (definitions and uses), for navigation and hover;
@@ -18,6 +18,7 @@
 pub mod code_action;
 pub mod completion;
 pub mod diagnostics;
+pub mod documents;
 pub mod formatting;
 pub mod hover;
 pub mod incremental;
@@ -27,10 +28,9 @@ pub mod position;
 mod scan;
 pub mod server;
 mod shift;
-pub mod workspace;
 
+pub use documents::Documents;
 pub use server::{capabilities, serve};
-pub use workspace::Workspace;
 
 /// Serves the editor on stdin and stdout until it exits.
 pub fn run_stdio() -> std::io::Result<()> {

@@ -57,7 +57,7 @@ impl Document {
 
 /// Every open document, parsed, and the project checked.
 #[derive(Debug)]
-pub struct Workspace {
+pub struct Documents {
     docs: Vec<Document>,
     /// `files[i]` is the AST of `docs[i]`, with `FileId(i)`.
     files: Vec<(FileId, ast::File)>,
@@ -73,7 +73,7 @@ pub struct Workspace {
     /// Documents closed since the last publication: their diagnostics are cleared.
     closed: Vec<Uri>,
     pub diagnostics_url: String,
-    /// The workspace catalog of the project the first opened file belongs to (the
+    /// The catalog of the project the first opened file belongs to (the
     /// nearest `komo.toml` above it, as `komo check` finds it); empty without one.
     pub catalog: Arc<check::ProjectCatalog>,
     /// Whether the catalog was looked for already.
@@ -86,9 +86,9 @@ pub struct Workspace {
     other_files: Vec<(FileId, ast::File)>,
 }
 
-impl Default for Workspace {
-    fn default() -> Workspace {
-        Workspace {
+impl Default for Documents {
+    fn default() -> Documents {
+        Documents {
             docs: Vec::new(),
             files: Vec::new(),
             parse_diagnostics: Vec::new(),
@@ -107,12 +107,12 @@ impl Default for Workspace {
     }
 }
 
-impl Workspace {
-    pub fn new() -> Workspace {
-        Workspace::default()
+impl Documents {
+    pub fn new() -> Documents {
+        Documents::default()
     }
 
-    pub fn docs(&self) -> &[Document] {
+    pub fn open_docs(&self) -> &[Document] {
         &self.docs
     }
 
