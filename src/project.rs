@@ -3,8 +3,8 @@
 //! In: a path (a `.komo` file or a directory) or a project directory. Out: the directory
 //! of the nearest `komo.toml` walking up, and the [`ProjectCatalog`] its `[catalog]` table
 //! (or the file that table names) and `templates/` declare, and its `workflows/*.komo`
-//! files. The CLI and the engine both load a project's catalog through here, so `komo
-//! check` and activation agree; the language server finds its project here too.
+//! files. Only the language server still reads its project here; the CLI and the
+//! engine load through `cli::project`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

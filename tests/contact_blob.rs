@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use komo::cli::project::open_engine;
 use komo::engine::Engine;
 use serde_json::Value;
 
@@ -84,7 +85,7 @@ async fn record_when(engine: &Engine, run: &str, status: &str) -> Value {
 
 fn open(test: &str) -> (PathBuf, Arc<Engine>, tokio::sync::watch::Sender<bool>) {
     let dir = project(test);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     for wf in ["welcome", "scored", "listed"] {
         engine.activate("acme", wf).unwrap();
     }

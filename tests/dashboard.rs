@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use komo::cli::project::open_engine;
 use komo::engine::Engine;
 use serde_json::json;
 use tower::ServiceExt;
@@ -111,11 +112,11 @@ impl Dash {
             &[("welcome.komo", WELCOME), ("broken.komo", BROKEN), ("listed.komo", LISTED)],
         );
         let db: PathBuf = dir.join("shared.db");
-        let engine = Arc::new(Engine::open(&dir, Some(&db)).unwrap());
+        let engine = Arc::new(open_engine(&dir, Some(&db)).unwrap());
         let other_dir = dir.join("globex");
         common::write(&other_dir, "komo.toml", "[workspace]\nid = \"globex\"\n");
         common::write(&other_dir, "workflows/other_only.komo", OTHER);
-        let other = Arc::new(Engine::open(&other_dir, Some(&db)).unwrap());
+        let other = Arc::new(open_engine(&other_dir, Some(&db)).unwrap());
         Dash {
             key: engine.create_key().unwrap(),
             other_key: other.create_key().unwrap(),

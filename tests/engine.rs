@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use komo::cli::project::open_engine;
 use komo::engine::Engine;
 use komo::engine::api::RunFilter;
 use komo::engine::error::EngineError;
@@ -61,7 +62,7 @@ fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_runs_the_active_workflows_durably() {
     let dir = project("durable", WORKFLOWS);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     let drafts = engine.workflows("acme").unwrap();
     assert_eq!(drafts.iter().map(|w| w.status.as_str()).collect::<Vec<_>>(), vec!["draft", "draft"]);
     // Drafts start nothing.
@@ -87,7 +88,7 @@ async fn an_event_runs_the_active_workflows_durably() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     let dir = project("restart", WORKFLOWS);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "welcome").unwrap();
     let run = engine.ingest("acme", &envelope("e1", "kim@example.com")).await.unwrap().runs.remove(0);
     // Advance it to the wait, then "crash" (drop the engine without finishing).
@@ -97,7 +98,7 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     drop(engine);
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     let stop = start_scheduler(&engine);
     wait_for(&engine, &run.id, "succeeded").await;
     let contact = engine.contact_by_email("acme", "kim@example.com").unwrap();
@@ -108,7 +109,7 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matching_applies_scope_and_the_filter() {
     let dir = project("matching", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "sports_only").unwrap();
     let ended = |id: &str, hub: &str, completed: bool| {
         format!(r#"{{ "id": "{id}", "type": "Gameplay.Ended", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "a@example.com" }}, "hub": {{ "id": "{hub}", "name": "H" }}, "card": {{ "id": "c", "name": "C", "type": "Quiz" }}, "data": {{ "completed": {completed}, "duration": "1m", "score": 5 }} }}"#).into_bytes()
@@ -124,7 +125,7 @@ async fn matching_applies_scope_and_the_filter() {
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored() {
     let dir = project("refused", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "welcome").unwrap();
     let bad = br#"{ "id": "x", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "data": { "source": 42 } }"#;
     match engine.ingest("acme", bad).await {
@@ -142,7 +143,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 #[test]
 fn lifecycle_and_activation_refusals() {
     let dir = project("lifecycle", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     assert!(matches!(engine.pause("acme", "welcome"), Err(EngineError::Conflict(_))));
     engine
         .save_draft(
@@ -194,7 +195,7 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
         format!("[workspace]\nid = \"acme\"\n\n[webhooks]\nsecret = {{ env = \"{var}\" }}\n"),
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "inbound").unwrap();
     let stop = start_scheduler(&engine);
     let body = br#"{"order": 42}"#;
@@ -228,7 +229,7 @@ async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
         "platform",
         "workflow entries {\n  scope hub \"s1\"\n  trigger Gameplay.DataCaptured\n  form { optin: Bool }\n  if event.fields.optin {\n    contact.add_to_list(\"Opted in\")\n  }\n}\n",
     );
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "entries").unwrap();
     let entry = br#"{ "id": "p1", "event": "CompetitionEntrySuccess", "timestamp": "2026-11-29T09:00:00Z",
         "site_id": "s1", "site_name": "Sports", "user_profile_id": "u1", "card_id": "c1", "card_name": "Quiz",
@@ -301,7 +302,7 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
         format!("[workspace]\nid = \"acme\"\n\n[http]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"),
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "notify").unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h1", "ana@example.com")).await.unwrap().runs.remove(0);
@@ -318,7 +319,7 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
 
     // The same workflow in a project that does not allow the host: refused, nothing sent.
     let dir = project("http-refused", &http_workflow(port));
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "notify").unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h2", "kim@example.com")).await.unwrap().runs.remove(0);
@@ -333,7 +334,7 @@ async fn runs_of_one_contact_never_overwrite_each_other() {
     let two = "workflow first {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"first\"])\n}\n\
                workflow second {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"second\"])\n}\n";
     let dir = project("same-contact", two);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "first").unwrap();
     engine.activate("acme", "second").unwrap();
     let stop = start_scheduler(&engine);

@@ -25,6 +25,7 @@ mod fmt;
 mod keys;
 mod lsp;
 mod output;
+pub mod project;
 mod run;
 mod serve;
 mod test;

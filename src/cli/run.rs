@@ -16,11 +16,11 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use super::compile::{self, Loaded};
+use super::project::LoadedProject;
 use super::{Console, Exit, timeline};
 use crate::connectors::Connectors;
 use crate::connectors::live::LiveHost;
 use crate::diagnostics::did_you_mean;
-use crate::engine::Project;
 use crate::ir::{RunStatus, Scope, Workflow};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::event::{TriggerEvent, parse_envelope};
@@ -306,9 +306,8 @@ fn live_setup(file: &Path) -> Result<Live, String> {
             start.display()
         )
     })?;
-    let project = Project::load(&dir).map_err(|e| e.to_string())?;
-    let connectors = project.connectors(&dir).map_err(|e| e.to_string())?;
-    Ok(Live { connectors: Arc::new(connectors), secrets: project.secrets })
+    let project = LoadedProject::load(&dir).and_then(|p| p.engine_project()).map_err(|e| e.to_string())?;
+    Ok(Live { connectors: project.connectors, secrets: project.secrets })
 }
 
 /// A host `run_once` can drive: it moves the virtual clock (a retry may really wait)

@@ -92,7 +92,9 @@ pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Re
         .map_err(|error| format!("cannot tell the current directory: {error}"))
         .and_then(|cwd| find_project(args.project.as_deref(), &cwd))
         .and_then(|project| Ok((project, store_path(args.db.as_deref())?)))
-        .and_then(|(project, db)| Engine::open(&project, db.as_deref()).map_err(|error| error.to_string()));
+        .and_then(|(project, db)| {
+            super::project::open_engine(&project, db.as_deref()).map_err(|error| error.to_string())
+        });
     match opened {
         Ok(engine) => Ok(Ok(engine)),
         Err(message) => {
@@ -112,7 +114,7 @@ pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, 
             "no `komo.toml` in `{}`: a project needs one, with at least `[workspace]` and `id = \"…\"`",
             dir.display()
         )),
-        None => crate::project::find_root(cwd).ok_or_else(|| {
+        None => super::project::find_root(cwd).ok_or_else(|| {
             format!(
                 "no `komo.toml` in `{}` or any directory above it; run in a project (a directory \
                  with a `komo.toml` holding `[workspace]` and `id = \"…\"`) or pass `--project DIR`",

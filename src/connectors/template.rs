@@ -1,7 +1,7 @@
 //! Email templates: `templates/<name>.html` and, when present, `templates/<name>.txt`,
 //! rendered with minijinja.
 //!
-//! In: the templates' texts (read by [`Templates::load`] from the project's
+//! In: the templates' texts (the CLI's project loader reads the project's
 //! `templates/` directory), then a template name and the values in scope: `contact`,
 //! `event` and `data` (the call's `data` argument, `{}` when absent). Out: the HTML
 //! body (auto-escaped), the text body if there is a `.txt`, and the subject a template
@@ -10,7 +10,6 @@
 //! prints as nothing.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 
@@ -80,28 +79,6 @@ impl Templates {
             *has_text = files.contains_key(&format!("{name}.txt"));
         }
         Templates { env, names, broken }
-    }
-
-    /// The `.html` and `.txt` files of `dir` (a project's `templates/`); an absent
-    /// directory has none.
-    pub fn load(dir: &Path) -> Result<Templates, String> {
-        let mut files = BTreeMap::new();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Templates::default()),
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else { continue };
-            if !(file.ends_with(".html") || file.ends_with(".txt")) {
-                continue;
-            }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            files.insert(file, text);
-        }
-        Ok(Templates::new(files))
     }
 
     /// Whether `templates/<name>.html` exists.

@@ -78,37 +78,34 @@ fn sha256_hex(text: &str) -> String {
 }
 
 impl Engine {
-    /// Loads the project and opens (creating) its store; workflows found in the project
-    /// are saved as drafts (unchanged ones are left alone).
-    pub fn open(project_dir: &Path, db: Option<&Path>) -> Result<Engine, EngineError> {
-        let project = Project::load(project_dir)?;
-        let catalog = Arc::new(crate::project::load_workspace(project_dir).map_err(EngineError::Project)?);
-        let default_db = project_dir.join(".komo").join("komo.db");
-        let store = Store::open(db.unwrap_or(&default_db))?;
-        store.ensure_workspace(&project.workspace)?;
+    /// Opens (creating) the store at `db` for the loaded `project` (the CLI's project
+    /// loader reads it); workflows found in the project are saved as drafts (unchanged
+    /// ones are left alone).
+    pub fn open(project: Project, db: &Path) -> Result<Engine, EngineError> {
+        let store = Store::open(db)?;
+        store.ensure_workspace(&project.workspace_id)?;
         for (name, source) in &project.workflows {
-            store.save_draft(&project.workspace, name, source)?;
+            store.save_draft(&project.workspace_id, name, source)?;
         }
-        let connectors = project.connectors(project_dir)?;
         Ok(Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
             active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
-            catalog,
-            connectors: Arc::new(connectors),
+            catalog: Arc::clone(&project.catalog),
+            connectors: Arc::clone(&project.connectors),
             project,
         })
     }
 
     pub fn workspace(&self) -> &str {
-        &self.project.workspace
+        &self.project.workspace_id
     }
 
     pub fn create_key(&self) -> Result<String, EngineError> {
         let key = format!("komo_{}", random_hex(24)?);
-        self.store.add_key(&self.project.workspace, &sha256_hex(&key))?;
+        self.store.add_key(&self.project.workspace_id, &sha256_hex(&key))?;
         Ok(key)
     }
 
@@ -470,7 +467,7 @@ impl Engine {
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         let envelope = hooks::envelope(id, ts, body, serde_json::Value::Object(shown))?;
-        let ws = self.project.workspace.clone();
+        let ws = self.project.workspace_id.clone();
         ingest::ingest_envelope(self, &ws, &envelope, Some(workflow)).await
     }
 
