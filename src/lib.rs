@@ -35,7 +35,6 @@ pub mod engine;
 pub mod fmt;
 pub mod ir;
 pub mod lsp;
-pub mod project;
 pub mod runtime;
 pub mod server;
 pub mod source;

@@ -7,6 +7,7 @@
 //! lock is held, so they go out in the order of the edits.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use tokio::sync::Mutex;
 use tower_lsp_server::jsonrpc::Result;
@@ -22,6 +23,7 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use super::documents::Documents;
+use super::project::ProjectAccess;
 use super::{code_action, completion, formatting, hover, navigation};
 
 #[derive(Debug)]
@@ -36,8 +38,8 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 impl Backend {
-    pub fn new(client: Client) -> Backend {
-        Backend { client, documents: Mutex::new(Documents::new()) }
+    pub fn new(client: Client, projects: Arc<dyn ProjectAccess>) -> Backend {
+        Backend { client, documents: Mutex::new(Documents::with_projects(projects)) }
     }
 
     /// Applies a document change and publishes every document's diagnostics.
@@ -164,12 +166,13 @@ impl LanguageServer for Backend {
     }
 }
 
-/// Serves one client on `input`/`output` until it exits.
-pub async fn serve<I, O>(input: I, output: O)
+/// Serves one client on `input`/`output` until it exits, finding the documents'
+/// projects through `projects`.
+pub async fn serve<I, O>(input: I, output: O, projects: Arc<dyn ProjectAccess>)
 where
     I: tokio::io::AsyncRead + Unpin,
     O: tokio::io::AsyncWrite,
 {
-    let (service, socket) = LspService::new(Backend::new);
+    let (service, socket) = LspService::new(|client| Backend::new(client, projects));
     Server::new(input, output, socket).serve(service).await;
 }

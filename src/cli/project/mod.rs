@@ -4,14 +4,17 @@
 //! environment. Out: plain values for the rest of the program: the [`ProjectCatalog`]
 //! the checker checks against, the engine's [`Project`](crate::engine::Project)
 //! (workspace id, secret values, workflows, connectors with their templates and secrets
-//! resolved). `komo.toml` is read once into one typed [`ProjectConfig`];
+//! resolved), and for the language server the project a document belongs to
+//! ([`DiskProjects`]). `komo.toml` is read once into one typed [`ProjectConfig`];
 //! a problem is a [`ProjectError`] naming the file at fault.
 //!
 //! - `config.rs`: the schema of `komo.toml`;
 //! - `error.rs`: [`ProjectError`];
-//! - `engine.rs`: the engine's project (workflows, environment, connectors), [`open_engine`].
+//! - `engine.rs`: the engine's project (workflows, environment, connectors), [`open_engine`];
+//! - `editor.rs`: [`DiskProjects`], what `komo lsp` reads of projects.
 
 mod config;
+mod editor;
 mod engine;
 mod error;
 
@@ -25,6 +28,7 @@ use crate::check::ProjectCatalog;
 use crate::check::project_catalog::CatalogConfig;
 
 pub use config::ProjectConfig;
+pub use editor::DiskProjects;
 pub use engine::{OpenEngineError, default_store, open_engine};
 pub use error::ProjectError;
 
