@@ -64,11 +64,6 @@ impl LoadedProject {
         &self.root
     }
 
-    /// What `komo.toml` says (its `[catalog]` replaced by the catalog file's, if any).
-    pub fn config(&self) -> &ProjectConfig {
-        &self.config
-    }
-
     /// The texts of `templates/*.html` and `*.txt`, by file name.
     pub fn templates(&self) -> &BTreeMap<String, String> {
         &self.templates
