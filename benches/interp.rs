@@ -74,8 +74,7 @@ fn compile(src: &str) -> Workflow {
 }
 
 fn event(wf: &Workflow) -> TriggerEvent {
-    let (trigger, _) = komo::catalog::trigger(&wf.trigger).unwrap();
-    from_test_record(trigger, &Value::Record(BTreeMap::new())).unwrap()
+    from_test_record(wf.trigger.spec(), &Value::Record(BTreeMap::new())).unwrap()
 }
 
 fn new_host(event: &TriggerEvent) -> SandboxHost {

@@ -248,7 +248,7 @@ fn choose_workflow<'p>(
     named: Option<&str>,
     event: &TriggerEvent,
 ) -> Result<&'p Workflow, String> {
-    let trigger = event.trigger.name;
+    let trigger = event.trigger.id;
     let list = |wfs: &[&Workflow]| -> String {
         let names: Vec<String> = wfs.iter().map(|wf| format!("`{}` ({})", wf.name, wf.trigger)).collect();
         names.join(", ")

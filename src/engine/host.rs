@@ -26,12 +26,10 @@ use crate::runtime::value::Value;
 /// that is not configured (or not usable), named with the reason.
 pub fn unavailable_connector(wf: &Workflow, connectors: &Connectors) -> Option<String> {
     wf.steps.iter().find_map(|step| {
-        let (ns, name) = step.action.split_once('.')?;
-        let spec = catalog::action(ns, name)?;
-        if spec.kind != ActionKind::External {
+        if step.action.kind() != ActionKind::External {
             return None;
         }
-        let reason = connectors.unavailable(&step.action)?;
+        let reason = connectors.unavailable(&step.action.to_string())?;
         Some(format!("step `{}` uses `{}`: {reason}", step.name, step.action))
     })
 }

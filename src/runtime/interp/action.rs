@@ -33,8 +33,9 @@ pub(super) async fn action_stmt<H: Host + Send>(
         return Next::Done;
     };
     let index = action.step.index();
-    let (name, action_name) =
-        wf.step(action.step).map_or((String::new(), String::new()), |s| (s.name.clone(), s.action.clone()));
+    let (name, action_name) = wf
+        .step(action.step)
+        .map_or((String::new(), String::new()), |s| (s.name.clone(), s.action.to_string()));
     if attempt == 1 {
         st.budget_used += 1;
         if st.budget_used > STEP_BUDGET {

@@ -119,7 +119,7 @@ pub fn start(wf: &Workflow, run: RunStart, event: &TriggerEvent) -> RunState {
         id: run.id,
         workflow: wf.name.clone(),
         version: run.version,
-        trigger: wf.trigger.clone(),
+        trigger: wf.trigger.to_string(),
         status: RunStatus::Pending,
         started_at: run.started_at,
         finished_at: None,
@@ -194,7 +194,7 @@ impl RunState {
                 let ran = state.status.is_some();
                 StepRecord {
                     name: step.name.clone(),
-                    action: step.action.clone(),
+                    action: step.action.to_string(),
                     status: state.status.unwrap_or(StepStatus::Skipped),
                     attempts: state.attempts,
                     started_at: state.started_at.map(format_millis),
