@@ -93,7 +93,7 @@ fn check_plans(db: &std::path::Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     for (filter, index) in [("", "runs_newest"), (" AND workflow = 'welcome'", "runs_workflow_newest")] {
         let sql = format!(
-            "EXPLAIN QUERY PLAN SELECT * FROM runs WHERE workspace = 'bench'{filter} ORDER BY started_at DESC, id DESC LIMIT 51"
+            "EXPLAIN QUERY PLAN SELECT * FROM runs WHERE workspace = 'bench'{filter} ORDER BY started_at DESC, seq DESC LIMIT 51"
         );
         let mut stmt = conn.prepare(&sql).unwrap();
         let plan: Vec<String> =
@@ -144,18 +144,19 @@ fn setup(runtime: &tokio::runtime::Runtime) -> Setup {
     let seeding = Instant::now();
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    let now = komo::engine::store::now_ms();
+    let now = jiff::Timestamp::now().as_millisecond();
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          INSERT INTO runs (id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id,
-                           started_at, finished_at, due_at, state)
+                           started_at, finished_at, due_at, state, seq)
          SELECT printf('run_seed_%06d', i), r.workspace,
                 CASE WHEN i % 4 = 0 THEN 'quiz' ELSE 'welcome' END, 1,
                 CASE WHEN i % 50 = 0 THEN 'failed' WHEN i % 97 = 0 THEN 'waiting' ELSE 'succeeded' END,
                 CASE WHEN i % 4 = 0 THEN 'Gameplay.Ended' ELSE r.trigger END,
                 CASE WHEN i % 4 = 0 THEN 'sports' END, CASE WHEN i % 4 = 0 THEN printf('card_%d', i % 7) END,
                 r.event_id, r.contact_id, ?2 - i * 5000,
-                CASE WHEN i % 97 = 0 THEN NULL ELSE ?2 - i * 5000 + 20 + i % 300 END, NULL, r.state
+                CASE WHEN i % 97 = 0 THEN NULL ELSE ?2 - i * 5000 + 20 + i % 300 END, NULL, r.state,
+                r.seq + i
          FROM n, (SELECT * FROM runs LIMIT 1) r",
         rusqlite::params![RUNS, now],
     )

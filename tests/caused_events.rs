@@ -1,7 +1,9 @@
-//! Events the engine causes (`catalog.md` "What actions change"), end to end on the real
-//! `komo serve` binary and its SQLite file:
+//! Events the engine causes (`catalog.md` "What actions change"), end to end over HTTP on
+//! a SQLite file, served by the real `komo serve` binary:
 //!
-//! - the demo: a form entry from an email never seen runs `entries` and, through the
+//! - the demo (served in process instead, on a manual clock, because its `welcome` waits
+//!   5 s: the test moves the clock past the wait rather than sleeping through it): a form
+//!   entry from an email never seen runs `entries` and, through the
 //!   `Contact.Identified` the new contact raises, `welcome`; `entries` adding the contact
 //!   to the newsletter list runs `newsletter_welcome` (`Contact.ListAdded`); run records
 //!   name their cause and the runs they caused; a duplicate post causes nothing again;
@@ -19,8 +21,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::eventually_blocking;
+use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::{Value, json};
 
 /// One `komo serve` on a project; killed when dropped. Its stderr is kept.
@@ -69,6 +73,33 @@ impl Drop for Server {
     }
 }
 
+/// The engine of a project in this process, on a manual clock, served on a real socket
+/// (with its scheduler) until dropped.
+struct InProcess {
+    base: String,
+    clock: ManualClock,
+    /// Kept alive: the scheduler waits on it (a dropped sender would wake it at once,
+    /// pass after pass).
+    _stop: tokio::sync::watch::Sender<bool>,
+    /// Runs the server and the scheduler; dropping it stops both.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl InProcess {
+    fn start(dir: &Path) -> InProcess {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let clock = common::manual_clock();
+        let engine = Arc::new(Engine::open_with_clock(dir, None, Clock::from(clock.clone())).unwrap());
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        runtime.spawn(Arc::clone(&engine).run_scheduler(stopped));
+        runtime.spawn(komo::server::serve_on(engine, listener, std::future::pending()));
+        InProcess { base, clock, _stop: stop, _runtime: runtime }
+    }
+}
+
 /// The API over reqwest, driven by a runtime of its own (the tests are plain threads).
 struct Api {
     runtime: tokio::runtime::Runtime,
@@ -78,10 +109,10 @@ struct Api {
 }
 
 impl Api {
-    fn new(server: &Server, key: &str) -> Api {
+    fn new(base: &str, key: &str) -> Api {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-        Api { runtime, client, base: server.base.clone(), key: key.to_owned() }
+        Api { runtime, client, base: base.to_owned(), key: key.to_owned() }
     }
 
     fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -119,26 +150,32 @@ impl Api {
         self.runtime.block_on(async { request.send().await.unwrap().text().await.unwrap() })
     }
 
-    /// Every run's record, once every run has finished (or panics after `within`).
-    fn finished_runs(&self, at_least: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let runs = self.get("/v1/runs?limit=500")["runs"].as_array().unwrap().clone();
-            if runs.len() >= at_least && runs.iter().all(|r| !r["finished_at"].is_null()) {
-                // Let a caused run that is being stored right now show up too.
-                std::thread::sleep(Duration::from_millis(300));
-                let again = self.get("/v1/runs?limit=500")["runs"].as_array().unwrap().clone();
-                if again.len() == runs.len() {
-                    return runs
-                        .iter()
-                        .map(|r| self.get(&format!("/v1/runs/{}", r["id"].as_str().unwrap())))
-                        .collect();
-                }
-                continue;
-            }
-            assert!(Instant::now() < deadline, "runs unfinished: {runs:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    /// The runs list (one page of up to 500: one read of the store).
+    fn runs(&self) -> Vec<Value> {
+        self.get("/v1/runs?limit=500")["runs"].as_array().unwrap().clone()
+    }
+
+    /// Every run's record, once at least `at_least` runs are listed and all of them have
+    /// finished. That list is final: it is one read of the store, and a run's caused
+    /// events and the runs they start commit with the run's own progress, so no run of
+    /// it can be caused by a run still unfinished, or be on its way.
+    fn finished_runs(&self, at_least: usize) -> Vec<Value> {
+        let runs = eventually_blocking(&format!("{at_least} runs, all finished"), || {
+            let runs = self.runs();
+            let done = runs.len() >= at_least && runs.iter().all(|r| !r["finished_at"].is_null());
+            if done { Ok(runs) } else { Err(Value::Array(runs)) }
+        });
+        runs.iter().map(|r| self.get(&format!("/v1/runs/{}", r["id"].as_str().unwrap()))).collect()
+    }
+
+    /// `/metrics` once `name` reads `value`: the scheduler counts the events a run caused
+    /// just after committing them, so right after the run shows finished the count may
+    /// still be on its way.
+    fn metrics_when(&self, name: &str, value: u64) -> String {
+        eventually_blocking(&format!("{name} is {value}"), || {
+            let metrics = self.metrics();
+            if metric(&metrics, name) == value { Ok(metrics) } else { Err(metrics) }
+        })
     }
 }
 
@@ -180,8 +217,8 @@ fn demo_copy() -> PathBuf {
 fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows() {
     let dir = demo_copy();
     let key = key(&dir);
-    let server = Server::start(&dir);
-    let api = Api::new(&server, &key);
+    let server = InProcess::start(&dir);
+    let api = Api::new(&server.base, &key);
     for workflow in ["welcome", "entries", "newsletter_welcome"] {
         api.activate(workflow);
     }
@@ -195,8 +232,12 @@ fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows(
         "the entry and the new contact's Contact.Identified: {answer}"
     );
 
-    // welcome waits 5 s.
-    let records = api.finished_runs(3, Duration::from_secs(30));
+    // welcome waits 5 s: once it has parked there, the clock moves past the wait.
+    eventually_blocking("welcome parks at its wait", || {
+        api.runs().iter().any(|r| r["workflow"] == "welcome" && r["status"] == "waiting")
+    });
+    server.clock.advance(Duration::from_secs(5));
+    let records = api.finished_runs(3);
     assert_eq!(records.len(), 3, "{records:#?}");
     assert!(records.iter().all(|r| r["status"] == "succeeded"), "{records:#?}");
     let entries = runs_of(&records, "entries")[0];
@@ -253,15 +294,15 @@ fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows(
     let tags = contact["tags"].as_array().unwrap();
     assert!(tags.contains(&json!("newsletter")) && tags.contains(&json!("welcomed")), "{contact:#}");
 
-    let metrics = api.metrics();
-    assert_eq!(metric(&metrics, "komo_events_caused_total"), 1 + 3 + 1 + 2, "{metrics}");
+    let metrics = api.metrics_when("komo_events_caused_total", 1 + 3 + 1 + 2);
     assert_eq!(metric(&metrics, "komo_runs_started_total"), 3);
     assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 0);
 
     // The same event again: a duplicate, and nothing is caused again.
     let again = api.post(&entry);
     assert_eq!(again["duplicate"], true, "{again}");
-    std::thread::sleep(Duration::from_millis(300));
+    // The answer comes after the engine refused to store anything of it: nothing can
+    // follow from it later.
     assert_eq!(api.get("/v1/runs")["runs"].as_array().unwrap().len(), 3);
     assert_eq!(metric(&api.metrics(), "komo_events_caused_total"), 7);
 }
@@ -282,7 +323,7 @@ fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing() {
     common::write(&dir, "komo.toml", "[workspace]\nid = \"chain\"\n\n[limits]\nmax_chain_depth = 3\n");
     let key = key(&dir);
     let server = Server::start(&dir);
-    let api = Api::new(&server, &key);
+    let api = Api::new(&server.base, &key);
     for n in 1..=5 {
         api.activate(&format!("step_{n}"));
     }
@@ -292,7 +333,7 @@ fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing() {
     let event = json!({ "id": "outside_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
         "contact": { "email": "chain@example.com" }, "data": { "changed": ["p0"], "old": {}, "new": {} } });
     api.post(&event);
-    let records = api.finished_runs(4, Duration::from_secs(20));
+    let records = api.finished_runs(4);
     let mut ran: Vec<&str> = records.iter().map(|r| r["workflow"].as_str().unwrap()).collect();
     ran.sort_unstable();
     assert_eq!(ran, ["step_1", "step_2", "step_3", "step_4"], "{records:#?}");
@@ -301,9 +342,9 @@ fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing() {
     // The event step_4 caused is recorded (its record lists it) but started nothing.
     assert_eq!(last["caused_events"].as_array().unwrap().len(), 1);
     assert!(last.get("caused_runs").is_none(), "{last:#}");
-    let metrics = api.metrics();
+    // 4 changes and the new contact.
+    let metrics = api.metrics_when("komo_events_caused_total", 5);
     assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 1, "{metrics}");
-    assert_eq!(metric(&metrics, "komo_events_caused_total"), 5, "4 changes and the new contact");
     let log = server.log();
     assert!(
         log.contains("past max_chain_depth")
@@ -334,7 +375,7 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
     let key = key(&dir);
     {
         let server = Server::start(&dir);
-        let api = Api::new(&server, &key);
+        let api = Api::new(&server.base, &key);
         // Each alone is fine; together they loop, which activation refuses. So: pong
         // gets a version and is deactivated, ping is activated, and pong is made active
         // again by hand while no server runs (the loop analysis bypassed).
@@ -352,12 +393,12 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
     drop(conn);
 
     let server = Server::start(&dir);
-    let api = Api::new(&server, &key);
+    let api = Api::new(&server.base, &key);
     let event = json!({ "id": "serve_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
         "contact": { "email": "loop@example.com" }, "data": { "changed": ["pong"], "old": {}, "new": {} } });
     api.post(&event);
     // Depths 0 to 8 start runs (9 runs, ping first); the 9th run's change is depth 9.
-    let records = api.finished_runs(9, Duration::from_secs(30));
+    let records = api.finished_runs(9);
     assert_eq!(records.len(), 9, "{records:#?}");
     assert!(records.iter().all(|r| r["status"] == "succeeded"));
     assert_eq!(runs_of(&records, "ping").len(), 5);
@@ -366,9 +407,6 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
     assert_eq!(contact["properties"], json!({ "ping": 5, "pong": 4 }), "every change once");
     let metrics = api.metrics();
     assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 1, "{metrics}");
-    // Nothing more happens: the chain is over.
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(api.get("/v1/runs")["runs"].as_array().unwrap().len(), 9);
 }
 
 const COUPONS: &str = r#"workflow give {
@@ -391,13 +429,13 @@ fn each_issued_coupon_raises_coupon_issued_once() {
         common::project("caused", "coupons", "coupons", &[("give.komo", COUPONS), ("thanks.komo", THANKS)]);
     let key = key(&dir);
     let server = Server::start(&dir);
-    let api = Api::new(&server, &key);
+    let api = Api::new(&server.base, &key);
     api.activate("give");
     api.activate("thanks");
     let event = json!({ "id": "c_1", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z",
         "contact": { "email": "coupons@example.com" }, "data": { "source": "test" } });
     api.post(&event);
-    let records = api.finished_runs(3, Duration::from_secs(20));
+    let records = api.finished_runs(3);
     let give = runs_of(&records, "give")[0];
     let codes = give["steps"][0]["output"]["codes"].as_array().unwrap().clone();
     assert_eq!(codes.len(), 2);

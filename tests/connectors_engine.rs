@@ -14,6 +14,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::eventually;
 use common::smtp::{Behaviour, SmtpSink};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
@@ -121,15 +122,13 @@ impl Serve {
 
     /// The run record once the run has finished.
     async fn finished(&self, id: &str) -> Value {
-        for _ in 0..300 {
+        eventually(&format!("run {id} finished"), async || {
             let (status, record) = self.get(&format!("/v1/runs/{id}")).await;
             assert_eq!(status, 200, "{record}");
-            if matches!(record["status"].as_str(), Some("succeeded" | "failed")) {
-                return record;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("run {id} never finished");
+            let done = matches!(record["status"].as_str(), Some("succeeded" | "failed"));
+            if done { Ok(record) } else { Err(record) }
+        })
+        .await
     }
 
     fn log(&self) -> String {

@@ -2,14 +2,17 @@
 //! that needs it, with an error naming the contact and what is wrong, and the row is
 //! left exactly as it was: on ingest, on a run resumed after a wait, and on a run that a
 //! caused event started. Never "the run has no contact", never a fresh contact saved
-//! over the stored one.
+//! over the stored one. The engine runs on a manual clock, moved past the waits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use komo::engine::Engine;
+use common::eventually;
+use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::Value;
 
 const WORKFLOWS: &str = r#"
@@ -34,6 +37,9 @@ workflow listed {
   contact.update(add_tags: ["listed"])
 }
 "#;
+
+/// The waits in `WORKFLOWS`.
+const WAIT: Duration = Duration::from_millis(400);
 
 const GARBAGE: &str = "{ not json";
 
@@ -72,25 +78,30 @@ fn created(id: &str, email: &str) -> Value {
 }
 
 async fn record_when(engine: &Engine, run: &str, status: &str) -> Value {
-    for _ in 0..200 {
+    eventually(&format!("run {run} is {status}"), async || {
         let record = serde_json::to_value(engine.run("acme", run).unwrap()).unwrap();
-        if record["status"] == status {
-            return record;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("run {run} never became {status}");
+        if record["status"] == status { Ok(record) } else { Err(record["status"].clone()) }
+    })
+    .await
 }
 
-fn open(test: &str) -> (PathBuf, Arc<Engine>, tokio::sync::watch::Sender<bool>) {
+struct Opened {
+    dir: PathBuf,
+    engine: Arc<Engine>,
+    clock: ManualClock,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+fn open(test: &str) -> Opened {
     let dir = project(test);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let clock = common::manual_clock();
+    let engine = Arc::new(Engine::open_with_clock(&dir, None, Clock::from(clock.clone())).unwrap());
     for wf in ["welcome", "scored", "listed"] {
         engine.activate("acme", wf).unwrap();
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&engine).run_scheduler(stopped));
-    (dir, engine, stop)
+    Opened { dir, engine, clock, stop }
 }
 
 /// The step failed for the unreadable contact, and said which and why.
@@ -111,8 +122,10 @@ fn assert_failed_on_contact(record: &Value, step: &str, contact: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_for_an_unreadable_contact_fails_its_steps_and_leaves_the_row() {
-    let (dir, engine, stop) = open("ingest");
+    let Opened { dir, engine, clock, stop } = open("ingest");
     let (_, first) = ingest(&engine, created("e1", "ana@example.com")).await.remove(0);
+    record_when(&engine, &first, "waiting").await;
+    clock.advance(WAIT);
     record_when(&engine, &first, "succeeded").await;
     let id = corrupt(&dir, "ana@example.com");
 
@@ -133,11 +146,12 @@ async fn ingest_for_an_unreadable_contact_fails_its_steps_and_leaves_the_row() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_resumed_after_a_wait_fails_on_an_unreadable_contact_and_leaves_the_row() {
-    let (dir, engine, stop) = open("resume");
+    let Opened { dir, engine, clock, stop } = open("resume");
     let runs = ingest(&engine, created("e1", "bo@example.com")).await;
     let welcome = runs.iter().find(|(w, _)| w == "welcome").unwrap().1.clone();
     record_when(&engine, &welcome, "waiting").await;
     let id = corrupt(&dir, "bo@example.com");
+    clock.advance(WAIT);
     let record = record_when(&engine, &welcome, "failed").await;
     assert_failed_on_contact(&record, "award_points_1", &id);
     assert_eq!(stored(&dir, &id), GARBAGE);
@@ -146,19 +160,17 @@ async fn a_run_resumed_after_a_wait_fails_on_an_unreadable_contact_and_leaves_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_started_by_a_caused_event_fails_on_an_unreadable_contact_and_leaves_the_row() {
-    let (dir, engine, stop) = open("caused");
+    let Opened { dir, engine, clock, stop } = open("caused");
     let runs = ingest(&engine, created("e1", "cy@example.com")).await;
     let welcome = runs.iter().find(|(w, _)| w == "welcome").unwrap().1.clone();
     // welcome's list add raised Contact.ListAdded, which started `listed` (now waiting).
-    let listed = loop {
-        let record = engine.run("acme", &welcome).unwrap();
-        if let Some(run) = record.caused_runs.first() {
-            break run.id.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let listed = eventually("welcome caused a run", async || {
+        engine.run("acme", &welcome).unwrap().caused_runs.first().map(|run| run.id.clone())
+    })
+    .await;
     record_when(&engine, &listed, "waiting").await;
     let id = corrupt(&dir, "cy@example.com");
+    clock.advance(WAIT);
     let record = record_when(&engine, &listed, "failed").await;
     assert_eq!(record["caused_by"]["run"], welcome.as_str());
     assert_failed_on_contact(&record, "update_1", &id);

@@ -1,7 +1,8 @@
 //! The dashboard in process: the real router over a real SQLite store (two workspaces
-//! sharing it), the scheduler running runs to their end, pages and actions called with
-//! `oneshot`. Every page and action, the sign-in and its session cookie, CSRF refusals,
-//! and that a workspace never reaches another's workflows or runs.
+//! sharing it), the scheduler running runs to their end on a manual clock that the tests
+//! move past the runs' waits, pages and actions called with `oneshot`. Every page and
+//! action, the sign-in and its session cookie, CSRF refusals, and that a workspace never
+//! reaches another's workflows or runs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -11,10 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::eventually;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use komo::engine::Engine;
+use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -93,8 +96,13 @@ struct Session {
     csrf: String,
 }
 
+/// The wait in `WELCOME`.
+const WAIT: Duration = Duration::from_millis(300);
+
 struct Dash {
     engine: Arc<Engine>,
+    /// Both workspaces' engines run on it.
+    clock: ManualClock,
     app: Router,
     key: String,
     /// A key of another workspace in the same store.
@@ -111,12 +119,17 @@ impl Dash {
             &[("welcome.komo", WELCOME), ("broken.komo", BROKEN), ("listed.komo", LISTED)],
         );
         let db: PathBuf = dir.join("shared.db");
-        let engine = Arc::new(Engine::open(&dir, Some(&db)).unwrap());
+        let clock = common::manual_clock();
+        let open = |dir: &std::path::Path| {
+            Arc::new(Engine::open_with_clock(dir, Some(&db), Clock::from(clock.clone())).unwrap())
+        };
+        let engine = open(&dir);
         let other_dir = dir.join("globex");
         common::write(&other_dir, "komo.toml", "[workspace]\nid = \"globex\"\n");
         common::write(&other_dir, "workflows/other_only.komo", OTHER);
-        let other = Arc::new(Engine::open(&other_dir, Some(&db)).unwrap());
+        let other = open(&other_dir);
         Dash {
+            clock,
             key: engine.create_key().unwrap(),
             other_key: other.create_key().unwrap(),
             app: komo::server::router(Arc::clone(&engine)),
@@ -196,14 +209,20 @@ impl Dash {
         answer.runs.into_iter().map(|r| r.id).collect()
     }
 
+    /// Waits for the run to end, moving the clock past its wait once it parks there.
     async fn finished(&self, id: &str) {
-        for _ in 0..200 {
-            if self.engine.run("acme", id).unwrap().finished_at.is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        let status = eventually(&format!("run {id} parked or finished"), async || {
+            let status = self.engine.run("acme", id).unwrap().status.as_str().to_string();
+            if matches!(status.as_str(), "pending" | "running") { Err(status) } else { Ok(status) }
+        })
+        .await;
+        if status == "waiting" {
+            self.clock.advance(WAIT);
         }
-        panic!("run {id} did not finish");
+        eventually(&format!("run {id} finished"), async || {
+            self.engine.run("acme", id).unwrap().finished_at.is_some()
+        })
+        .await;
     }
 }
 
@@ -480,10 +499,9 @@ async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
     let stop = dash.scheduler();
     let mut ids = Vec::new();
     for i in 0..55 {
+        // All started at the same instant (the clock stands still): newest first is the
+        // order they were posted in.
         ids.extend(dash.event(&format!("evt_r{i:02}")).await);
-        // Runs of the same millisecond are ordered by id, not by arrival: keep them apart
-        // so "newest first" is the order they were posted in.
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     for id in &ids {
         dash.finished(id).await;

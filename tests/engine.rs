@@ -1,14 +1,18 @@
 //! The engine end to end on a real SQLite file: lifecycle, ingest and matching,
-//! durable runs through the scheduler, restarts, exactly-once internal effects.
+//! durable runs through the scheduler, restarts, exactly-once internal effects. Tests
+//! whose runs `wait` run the engine on a manual clock and advance it past the wait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use komo::engine::Engine;
+use common::{eventually, manual_clock};
 use komo::engine::api::RunFilter;
 use komo::engine::error::EngineError;
+use komo::engine::{Clock, Engine, ManualClock};
 
 fn project(test: &str, workflows: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("komo-engine-{test}-{}", std::process::id()));
@@ -41,15 +45,18 @@ fn envelope(id: &str, email: &str) -> Vec<u8> {
     format!(r#"{{ "id": "{id}", "type": "Contact.Created", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "{email}" }}, "data": {{ "source": "form" }} }}"#).into_bytes()
 }
 
+/// The run's record once its status is `status`.
 async fn wait_for(engine: &Engine, run: &str, status: &str) -> serde_json::Value {
-    for _ in 0..100 {
+    eventually(&format!("run {run} is {status}"), async || {
         let record = serde_json::to_value(engine.run("acme", run).unwrap()).unwrap();
-        if record["status"] == status {
-            return record;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("run {run} never became {status}");
+        if record["status"] == status { Ok(record) } else { Err(record["status"].clone()) }
+    })
+    .await
+}
+
+/// The engine of `dir` on `clock`.
+fn open_on(dir: &std::path::Path, clock: &ManualClock) -> Arc<Engine> {
+    Arc::new(Engine::open_with_clock(dir, None, Clock::from(clock.clone())).unwrap())
 }
 
 fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
@@ -61,7 +68,8 @@ fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_runs_the_active_workflows_durably() {
     let dir = project("durable", WORKFLOWS);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let clock = manual_clock();
+    let engine = open_on(&dir, &clock);
     let drafts = engine.workflows("acme").unwrap();
     assert_eq!(drafts.iter().map(|w| w.status.as_str()).collect::<Vec<_>>(), vec!["draft", "draft"]);
     // Drafts start nothing.
@@ -75,6 +83,10 @@ async fn an_event_runs_the_active_workflows_durably() {
     let again = engine.ingest("acme", &envelope("e1", "ana@example.com")).await.unwrap();
     assert!(again.duplicate && again.runs.is_empty());
 
+    // Parked at `wait 1s` until the clock says a second has passed.
+    let parked = wait_for(&engine, &answer.runs[0].id, "waiting").await;
+    assert_eq!(parked["waits"][0]["until"], "2026-11-29T09:00:01.000Z", "{parked:#}");
+    clock.advance(Duration::from_secs(1));
     let record = wait_for(&engine, &answer.runs[0].id, "succeeded").await;
     assert_eq!(record["steps"][1]["output"]["balance"], 50);
     let contact = engine.contact_by_email("acme", "ana@example.com").unwrap();
@@ -87,7 +99,8 @@ async fn an_event_runs_the_active_workflows_durably() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     let dir = project("restart", WORKFLOWS);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let clock = manual_clock();
+    let engine = open_on(&dir, &clock);
     engine.activate("acme", "welcome").unwrap();
     let run = engine.ingest("acme", &envelope("e1", "kim@example.com")).await.unwrap().runs.remove(0);
     // Advance it to the wait, then "crash" (drop the engine without finishing).
@@ -95,9 +108,10 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     wait_for(&engine, &run.id, "waiting").await;
     stop.send(true).unwrap();
     drop(engine);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The wait passes while the engine is down: the restarted one resumes the run once.
+    clock.advance(Duration::from_secs(2));
 
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = open_on(&dir, &clock);
     let stop = start_scheduler(&engine);
     wait_for(&engine, &run.id, "succeeded").await;
     let contact = engine.contact_by_email("acme", "kim@example.com").unwrap();
@@ -194,11 +208,12 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
         format!("[workspace]\nid = \"acme\"\n\n[webhooks]\nsecret = {{ env = \"{var}\" }}\n"),
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let clock = manual_clock();
+    let engine = open_on(&dir, &clock);
     engine.activate("acme", "inbound").unwrap();
     let stop = start_scheduler(&engine);
     let body = br#"{"order": 42}"#;
-    let now = jiff::Timestamp::now().as_second();
+    let now = clock.now().as_second();
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
     mac.update(format!("msg_1.{now}.").as_bytes());
     mac.update(body);
@@ -216,6 +231,12 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
     ));
     let started = engine.hook("inbound", &headers(&signature), body).await.unwrap();
     assert_eq!(started.runs.len(), 1);
+    // The same signed request more than 5 minutes later is refused (a replay).
+    clock.advance(Duration::from_secs(5 * 60 + 1));
+    assert!(matches!(
+        engine.hook("inbound", &headers(&signature), body).await,
+        Err(EngineError::Unauthorized(_))
+    ));
     let record = wait_for(&engine, &started.runs[0].id, "succeeded").await;
     assert_eq!(record["event"]["body"]["order"], 42);
     assert!(record["event"]["headers"].get("webhook-signature").is_none(), "the signature is not kept");
@@ -333,7 +354,8 @@ async fn runs_of_one_contact_never_overwrite_each_other() {
     let two = "workflow first {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"first\"])\n}\n\
                workflow second {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"second\"])\n}\n";
     let dir = project("same-contact", two);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let clock = manual_clock();
+    let engine = open_on(&dir, &clock);
     engine.activate("acme", "first").unwrap();
     engine.activate("acme", "second").unwrap();
     let stop = start_scheduler(&engine);
@@ -344,6 +366,11 @@ async fn runs_of_one_contact_never_overwrite_each_other() {
         );
     }
     assert_eq!(runs.len(), 10);
+    // Each awards, then parks; once all are parked, all are due at once.
+    for run in &runs {
+        wait_for(&engine, &run.id, "waiting").await;
+    }
+    clock.advance(Duration::from_millis(1));
     for run in &runs {
         wait_for(&engine, &run.id, "succeeded").await;
     }

@@ -8,6 +8,7 @@
 mod common;
 
 use common::komo_command as komo;
+use common::{eventually, eventually_blocking};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use komo::engine::Engine;
+use komo::engine::{Clock, Engine};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -45,9 +46,12 @@ struct Api {
 }
 
 impl Api {
+    /// On a manual clock: every run starts at the same instant, so the runs list's order
+    /// is the arrival order.
     fn open(test: &str) -> Api {
         let dir = project(test, "acme", &[("welcome.komo", WELCOME)]);
-        let engine = Arc::new(Engine::open(&dir, None).unwrap());
+        let clock = Clock::from(common::manual_clock());
+        let engine = Arc::new(Engine::open_with_clock(&dir, None, clock).unwrap());
         let key = engine.create_key().unwrap();
         Api { app: komo::server::router(Arc::clone(&engine)), engine, key }
     }
@@ -106,19 +110,14 @@ impl Api {
         (stop, tokio::spawn(Arc::clone(&self.engine).run_scheduler(stopped)))
     }
 
-    /// The run record once the run has finished (polling for up to 5 s).
+    /// The run record once the run has finished.
     async fn finished_run(&self, id: &str) -> Value {
-        let mut last = Value::Null;
-        for _ in 0..100 {
+        eventually(&format!("run {id} finished"), async || {
             let (status, run) = self.get(&format!("/v1/runs/{id}")).await;
             assert_eq!(status, StatusCode::OK, "{run}");
-            if run["finished_at"].is_string() {
-                return run;
-            }
-            last = run;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the run did not finish: {last}");
+            if run["finished_at"].is_string() { Ok(run) } else { Err(run) }
+        })
+        .await
     }
 }
 
@@ -281,9 +280,8 @@ async fn runs_are_paged_newest_first() {
             None => break,
         }
     }
-    seen.sort();
-    started.sort();
-    assert_eq!(seen, started);
+    started.reverse();
+    assert_eq!(seen, started, "newest first: the arrival order, all three started at the same instant");
 
     let (_, page) = api.get("/v1/runs").await;
     assert_eq!((page["runs"].as_array().unwrap().len(), &page["next_cursor"]), (3, &Value::Null));
@@ -464,15 +462,7 @@ fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm() {
     let pid = server.0.id().to_string();
     if cfg!(unix) {
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        let mut exit = None;
-        for _ in 0..300 {
-            exit = server.0.try_wait().unwrap();
-            if exit.is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let exit = exit.expect("the server stops on SIGTERM");
+        let exit = eventually_blocking("the server stops on SIGTERM", || server.0.try_wait().unwrap());
         reader.join().unwrap();
         log.extend(received.try_iter());
         let log = log.join("\n");

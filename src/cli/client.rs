@@ -7,6 +7,7 @@
 //! refused an activation, [`write_refusal`] prints one `file:line:col: error[CODE]:
 //! message` line each.
 
+use std::fmt;
 use std::io;
 use std::time::Duration;
 
@@ -42,20 +43,105 @@ pub(crate) struct ServerArgs {
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// Exit 2: no key, no server, a refused key, an answer that is not the API's.
-    Usage(String),
+    Usage(ClientError),
     /// Exit 1: the server's error answer (`{ "error": message, … }`).
     Refused { status: StatusCode, message: String, body: Value },
 }
 
+/// Why the command line could not talk to the engine, or not use its answer (exit 2).
+#[derive(Debug)]
+pub(crate) enum ClientError {
+    /// `--server` does not parse as a URL.
+    ServerNotAUrl { given: String, cause: UrlParseError },
+    /// `--server` is a URL, but not an http(s) address paths can be added to.
+    ServerNotHttp { given: String },
+    /// `--server` has a query or a fragment.
+    ServerHasQuery { given: String },
+    /// The server's address cannot take a path.
+    ServerTakesNoPath { server: String },
+    /// Neither `--key` nor `KOMO_KEY`.
+    NoKey,
+    /// The HTTP client could not be built.
+    ClientStart { cause: reqwest::Error },
+    /// The async runtime could not start.
+    Runtime { cause: io::Error },
+    /// Nothing answers at the server's address.
+    NoServer { server: String, cause: reqwest::Error },
+    /// The server did not answer within [`ANSWER_TIMEOUT`].
+    Timeout { server: String },
+    /// Sending or receiving failed otherwise.
+    Unreachable { server: String, cause: reqwest::Error },
+    /// The server answered 401: it does not know the key.
+    KeyRefused { server: String },
+    /// The answer does not parse as what komo's API answers.
+    NotTheApi { server: String, cause: serde_json::Error },
+}
+
+/// Why a URL does not parse.
+type UrlParseError = <Url as std::str::FromStr>::Err;
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::ServerNotAUrl { given, cause } => {
+                write!(f, "`--server {given}` is not a URL ({cause}); give one like `http://127.0.0.1:8080`")
+            }
+            ClientError::ServerNotHttp { given } => {
+                write!(f, "`--server {given}` is not an http(s) address like `http://127.0.0.1:8080`")
+            }
+            ClientError::ServerHasQuery { given } => {
+                write!(f, "`--server {given}` has a query or fragment; give the server's address alone")
+            }
+            ClientError::ServerTakesNoPath { server } => write!(f, "`{server}` cannot take a path"),
+            ClientError::NoKey => f.write_str(
+                "no API key: pass `--key KEY` or set KOMO_KEY; `komo keys create` in the server's \
+                 project prints a new one",
+            ),
+            ClientError::ClientStart { cause: error } => {
+                write!(f, "the HTTP client could not start: {}", cause(error))
+            }
+            ClientError::Runtime { cause } => write!(f, "cannot start the runtime: {cause}"),
+            ClientError::NoServer { server, cause: error } => write!(
+                f,
+                "no komo server at {server} ({}); start one with `komo serve`, or give its address \
+                 with `--server URL` or KOMO_SERVER",
+                cause(error)
+            ),
+            ClientError::Timeout { server } => {
+                write!(f, "{server} did not answer within {} s", ANSWER_TIMEOUT.as_secs())
+            }
+            ClientError::Unreachable { server, cause: error } => {
+                write!(f, "cannot talk to {server}: {}", cause(error))
+            }
+            ClientError::KeyRefused { server } => write!(
+                f,
+                "the server refused the key: {server} does not know it (`komo keys create` in the server's \
+                 project prints a new one)"
+            ),
+            ClientError::NotTheApi { server, cause } => write!(
+                f,
+                "the answer of {server} is not what komo's API answers ({cause}); is it a komo server of \
+                 this version?"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
 impl Failure {
     /// Prints `error: …` on stderr and answers the exit code.
     pub fn report(&self, console: &mut Console<'_>) -> io::Result<Exit> {
-        let (message, exit) = match self {
-            Failure::Usage(message) => (message, Exit::Usage),
-            Failure::Refused { message, .. } => (message, Exit::Failure),
-        };
-        writeln!(console.err, "{} {message}", console.red("error:"))?;
-        Ok(exit)
+        match self {
+            Failure::Usage(error) => {
+                writeln!(console.err, "{} {error}", console.red("error:"))?;
+                Ok(Exit::Usage)
+            }
+            Failure::Refused { message, .. } => {
+                writeln!(console.err, "{} {message}", console.red("error:"))?;
+                Ok(Exit::Failure)
+            }
+        }
     }
 
     /// Whether the server answered 404 (no such workflow).
@@ -77,24 +163,23 @@ impl Client {
     /// Checks the address and the key; nothing is sent yet.
     pub fn new(args: &ServerArgs) -> Result<Client, Failure> {
         let base = server_url(&args.server).map_err(Failure::Usage)?;
-        let key = args.key.as_deref().map(str::trim).filter(|key| !key.is_empty()).ok_or_else(|| {
-            Failure::Usage(
-                "no API key: pass `--key KEY` or set KOMO_KEY; `komo keys create` in the server's \
-                 project prints a new one"
-                    .to_owned(),
-            )
-        })?;
+        let key = args
+            .key
+            .as_deref()
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or(Failure::Usage(ClientError::NoKey))?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(ANSWER_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("komo/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| Failure::Usage(format!("the HTTP client could not start: {}", cause(&error))))?;
+            .map_err(|cause| Failure::Usage(ClientError::ClientStart { cause }))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|error| Failure::Usage(format!("cannot start the runtime: {error}")))?;
+            .map_err(|cause| Failure::Usage(ClientError::Runtime { cause }))?;
         Ok(Client { base, key: key.to_owned(), http, runtime })
     }
 
@@ -122,12 +207,8 @@ impl Client {
 
     /// The answer's body as `T`; an answer that is not the API's is a usage error.
     pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Failure> {
-        serde_json::from_slice(body).map_err(|error| {
-            Failure::Usage(format!(
-                "the answer of {} is not what komo's API answers ({error}); is it a komo server of \
-                 this version?",
-                self.server()
-            ))
+        serde_json::from_slice(body).map_err(|cause| {
+            Failure::Usage(ClientError::NotTheApi { server: self.server().to_owned(), cause })
         })
     }
 
@@ -149,16 +230,12 @@ impl Client {
             let bytes = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, bytes))
         });
-        let (status, bytes) = answer.map_err(|error| self.unreachable(&error))?;
+        let (status, bytes) = answer.map_err(|error| Failure::Usage(self.unreachable(error)))?;
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
         if status == StatusCode::UNAUTHORIZED {
-            return Err(Failure::Usage(format!(
-                "the server refused the key: {} does not know it (`komo keys create` in the server's \
-                 project prints a new one)",
-                self.server()
-            )));
+            return Err(Failure::Usage(ClientError::KeyRefused { server: self.server().to_owned() }));
         }
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let message = match body.get("error").and_then(Value::as_str) {
@@ -171,38 +248,35 @@ impl Client {
     fn url(&self, path: &[&str]) -> Result<Url, Failure> {
         let mut url = self.base.clone();
         url.path_segments_mut()
-            .map_err(|()| Failure::Usage(format!("`{}` cannot take a path", self.server())))?
+            .map_err(|()| {
+                Failure::Usage(ClientError::ServerTakesNoPath { server: self.server().to_owned() })
+            })?
             .pop_if_empty()
             .extend(path);
         Ok(url)
     }
 
-    fn unreachable(&self, error: &reqwest::Error) -> Failure {
-        let server = self.server();
-        if error.is_connect() {
-            Failure::Usage(format!(
-                "no komo server at {server} ({}); start one with `komo serve`, or give its address \
-                 with `--server URL` or KOMO_SERVER",
-                cause(error)
-            ))
-        } else if error.is_timeout() {
-            Failure::Usage(format!("{server} did not answer within {} s", ANSWER_TIMEOUT.as_secs()))
+    fn unreachable(&self, cause: reqwest::Error) -> ClientError {
+        let server = self.server().to_owned();
+        if cause.is_connect() {
+            ClientError::NoServer { server, cause }
+        } else if cause.is_timeout() {
+            ClientError::Timeout { server }
         } else {
-            Failure::Usage(format!("cannot talk to {server}: {}", cause(error)))
+            ClientError::Unreachable { server, cause }
         }
     }
 }
 
 /// An `http://` or `https://` address the API's paths can be added to.
-fn server_url(given: &str) -> Result<Url, String> {
-    let url = Url::parse(given.trim()).map_err(|error| {
-        format!("`--server {given}` is not a URL ({error}); give one like `http://127.0.0.1:8080`")
-    })?;
+fn server_url(given: &str) -> Result<Url, ClientError> {
+    let url = Url::parse(given.trim())
+        .map_err(|cause| ClientError::ServerNotAUrl { given: given.to_owned(), cause })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
-        return Err(format!("`--server {given}` is not an http(s) address like `http://127.0.0.1:8080`"));
+        return Err(ClientError::ServerNotHttp { given: given.to_owned() });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`--server {given}` has a query or fragment; give the server's address alone"));
+        return Err(ClientError::ServerHasQuery { given: given.to_owned() });
     }
     Ok(url)
 }
@@ -269,8 +343,8 @@ mod tests {
         assert_eq!(server_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
         assert_eq!(server_url(" https://komo.example/base/ ").unwrap().path(), "/base/");
         assert!(server_url("127.0.0.1:8080").is_err());
-        assert!(server_url("ftp://h/").unwrap_err().contains("not an http(s) address"));
-        assert!(server_url("http://h/?x=1").unwrap_err().contains("query"));
+        assert!(server_url("ftp://h/").unwrap_err().to_string().contains("not an http(s) address"));
+        assert!(server_url("http://h/?x=1").unwrap_err().to_string().contains("query"));
         assert!(server_url("").is_err());
     }
 
@@ -289,7 +363,7 @@ mod tests {
         for key in [None, Some(String::new()), Some("  ".to_owned())] {
             let args = ServerArgs { server: DEFAULT_SERVER.into(), key };
             let Err(Failure::Usage(message)) = Client::new(&args) else { panic!("no key accepted") };
-            assert!(message.contains("komo keys create"), "{message}");
+            assert!(message.to_string().contains("komo keys create"), "{message}");
         }
     }
 

@@ -19,6 +19,7 @@ use clap::Args;
 
 use super::client::{Client, Failure, ServerArgs, state_line, write_refusal};
 use super::files::{self, Sources};
+use super::serve::ProjectLookupError;
 use super::{Console, Exit};
 use crate::diagnostics::{render, sort_diagnostics, tally};
 use crate::engine::api::WorkflowDetail;
@@ -154,15 +155,14 @@ fn project_workflows(
     given: Option<&Path>,
     console: &mut Console<'_>,
 ) -> io::Result<Result<Vec<(String, String)>, Exit>> {
-    let found = std::env::current_dir()
-        .map_err(|error| format!("cannot tell the current directory: {error}"))
-        .and_then(|cwd| {
+    let found =
+        std::env::current_dir().map_err(|cause| ProjectLookupError::NoCurrentDir { cause }).and_then(|cwd| {
             super::serve::find_project(given, &cwd).and_then(|project| workflow_files(&project, &cwd))
         });
     let paths = match found {
         Ok(paths) => paths,
-        Err(message) => {
-            writeln!(console.err, "{} {message}", console.red("error:"))?;
+        Err(error) => {
+            writeln!(console.err, "{} {error}", console.red("error:"))?;
             return Ok(Err(Exit::Usage));
         }
     };
@@ -206,9 +206,12 @@ fn project_workflows(
 
 /// `<project>/workflows/*.komo`, sorted, as the engine loads them; named relative to
 /// `cwd` when they are under it.
-fn workflow_files(project: &Path, cwd: &Path) -> Result<Vec<PathBuf>, String> {
+fn workflow_files(project: &Path, cwd: &Path) -> Result<Vec<PathBuf>, ProjectLookupError> {
     let dir = project.join("workflows");
-    let entries = std::fs::read_dir(&dir).map_err(|error| files::cannot_read(&dir, &error))?;
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(cause) => return Err(ProjectLookupError::WorkflowsUnreadable { dir, cause }),
+    };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -249,7 +252,9 @@ mod tests {
         assert_eq!(files, [PathBuf::from("workflows/a.komo"), PathBuf::from("workflows/b.komo")]);
         let elsewhere = workflow_files(&dir, Path::new("/nowhere")).unwrap();
         assert_eq!(elsewhere.first(), Some(&dir.join("workflows/a.komo")));
-        assert!(workflow_files(&dir.join("workflows"), &dir).unwrap_err().starts_with("cannot read"));
+        assert!(
+            workflow_files(&dir.join("workflows"), &dir).unwrap_err().to_string().starts_with("cannot read")
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

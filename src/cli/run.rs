@@ -9,6 +9,7 @@
 //! run cannot be told or a file cannot be read.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,13 +18,15 @@ use clap::{Args, ValueEnum};
 
 use super::compile::{self, Loaded};
 use super::{Console, Exit, timeline};
+use crate::catalog::TriggerId;
 use crate::connectors::Connectors;
 use crate::connectors::live::LiveHost;
 use crate::diagnostics::did_you_mean;
 use crate::engine::Project;
+use crate::engine::error::EngineError;
 use crate::ir::{RunStatus, Scope, Workflow};
 use crate::runtime::admit::{Admission, admit, in_scope};
-use crate::runtime::event::{TriggerEvent, parse_envelope};
+use crate::runtime::event::{EnvelopeError, TriggerEvent, parse_envelope};
 use crate::runtime::host::{Host, HostError};
 use crate::runtime::interp::{Progress, RunStart, resume, start};
 use crate::runtime::record::RunRecord;
@@ -111,15 +114,15 @@ pub(crate) fn run(args: &RunArgs, console: &mut Console<'_>) -> io::Result<Exit>
     };
     let event = match read_event(args) {
         Ok(event) => event,
-        Err(problem) => {
-            writeln!(console.err, "{} {}", console.red("error:"), problem.message)?;
-            return Ok(problem.exit);
+        Err(error) => {
+            writeln!(console.err, "{} {error}", console.red("error:"))?;
+            return Ok(error.exit());
         }
     };
     let wf = match choose_workflow(&loaded.program.workflows, args.workflow.as_deref(), &event) {
         Ok(wf) => wf,
-        Err(message) => {
-            writeln!(console.err, "{} {message}", console.red("error:"))?;
+        Err(error) => {
+            writeln!(console.err, "{} {error}", console.red("error:"))?;
             return Ok(Exit::Usage);
         }
     };
@@ -145,8 +148,8 @@ pub(crate) fn run(args: &RunArgs, console: &mut Console<'_>) -> io::Result<Exit>
     let live = match args.live_connectors {
         true => match live_setup(&args.file) {
             Ok(live) => Some(live),
-            Err(message) => {
-                writeln!(console.err, "{} {message}", console.red("error:"))?;
+            Err(error) => {
+                writeln!(console.err, "{} {error}", console.red("error:"))?;
                 return Ok(Exit::Usage);
             }
         },
@@ -192,15 +195,66 @@ pub(crate) fn run(args: &RunArgs, console: &mut Console<'_>) -> io::Result<Exit>
     }
 }
 
-/// Why the inputs could not be used, and the exit code that says so.
-struct Problem {
-    message: String,
-    exit: Exit,
+/// Which file an input problem is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InputFile {
+    /// `--event`.
+    Event,
+    /// `--contact`.
+    Contact,
 }
+
+/// Why the event or contact file could not be used.
+#[derive(Debug)]
+enum RunInputError {
+    /// The file cannot be read (exit 2).
+    Unreadable { path: PathBuf, cause: io::Error },
+    /// The file is not JSON (exit 1).
+    NotJson { path: PathBuf, cause: serde_json::Error },
+    /// The envelope (or the contact in it) does not fit its trigger (exit 1); `cause`'s
+    /// path is the envelope's, `contact.…` for the contact file.
+    Invalid { file: PathBuf, input: InputFile, cause: EnvelopeError },
+}
+
+impl RunInputError {
+    fn exit(&self) -> Exit {
+        match self {
+            RunInputError::Unreadable { .. } => Exit::Usage,
+            RunInputError::NotJson { .. } | RunInputError::Invalid { .. } => Exit::Failure,
+        }
+    }
+}
+
+/// `` `e.json` is not a valid event: field `data.source`: expected a String, found 5 ``.
+impl fmt::Display for RunInputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunInputError::Unreadable { path, cause } => f.write_str(&super::files::cannot_read(path, cause)),
+            RunInputError::NotJson { path, cause } => {
+                write!(f, "`{}` is not valid JSON: {cause}", path.display())
+            }
+            RunInputError::Invalid { file, input, cause } => {
+                let (what, field) = match input {
+                    InputFile::Event => ("event", cause.path.as_str()),
+                    InputFile::Contact => {
+                        ("contact", cause.path.strip_prefix("contact.").unwrap_or_default())
+                    }
+                };
+                write!(f, "`{}` is not a valid {what}: ", file.display())?;
+                if !field.is_empty() {
+                    write!(f, "field `{field}`: ")?;
+                }
+                f.write_str(&cause.message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunInputError {}
 
 /// The event envelope, with the contact from `--contact` in place of its own (checked
 /// as the envelope's would be).
-fn read_event(args: &RunArgs) -> Result<TriggerEvent, Problem> {
+fn read_event(args: &RunArgs) -> Result<TriggerEvent, RunInputError> {
     let mut envelope = read_json(&args.event)?;
     if let Some(path) = &args.contact {
         let contact = read_json(path)?;
@@ -208,38 +262,82 @@ fn read_event(args: &RunArgs) -> Result<TriggerEvent, Problem> {
             fields.insert("contact".to_owned(), contact);
         }
     }
-    parse_envelope(&envelope).map_err(|error| {
-        let message = match &args.contact {
-            Some(file) if error.path == "contact" => invalid(file, "contact", "", &error.message),
-            Some(file) if error.path.starts_with("contact.") => {
-                let field = error.path.get("contact.".len()..).unwrap_or_default();
-                invalid(file, "contact", field, &error.message)
-            }
-            _ => invalid(&args.event, "event", &error.path, &error.message),
-        };
-        Problem { message, exit: Exit::Failure }
+    parse_envelope(&envelope).map_err(|cause| match &args.contact {
+        Some(file) if cause.path == "contact" || cause.path.starts_with("contact.") => {
+            RunInputError::Invalid { file: file.clone(), input: InputFile::Contact, cause }
+        }
+        _ => RunInputError::Invalid { file: args.event.clone(), input: InputFile::Event, cause },
     })
 }
 
-/// `` `e.json` is not a valid event: field `data.source`: expected a String, found 5 ``.
-fn invalid(file: &Path, what: &str, field: &str, message: &str) -> String {
-    let field = if field.is_empty() { String::new() } else { format!("field `{field}`: ") };
-    format!("`{}` is not a valid {what}: {field}{message}", file.display())
-}
-
-fn read_json(path: &Path) -> Result<serde_json::Value, Problem> {
+fn read_json(path: &Path) -> Result<serde_json::Value, RunInputError> {
     use std::io::Read as _;
     let mut text = String::new();
     let read = std::fs::File::open(path).and_then(|file| file.take(MAX_JSON_BYTES).read_to_string(&mut text));
-    if let Err(error) = read {
-        let message = super::files::cannot_read(path, &error);
-        return Err(Problem { message, exit: Exit::Usage });
+    if let Err(cause) = read {
+        return Err(RunInputError::Unreadable { path: path.to_path_buf(), cause });
     }
-    serde_json::from_str(&text).map_err(|error| Problem {
-        message: format!("`{}` is not valid JSON: {error}", path.display()),
-        exit: Exit::Failure,
-    })
+    serde_json::from_str(&text).map_err(|cause| RunInputError::NotJson { path: path.to_path_buf(), cause })
 }
+
+/// A workflow as a choice lists it: its name and its trigger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Listed {
+    name: String,
+    trigger: TriggerId,
+}
+
+impl Listed {
+    fn of(wf: &Workflow) -> Listed {
+        Listed { name: wf.name.clone(), trigger: wf.trigger }
+    }
+}
+
+/// Why the workflow to run cannot be told (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum WorkflowChoiceError {
+    /// `--workflow` names no workflow of the file; `suggestion` is the closest name.
+    Unknown { name: String, suggestion: Option<String>, available: Vec<Listed> },
+    /// `--workflow` names a workflow of another trigger.
+    WrongTrigger { name: String, listens: TriggerId, trigger: TriggerId },
+    /// No workflow of the file listens to the event's trigger.
+    NoneListens { trigger: TriggerId, available: Vec<Listed> },
+    /// Several do, and `--workflow` does not choose.
+    Several { trigger: TriggerId, fitting: Vec<Listed> },
+}
+
+impl fmt::Display for WorkflowChoiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// `` `a` (Contact.Identified), `b` (Prize.Won) ``, or `no workflows`.
+        fn list(workflows: &[Listed]) -> String {
+            let names: Vec<String> =
+                workflows.iter().map(|wf| format!("`{}` ({})", wf.name, wf.trigger)).collect();
+            if names.is_empty() { "no workflows".to_owned() } else { names.join(", ") }
+        }
+        match self {
+            WorkflowChoiceError::Unknown { name, suggestion, available } => {
+                write!(f, "no workflow `{name}`")?;
+                if let Some(other) = suggestion {
+                    write!(f, "; did you mean `{other}`?")?;
+                }
+                write!(f, "; the file has {}", list(available))
+            }
+            WorkflowChoiceError::WrongTrigger { name, listens, trigger } => {
+                write!(f, "workflow `{name}` listens to `{listens}`, but the event is a `{trigger}` event")
+            }
+            WorkflowChoiceError::NoneListens { trigger, available } => {
+                write!(f, "no workflow listens to `{trigger}`; the file has {}", list(available))
+            }
+            WorkflowChoiceError::Several { trigger, fitting } => write!(
+                f,
+                "several workflows listen to `{trigger}`: {}; choose one with `--workflow NAME`",
+                list(fitting)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WorkflowChoiceError {}
 
 /// The workflow named `--workflow`, which must listen to the event's trigger, or else
 /// the only one that does.
@@ -247,41 +345,33 @@ fn choose_workflow<'p>(
     workflows: &'p [Workflow],
     named: Option<&str>,
     event: &TriggerEvent,
-) -> Result<&'p Workflow, String> {
+) -> Result<&'p Workflow, WorkflowChoiceError> {
     let trigger = event.trigger.id;
-    let list = |wfs: &[&Workflow]| -> String {
-        let names: Vec<String> = wfs.iter().map(|wf| format!("`{}` ({})", wf.name, wf.trigger)).collect();
-        names.join(", ")
-    };
-    let all: Vec<&Workflow> = workflows.iter().collect();
+    let all = || workflows.iter().map(Listed::of).collect();
     if let Some(name) = named {
         let Some(wf) = workflows.iter().find(|wf| wf.name == name) else {
             let names: Vec<&str> = workflows.iter().map(|wf| wf.name.as_str()).collect();
-            let hint =
-                did_you_mean(name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-            return Err(format!("no workflow `{name}`{hint}; the file has {}", list_or_none(&list(&all))));
+            let suggestion = did_you_mean(name, &names).map(str::to_owned);
+            return Err(WorkflowChoiceError::Unknown { name: name.to_owned(), suggestion, available: all() });
         };
         if wf.trigger != trigger {
-            return Err(format!(
-                "workflow `{name}` listens to `{}`, but the event is a `{trigger}` event",
-                wf.trigger
-            ));
+            return Err(WorkflowChoiceError::WrongTrigger {
+                name: name.to_owned(),
+                listens: wf.trigger,
+                trigger,
+            });
         }
         return Ok(wf);
     }
     let fitting: Vec<&Workflow> = workflows.iter().filter(|wf| wf.trigger == trigger).collect();
     match fitting.as_slice() {
         [wf] => Ok(wf),
-        [] => Err(format!("no workflow listens to `{trigger}`; the file has {}", list_or_none(&list(&all)))),
-        several => Err(format!(
-            "several workflows listen to `{trigger}`: {}; choose one with `--workflow NAME`",
-            list(several)
-        )),
+        [] => Err(WorkflowChoiceError::NoneListens { trigger, available: all() }),
+        several => Err(WorkflowChoiceError::Several {
+            trigger,
+            fitting: several.iter().map(|wf| Listed::of(wf)).collect(),
+        }),
     }
-}
-
-fn list_or_none(list: &str) -> &str {
-    if list.is_empty() { "no workflows" } else { list }
 }
 
 /// What the event did.
@@ -296,18 +386,38 @@ struct Live {
     secrets: BTreeMap<String, String>,
 }
 
+/// Why `--live-connectors` has no connectors to use (exit 2).
+#[derive(Debug)]
+enum LiveSetupError {
+    /// No `komo.toml` from `start` (the file's directory) up.
+    NoProject { start: PathBuf },
+    /// The project or its connectors could not be loaded.
+    Project(EngineError),
+}
+
+impl fmt::Display for LiveSetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LiveSetupError::NoProject { start } => write!(
+                f,
+                "--live-connectors needs a project: no `komo.toml` in `{}` or any directory above it",
+                start.display()
+            ),
+            LiveSetupError::Project(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LiveSetupError {}
+
 /// Loads the project around `file` (its komo.toml, found from the file's directory up)
 /// with its connectors.
-fn live_setup(file: &Path) -> Result<Live, String> {
+fn live_setup(file: &Path) -> Result<Live, LiveSetupError> {
     let start = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let dir = super::serve::find_project(None, start).map_err(|_| {
-        format!(
-            "--live-connectors needs a project: no `komo.toml` in `{}` or any directory above it",
-            start.display()
-        )
-    })?;
-    let project = Project::load(&dir).map_err(|e| e.to_string())?;
-    let connectors = project.connectors(&dir).map_err(|e| e.to_string())?;
+    let dir = super::serve::find_project(None, start)
+        .map_err(|_| LiveSetupError::NoProject { start: start.to_path_buf() })?;
+    let project = Project::load(&dir).map_err(LiveSetupError::Project)?;
+    let connectors = project.connectors(&dir).map_err(LiveSetupError::Project)?;
     Ok(Live { connectors: Arc::new(connectors), secrets: project.secrets })
 }
 
@@ -410,11 +520,11 @@ workflow b { scope workspace trigger Contact.Identified contact.add_to_list(\"B\
     fn the_workflow_is_the_only_one_that_fits_or_the_named_one() {
         let program = program(TWO);
         let identified = event("Contact.Identified");
-        let several = choose_workflow(&program.workflows, None, &identified).unwrap_err();
+        let several = choose_workflow(&program.workflows, None, &identified).unwrap_err().to_string();
         assert!(several.contains("several workflows listen to `Contact.Identified`: `a`"), "{several}");
         assert!(several.contains("--workflow"), "{several}");
         assert_eq!(choose_workflow(&program.workflows, Some("b"), &identified).unwrap().name, "b");
-        let unknown = choose_workflow(&program.workflows, Some("c"), &identified).unwrap_err();
+        let unknown = choose_workflow(&program.workflows, Some("c"), &identified).unwrap_err().to_string();
         assert!(unknown.starts_with("no workflow `c`"), "{unknown}");
         let program = program.workflows.get(..1).unwrap();
         assert_eq!(choose_workflow(program, None, &identified).unwrap().name, "a");
@@ -422,13 +532,25 @@ workflow b { scope workspace trigger Contact.Identified contact.add_to_list(\"B\
 
     #[test]
     fn envelope_errors_name_the_file_and_the_field() {
+        let invalid = |input: InputFile, path: &str, message: &str| {
+            let cause = EnvelopeError::new(path, message);
+            RunInputError::Invalid { file: PathBuf::from("e.json"), input, cause }.to_string()
+        };
         assert_eq!(
-            invalid(Path::new("e.json"), "event", "data.source", "expected String, found Int"),
+            invalid(InputFile::Event, "data.source", "expected String, found Int"),
             "`e.json` is not a valid event: field `data.source`: expected String, found Int"
         );
         assert_eq!(
-            invalid(Path::new("e.json"), "event", "", "not an object"),
+            invalid(InputFile::Event, "", "not an object"),
             "`e.json` is not a valid event: not an object"
+        );
+        assert_eq!(
+            invalid(InputFile::Contact, "contact.email", "expected a String, found 5"),
+            "`e.json` is not a valid contact: field `email`: expected a String, found 5"
+        );
+        assert_eq!(
+            invalid(InputFile::Contact, "contact", "not an object"),
+            "`e.json` is not a valid contact: not an object"
         );
     }
 }

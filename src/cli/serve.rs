@@ -10,6 +10,7 @@
 //! finish, stops the scheduler and exits 0. Exit 2 when there is no project, the store
 //! cannot be opened or the address cannot be bound; 101 when the scheduler fails.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use tokio::sync::watch;
 
 use super::{Console, Exit};
 use crate::engine::Engine;
+use crate::engine::error::EngineError;
 
 /// How long, after a signal, requests in flight and the scheduler get to finish.
 const GRACE: Duration = Duration::from_secs(10);
@@ -69,8 +71,8 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exit> {
-    if let Err(message) = init_tracing(console.color) {
-        writeln!(console.err, "{} {message}", console.bold("warning:"))?;
+    if let Err(ignored) = init_tracing(console.color) {
+        writeln!(console.err, "{} {ignored}", console.bold("warning:"))?;
     }
     let engine = match open_engine(&args.store, console)? {
         Ok(engine) => Arc::new(engine),
@@ -86,67 +88,152 @@ pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exi
     runtime.block_on(serve(engine, args.listen, console))
 }
 
+/// Why the project could not be found (`komo serve`, `komo keys`, `komo deploy`,
+/// `komo run --live-connectors`), or its workflows not listed.
+#[derive(Debug)]
+pub(crate) enum ProjectLookupError {
+    /// The current directory, where the search starts, cannot be told.
+    NoCurrentDir { cause: io::Error },
+    /// `--project` names something that is not a directory.
+    NotADirectory { dir: PathBuf },
+    /// `--project` names a directory without a `komo.toml`.
+    NoConfig { dir: PathBuf },
+    /// No directory from `cwd` up has a `komo.toml`.
+    NoneAbove { cwd: PathBuf },
+    /// The project's `workflows/` cannot be read.
+    WorkflowsUnreadable { dir: PathBuf, cause: io::Error },
+}
+
+impl fmt::Display for ProjectLookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProjectLookupError::NoCurrentDir { cause } => {
+                write!(f, "cannot tell the current directory: {cause}")
+            }
+            ProjectLookupError::NotADirectory { dir } => {
+                write!(f, "the project `{}` is not a directory", dir.display())
+            }
+            ProjectLookupError::NoConfig { dir } => write!(
+                f,
+                "no `komo.toml` in `{}`: a project needs one, with at least `[workspace]` and `id = \"…\"`",
+                dir.display()
+            ),
+            ProjectLookupError::NoneAbove { cwd } => write!(
+                f,
+                "no `komo.toml` in `{}` or any directory above it; run in a project (a directory \
+                 with a `komo.toml` holding `[workspace]` and `id = \"…\"`) or pass `--project DIR`",
+                cwd.display()
+            ),
+            ProjectLookupError::WorkflowsUnreadable { dir, cause } => {
+                f.write_str(&super::files::cannot_read(dir, cause))
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProjectLookupError {}
+
+/// Why the engine could not be opened: no project, a `--db` that is not a SQLite file,
+/// or the engine's own error.
+#[derive(Debug)]
+enum EngineOpenError {
+    Project(ProjectLookupError),
+    /// `--db postgres://…`.
+    PostgresStore,
+    /// `--db sqlite://` with no path.
+    NoStoreFile,
+    /// `--db` with another scheme.
+    UnknownStore {
+        db: String,
+    },
+    Engine(EngineError),
+}
+
+impl fmt::Display for EngineOpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineOpenError::Project(error) => error.fmt(f),
+            EngineOpenError::PostgresStore => f.write_str(
+                "Postgres is not supported yet: use a SQLite file for `--db` (the default is \
+                 `<project>/.komo/komo.db`)",
+            ),
+            EngineOpenError::NoStoreFile => f.write_str("`--db` names no file"),
+            EngineOpenError::UnknownStore { db } => {
+                write!(f, "`--db {db}` is not a store komo knows: give a SQLite file path")
+            }
+            EngineOpenError::Engine(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EngineOpenError {}
+
 /// Opens the project's engine, or says on stderr why it cannot be opened.
 pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Result<Result<Engine, Exit>> {
     let opened = std::env::current_dir()
-        .map_err(|error| format!("cannot tell the current directory: {error}"))
-        .and_then(|cwd| find_project(args.project.as_deref(), &cwd))
+        .map_err(|cause| EngineOpenError::Project(ProjectLookupError::NoCurrentDir { cause }))
+        .and_then(|cwd| find_project(args.project.as_deref(), &cwd).map_err(EngineOpenError::Project))
         .and_then(|project| Ok((project, store_path(args.db.as_deref())?)))
-        .and_then(|(project, db)| Engine::open(&project, db.as_deref()).map_err(|error| error.to_string()));
+        .and_then(|(project, db)| Engine::open(&project, db.as_deref()).map_err(EngineOpenError::Engine));
     match opened {
         Ok(engine) => Ok(Ok(engine)),
-        Err(message) => {
-            writeln!(console.err, "{} {message}", console.red("error:"))?;
+        Err(error) => {
+            writeln!(console.err, "{} {error}", console.red("error:"))?;
             Ok(Err(Exit::Usage))
         }
     }
 }
 
 /// `given` if it has a `komo.toml`, or else the nearest directory with one from `cwd` up.
-pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, String> {
+pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, ProjectLookupError> {
     let has_config = |dir: &Path| dir.join("komo.toml").is_file();
     match given {
         Some(dir) if has_config(dir) => Ok(dir.to_path_buf()),
-        Some(dir) if !dir.is_dir() => Err(format!("the project `{}` is not a directory", dir.display())),
-        Some(dir) => Err(format!(
-            "no `komo.toml` in `{}`: a project needs one, with at least `[workspace]` and `id = \"…\"`",
-            dir.display()
-        )),
-        None => crate::project::find_root(cwd).ok_or_else(|| {
-            format!(
-                "no `komo.toml` in `{}` or any directory above it; run in a project (a directory \
-                 with a `komo.toml` holding `[workspace]` and `id = \"…\"`) or pass `--project DIR`",
-                cwd.display()
-            )
-        }),
+        Some(dir) if !dir.is_dir() => Err(ProjectLookupError::NotADirectory { dir: dir.to_path_buf() }),
+        Some(dir) => Err(ProjectLookupError::NoConfig { dir: dir.to_path_buf() }),
+        None => crate::project::find_root(cwd)
+            .ok_or_else(|| ProjectLookupError::NoneAbove { cwd: cwd.to_path_buf() }),
     }
 }
 
 /// The SQLite file `--db` names (none: the engine's default in the project).
-fn store_path(db: Option<&str>) -> Result<Option<PathBuf>, String> {
+fn store_path(db: Option<&str>) -> Result<Option<PathBuf>, EngineOpenError> {
     let Some(db) = db else { return Ok(None) };
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err("Postgres is not supported yet: use a SQLite file for `--db` (the default is \
-                    `<project>/.komo/komo.db`)"
-            .to_owned());
+        return Err(EngineOpenError::PostgresStore);
     }
     let path = db.strip_prefix("sqlite://").unwrap_or(db);
     if path.is_empty() {
-        return Err("`--db` names no file".to_owned());
+        return Err(EngineOpenError::NoStoreFile);
     }
     if path.contains("://") {
-        return Err(format!("`--db {db}` is not a store komo knows: give a SQLite file path"));
+        return Err(EngineOpenError::UnknownStore { db: db.to_owned() });
     }
     Ok(Some(PathBuf::from(path)))
 }
 
+/// `RUST_LOG` did not parse: the text, and why (the level stays `info`).
+#[derive(Debug)]
+struct LogFilterError {
+    spec: String,
+    cause: tracing_subscriber::filter::ParseError,
+}
+
+impl fmt::Display for LogFilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ignoring RUST_LOG `{}`: {}", self.spec, self.cause)
+    }
+}
+
+impl std::error::Error for LogFilterError {}
+
 /// Log lines on stderr; `RUST_LOG` sets the level (`info` when unset or unreadable).
-fn init_tracing(color: bool) -> Result<(), String> {
+fn init_tracing(color: bool) -> Result<(), LogFilterError> {
     use tracing_subscriber::EnvFilter;
     let (filter, problem) = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
             Ok(filter) => (filter, None),
-            Err(error) => (EnvFilter::new("info"), Some(format!("ignoring RUST_LOG `{spec}`: {error}"))),
+            Err(cause) => (EnvFilter::new("info"), Some(LogFilterError { spec, cause })),
         },
         _ => (EnvFilter::new("info"), None),
     };
@@ -287,9 +374,9 @@ mod tests {
         std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
         assert_eq!(find_project(None, &dir.join("a/b")).unwrap(), dir);
         assert_eq!(find_project(Some(&dir), Path::new("/")).unwrap(), dir);
-        let not_one = find_project(Some(&dir.join("a")), &dir).unwrap_err();
+        let not_one = find_project(Some(&dir.join("a")), &dir).unwrap_err().to_string();
         assert!(not_one.starts_with("no `komo.toml` in"), "{not_one}");
-        let missing = find_project(Some(&dir.join("nope")), &dir).unwrap_err();
+        let missing = find_project(Some(&dir.join("nope")), &dir).unwrap_err().to_string();
         assert!(missing.contains("is not a directory"), "{missing}");
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -300,12 +387,18 @@ mod tests {
         assert_eq!(store_path(Some("x/k.db")).unwrap(), Some(PathBuf::from("x/k.db")));
         assert_eq!(store_path(Some("sqlite:///tmp/k.db")).unwrap(), Some(PathBuf::from("/tmp/k.db")));
         assert!(
-            store_path(Some("postgres://u@h/db")).unwrap_err().starts_with("Postgres is not supported yet")
+            store_path(Some("postgres://u@h/db"))
+                .unwrap_err()
+                .to_string()
+                .starts_with("Postgres is not supported yet")
         );
         assert!(
-            store_path(Some("postgresql://h/db")).unwrap_err().starts_with("Postgres is not supported yet")
+            store_path(Some("postgresql://h/db"))
+                .unwrap_err()
+                .to_string()
+                .starts_with("Postgres is not supported yet")
         );
-        assert!(store_path(Some("mysql://h/db")).unwrap_err().contains("not a store komo knows"));
+        assert!(store_path(Some("mysql://h/db")).unwrap_err().to_string().contains("not a store komo knows"));
         assert!(store_path(Some("")).is_err());
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use reqwest::{Method, Url};
 
-use super::config::{BrazeConfig, Env, SecretValue, secret};
+use super::config::{BrazeConfig, ConnectorConfigError, Env, SecretValue, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
@@ -32,7 +32,7 @@ fn invalid(message: impl Into<String>) -> ActionFailure {
 }
 
 impl BrazeConnector {
-    pub fn new(config: &BrazeConfig, env: Env<'_>) -> Result<BrazeConnector, String> {
+    pub fn new(config: &BrazeConfig, env: Env<'_>) -> Result<BrazeConnector, ConnectorConfigError> {
         Ok(BrazeConnector {
             base_url: rest::base_url("base_url", &config.base_url)?,
             api_key: secret(env, "api_key_env", &config.api_key_env)?,

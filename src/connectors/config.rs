@@ -3,8 +3,9 @@
 //! In: the TOML tables (deserialised with the rest of the project file), then a way to
 //! read environment variables. Out: each connector's settings with its secrets
 //! resolved ([`SecretValue`], which never prints), or why the connector cannot be used
-//! (an environment variable it names is not set). The file names secrets by their
-//! environment variable only: no value is ever written in it.
+//! ([`ConnectorConfigError`]: an environment variable it names is not set, a URL or an
+//! address that is not one). The file names secrets by their environment variable only:
+//! no value is ever written in it.
 
 use std::fmt;
 
@@ -152,20 +153,88 @@ impl fmt::Display for SecretValue {
 /// Reads environment variables by name (`std::env::var` in the binary, a map in tests).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Why a URL does not parse (`url::ParseError`, which `reqwest` does not re-export).
+pub type UrlParseError = <reqwest::Url as std::str::FromStr>::Err;
+
+/// Why a connector's table cannot be used. It names fields, variables and files, never
+/// a secret's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectorConfigError {
+    /// The environment variable `field` names is not set (or is empty).
+    SecretNotSet { field: &'static str, var: String },
+    /// `field` does not parse as a URL.
+    NotAUrl { field: &'static str, cause: UrlParseError },
+    /// `field` is a URL, but not an `http` or `https` one with a host.
+    NotHttpUrl { field: &'static str },
+    /// `field` (the sender) is not an email address.
+    NotAnAddress { field: &'static str, value: String, cause: lettre::address::AddressError },
+    /// Only one of `username_env` and `password_env` is set.
+    HalfCredentials,
+    /// `field` is empty or blank.
+    Empty { field: &'static str },
+    /// `ca_file` could not be read.
+    CaFileUnreadable { file: String },
+    /// `ca_file` holds no PEM certificate.
+    CaFileNotPem { file: String },
+    /// No `base_url`, and the Mailchimp key in `var` has no `-<dc>` suffix to derive one.
+    NoDataCentre { var: String },
+    /// `api_version` is not `v` and a version number.
+    ApiVersion { value: String },
+}
+
+impl fmt::Display for ConnectorConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectorConfigError::SecretNotSet { field, var } => {
+                write!(f, "the environment variable `{var}` (`{field}`) is not set")
+            }
+            ConnectorConfigError::NotAUrl { field, cause } => write!(f, "`{field}` is not a URL: {cause}"),
+            ConnectorConfigError::NotHttpUrl { field } => {
+                write!(f, "`{field}` must be an http or https URL with a host")
+            }
+            ConnectorConfigError::NotAnAddress { field, value, cause } => {
+                write!(f, "`{field}` (`{value}`) is not an email address: {cause}")
+            }
+            ConnectorConfigError::HalfCredentials => {
+                f.write_str("`username_env` and `password_env` go together")
+            }
+            ConnectorConfigError::Empty { field } => write!(f, "`{field}` is empty"),
+            ConnectorConfigError::CaFileUnreadable { file } => {
+                write!(f, "`ca_file` (`{file}`) could not be read")
+            }
+            ConnectorConfigError::CaFileNotPem { file } => {
+                write!(f, "`ca_file` (`{file}`) holds no PEM certificate")
+            }
+            ConnectorConfigError::NoDataCentre { var } => {
+                write!(f, "the key in `{var}` has no data-centre suffix (`…-us21`); set `base_url`")
+            }
+            ConnectorConfigError::ApiVersion { value } => {
+                write!(f, "`api_version` must look like `v60.0`, not `{value}`")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConnectorConfigError {}
+
 /// The value of the variable `field` names, or why there is none.
-pub(super) fn secret(env: Env<'_>, field: &str, var: &str) -> Result<SecretValue, String> {
+pub(super) fn secret(
+    env: Env<'_>,
+    field: &'static str,
+    var: &str,
+) -> Result<SecretValue, ConnectorConfigError> {
     match env(var) {
         Some(value) if !value.is_empty() => Ok(SecretValue(value)),
-        _ => Err(format!("the environment variable `{var}` (`{field}`) is not set")),
+        _ => Err(ConnectorConfigError::SecretNotSet { field, var: var.to_string() }),
     }
 }
 
 /// Like [`secret`] for an optional field.
 pub(super) fn optional_secret(
     env: Env<'_>,
-    field: &str,
+    field: &'static str,
     var: Option<&str>,
-) -> Result<Option<SecretValue>, String> {
+) -> Result<Option<SecretValue>, ConnectorConfigError> {
     var.map(|var| secret(env, field, var)).transpose()
 }
 
@@ -202,7 +271,7 @@ mod tests {
         let value = secret(&env, "password_env", "SET").unwrap();
         assert_eq!(format!("{value} {value:?}"), "[redacted] [redacted]");
         assert_eq!(value.expose(), "hunter2");
-        let missing = secret(&env, "password_env", "UNSET").unwrap_err();
+        let missing = secret(&env, "password_env", "UNSET").unwrap_err().to_string();
         assert_eq!(missing, "the environment variable `UNSET` (`password_env`) is not set");
     }
 }

@@ -24,7 +24,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::Url;
 
 use super::ProjectFiles;
-use super::config::{EmailConfig, Env, SecretValue, TlsMode, optional_secret};
+use super::config::{ConnectorConfigError, EmailConfig, Env, SecretValue, TlsMode, optional_secret};
 use super::http::guard::{self, AllowList, Refused};
 use super::http::refused;
 use super::rest;
@@ -58,30 +58,31 @@ impl EmailConnector {
         files: ProjectFiles,
         allow_hosts: &[String],
         env: Env<'_>,
-    ) -> Result<EmailConnector, String> {
-        let from: Mailbox = config
-            .from
-            .parse()
-            .map_err(|e| format!("`from` (`{}`) is not an email address: {e}", config.from))?;
+    ) -> Result<EmailConnector, ConnectorConfigError> {
+        let from: Mailbox = config.from.parse().map_err(|cause| ConnectorConfigError::NotAnAddress {
+            field: "from",
+            value: config.from.clone(),
+            cause,
+        })?;
         let username = optional_secret(env, "username_env", config.username_env.as_deref())?;
         let password = optional_secret(env, "password_env", config.password_env.as_deref())?;
         let credentials = match (username, password) {
             (Some(user), Some(password)) => Some((user, password)),
             (None, None) => None,
-            _ => return Err("`username_env` and `password_env` go together".to_string()),
+            _ => return Err(ConnectorConfigError::HalfCredentials),
         };
         if config.smtp_host.trim().is_empty() {
-            return Err("`smtp_host` is empty".to_string());
+            return Err(ConnectorConfigError::Empty { field: "smtp_host" });
         }
         let ca_pem = match (&config.ca_file, files.smtp_ca_pem) {
             (Some(file), Some(pem)) => {
                 let holds_one = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
                 if !holds_one || Certificate::from_pem(&pem).is_err() {
-                    return Err(format!("`ca_file` (`{file}`) holds no PEM certificate"));
+                    return Err(ConnectorConfigError::CaFileNotPem { file: file.clone() });
                 }
                 Some(pem)
             }
-            (Some(file), None) => return Err(format!("`ca_file` (`{file}`) could not be read")),
+            (Some(file), None) => return Err(ConnectorConfigError::CaFileUnreadable { file: file.clone() }),
             (None, _) => None,
         };
         Ok(EmailConnector {
@@ -293,9 +294,9 @@ mod tests {
         };
         let env = |name: &str| (name == "PASS" || name == "USER").then(|| "x".to_string());
         let bad = EmailConnector::new(&config("nobody", Some("USER")), ProjectFiles::default(), &[], &env);
-        assert!(bad.unwrap_err().starts_with("`from` (`nobody`) is not an email address"));
+        assert!(bad.unwrap_err().to_string().starts_with("`from` (`nobody`) is not an email address"));
         let half = EmailConnector::new(&config("a@acme.example", None), ProjectFiles::default(), &[], &env);
-        assert_eq!(half.unwrap_err(), "`username_env` and `password_env` go together");
+        assert_eq!(half.unwrap_err().to_string(), "`username_env` and `password_env` go together");
         let ok = EmailConnector::new(
             &config("Acme <a@acme.example>", Some("USER")),
             ProjectFiles::default(),

@@ -28,7 +28,7 @@ use crate::runtime::value::{REDACTED, Value, format_duration};
 
 pub use guard::{AddressClass, classify};
 pub use response::MAX_RESPONSE_BYTES;
-pub use stand_in::StandIns;
+pub use stand_in::{StandInError, StandInUrlProblem, StandIns};
 
 use guard::{AllowList, GuardedResolver, Refused, Unresolved};
 use request::Outgoing;
@@ -59,8 +59,23 @@ pub struct HttpConnector {
     stand_in_hosts: AllowList,
     /// Why the clients could not be built (the TLS backend failed to start, say): every
     /// attempt then fails with it.
-    clients: Result<Clients, String>,
+    clients: Result<Clients, ClientStartError>,
 }
+
+/// Why the HTTP clients could not be built: the innermost cause, in words (the
+/// client's own error cannot be kept: it is not `Clone`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientStartError {
+    pub cause: String,
+}
+
+impl std::fmt::Display for ClientStartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the HTTP client could not start: {}", self.cause)
+    }
+}
+
+impl std::error::Error for ClientStartError {}
 
 #[derive(Debug)]
 struct Clients {
@@ -70,7 +85,7 @@ struct Clients {
     allowed: reqwest::Client,
 }
 
-pub(super) fn client(check: bool) -> Result<reqwest::Client, reqwest::Error> {
+fn client(check: bool) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
@@ -80,16 +95,22 @@ pub(super) fn client(check: bool) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
+/// The guarded client (its resolver refuses inner addresses) and the one for allowed
+/// hosts, or why they could not be built.
+pub(super) fn client_pair() -> Result<(reqwest::Client, reqwest::Client), ClientStartError> {
+    match (client(true), client(false)) {
+        (Ok(guarded), Ok(allowed)) => Ok((guarded, allowed)),
+        (Err(e), _) | (_, Err(e)) => Err(ClientStartError { cause: root_cause(&e) }),
+    }
+}
+
 impl HttpConnector {
     pub fn new(config: HttpConfig) -> HttpConnector {
         let (allow, invalid) = AllowList::new(&config.allow_hosts);
         for entry in invalid {
             tracing::warn!(entry = %entry, "[http] allow_hosts: not a host or host:port; ignored");
         }
-        let clients = match (client(true), client(false)) {
-            (Ok(guarded), Ok(allowed)) => Ok(Clients { guarded, allowed }),
-            (Err(e), _) | (_, Err(e)) => Err(format!("the HTTP client could not start: {}", root_cause(&e))),
-        };
+        let clients = client_pair().map(|(guarded, allowed)| Clients { guarded, allowed });
         HttpConnector { allow, stand_ins: StandIns::default(), stand_in_hosts: AllowList::default(), clients }
     }
 
@@ -133,7 +154,7 @@ impl HttpConnector {
         secret: &(dyn Fn(&str) -> Option<String> + Sync),
         idempotency_key: &str,
     ) -> Result<Value, ActionFailure> {
-        let clients = self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.clone()))?;
+        let clients = self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.to_string()))?;
         let mut outgoing = request::outgoing(args)?;
         let original_host = self.stand_in(&mut outgoing);
         let allowed = self.allow.allows(&outgoing.host, outgoing.port)

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use md5::Digest as _;
 use reqwest::{Method, Url};
 
-use super::config::{Env, MailchimpConfig, SecretValue, secret};
+use super::config::{ConnectorConfigError, Env, MailchimpConfig, SecretValue, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
@@ -50,7 +50,7 @@ fn string_arg<'a>(args: &'a BTreeMap<String, Value>, name: &str) -> Result<&'a s
 }
 
 impl MailchimpConnector {
-    pub fn new(config: &MailchimpConfig, env: Env<'_>) -> Result<MailchimpConnector, String> {
+    pub fn new(config: &MailchimpConfig, env: Env<'_>) -> Result<MailchimpConnector, ConnectorConfigError> {
         let api_key = secret(env, "api_key_env", &config.api_key_env)?;
         let base_url = match &config.base_url {
             Some(url) => rest::base_url("base_url", url)?,
@@ -60,12 +60,7 @@ impl MailchimpConnector {
                     .rsplit_once('-')
                     .map(|(_, dc)| dc)
                     .filter(|dc| !dc.is_empty() && dc.chars().all(|c| c.is_ascii_alphanumeric()))
-                    .ok_or_else(|| {
-                        format!(
-                            "the key in `{}` has no data-centre suffix (`…-us21`); set `base_url`",
-                            config.api_key_env
-                        )
-                    })?;
+                    .ok_or_else(|| ConnectorConfigError::NoDataCentre { var: config.api_key_env.clone() })?;
                 rest::base_url("base_url", &format!("https://{dc}.api.mailchimp.com"))?
             }
         };
@@ -168,7 +163,7 @@ mod tests {
         assert_eq!(c.base_url().as_str(), "https://us21.api.mailchimp.com/");
         let c = MailchimpConnector::new(&config("BARE", Some("http://127.0.0.1:9/")), &env).unwrap();
         assert_eq!(c.base_url().as_str(), "http://127.0.0.1:9/");
-        let e = MailchimpConnector::new(&config("BARE", None), &env).unwrap_err();
+        let e = MailchimpConnector::new(&config("BARE", None), &env).unwrap_err().to_string();
         assert!(e.contains("no data-centre suffix"), "{e}");
         assert!(!e.contains("0123456789abcdef"), "never the key: {e}");
     }

@@ -26,7 +26,7 @@ use crate::runtime::host::{ActionFailure, ActionRequest};
 use crate::runtime::value::{REDACTED, Value};
 
 use braze::BrazeConnector;
-use config::{ConnectorsConfig, Env, SecretValue};
+use config::{ConnectorConfigError, ConnectorsConfig, Env, SecretValue};
 use email::EmailConnector;
 use http::{HttpConfig, HttpConnector};
 use mailchimp::MailchimpConnector;
@@ -48,7 +48,7 @@ pub struct ProjectFiles {
 }
 
 /// A connector of the project: absent (no table), unusable (with the reason), or ready.
-type Slot<T> = Option<Result<T, String>>;
+type Slot<T> = Option<Result<T, ConnectorConfigError>>;
 
 /// Every connector of one project.
 #[derive(Debug)]
@@ -64,6 +64,33 @@ pub struct Connectors {
     /// connector returned it.
     secrets: Vec<SecretValue>,
 }
+
+/// Why an external action cannot be sent through this project's connectors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectorUnavailable {
+    /// The action is not one a connector sends.
+    NoConnector { action: String },
+    /// The connector's table (`[connectors.<table>]`) is absent.
+    NotConfigured { name: &'static str, table: &'static str },
+    /// The connector's table is there but cannot be used.
+    NotUsable { name: &'static str, table: &'static str, reason: ConnectorConfigError },
+}
+
+impl std::fmt::Display for ConnectorUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectorUnavailable::NoConnector { action } => write!(f, "`{action}` has no connector"),
+            ConnectorUnavailable::NotConfigured { name, table } => {
+                write!(f, "no {name} connector is configured (add [connectors.{table}] to komo.toml)")
+            }
+            ConnectorUnavailable::NotUsable { name, table, reason } => {
+                write!(f, "the {name} connector ([connectors.{table}]) is not usable: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConnectorUnavailable {}
 
 /// What a call sees besides its arguments.
 #[derive(Clone, Copy)]
@@ -167,9 +194,9 @@ impl Connectors {
     }
 
     /// `None`: no table; `Some(Err(reason))`: configured but unusable.
-    fn state(&self, table: &str) -> Option<Result<(), String>> {
-        fn of<T>(slot: &Slot<T>) -> Option<Result<(), String>> {
-            slot.as_ref().map(|s| s.as_ref().map(|_| ()).map_err(Clone::clone))
+    fn state(&self, table: &str) -> Option<Result<(), &ConnectorConfigError>> {
+        fn of<T>(slot: &Slot<T>) -> Option<Result<(), &ConnectorConfigError>> {
+            slot.as_ref().map(|s| s.as_ref().map(|_| ()))
         }
         match table {
             "email" => of(&self.email),
@@ -183,19 +210,22 @@ impl Connectors {
     }
 
     /// Why `action` (an external action) cannot be sent here, or `None` if it can.
-    pub fn unavailable(&self, action: &str) -> Option<String> {
+    pub fn unavailability(&self, action: &str) -> Option<ConnectorUnavailable> {
         let Some((table, name)) = connector_of(action) else {
-            return Some(format!("`{action}` has no connector"));
+            return Some(ConnectorUnavailable::NoConnector { action: action.to_string() });
         };
         match self.state(table) {
             Some(Ok(())) => None,
             Some(Err(reason)) => {
-                Some(format!("the {name} connector ([connectors.{table}]) is not usable: {reason}"))
+                Some(ConnectorUnavailable::NotUsable { name, table, reason: reason.clone() })
             }
-            None => {
-                Some(format!("no {name} connector is configured (add [connectors.{table}] to komo.toml)"))
-            }
+            None => Some(ConnectorUnavailable::NotConfigured { name, table }),
         }
+    }
+
+    /// [`Connectors::unavailability`] in words.
+    pub fn unavailable(&self, action: &str) -> Option<String> {
+        self.unavailability(action).map(|reason| reason.to_string())
     }
 
     /// One attempt of an external action.
@@ -204,8 +234,8 @@ impl Connectors {
         request: &ActionRequest<'_>,
         context: CallContext<'_>,
     ) -> Result<Value, ActionFailure> {
-        if let Some(reason) = self.unavailable(request.action) {
-            return Err(ActionFailure::new("invalid_request", reason));
+        if let Some(reason) = self.unavailability(request.action) {
+            return Err(ActionFailure::new("invalid_request", reason.to_string()));
         }
         let (ns, name) = request.action.split_once('.').unwrap_or_default();
         let (args, key, timeout) = (request.args, request.idempotency_key, request.timeout_ms);
@@ -227,7 +257,10 @@ impl Connectors {
             ("salesforce", _, _, Some(Ok(sf)), ..) => sf.perform(&self.rest, name, args, timeout).await,
             ("mailchimp", _, _, _, Some(Ok(mc)), _) => mc.perform(&self.rest, name, args, timeout).await,
             ("braze", .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
-            _ => Err(ActionFailure::new("invalid_request", format!("`{}` has no connector", request.action))),
+            _ => {
+                let reason = ConnectorUnavailable::NoConnector { action: request.action.to_string() };
+                Err(ActionFailure::new("invalid_request", reason.to_string()))
+            }
         };
         result.map_err(|mut failure| {
             for secret in &self.secrets {

@@ -15,9 +15,10 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 
+use super::config::ConnectorConfigError;
 use super::http::guard::{self, AllowList, Refused};
 use super::http::response::{MAX_RESPONSE_BYTES, retry_after_ms};
-use super::http::{client, refused, root_cause, send_failure};
+use super::http::{ClientStartError, client_pair, refused, root_cause, send_failure};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::format_duration;
 
@@ -100,18 +101,14 @@ impl Answer {
 #[derive(Debug)]
 pub(super) struct RestClient {
     allow: AllowList,
-    clients: Result<(reqwest::Client, reqwest::Client), String>,
+    clients: Result<(reqwest::Client, reqwest::Client), ClientStartError>,
 }
 
 impl RestClient {
     /// `allow_hosts`: the project's `[http] allow_hosts`.
     pub fn new(allow_hosts: &[String]) -> RestClient {
         let (allow, _invalid) = AllowList::new(allow_hosts);
-        let clients = match (client(true), client(false)) {
-            (Ok(guarded), Ok(allowed)) => Ok((guarded, allowed)),
-            (Err(e), _) | (_, Err(e)) => Err(format!("the HTTP client could not start: {}", root_cause(&e))),
-        };
-        RestClient { allow, clients }
+        RestClient { allow, clients: client_pair() }
     }
 
     /// Sends `call` to `provider` (its name, for messages) within `timeout`.
@@ -129,7 +126,8 @@ impl RestClient {
     }
 
     async fn attempt(&self, call: Call) -> Result<Answer, ActionFailure> {
-        let (guarded, allowed) = self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.clone()))?;
+        let (guarded, allowed) =
+            self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.to_string()))?;
         let host = call.url.host_str().unwrap_or_default().to_string();
         let port = call.url.port_or_known_default().unwrap_or(0);
         let is_allowed = self.allow.allows(&host, port);
@@ -235,10 +233,10 @@ pub(super) fn text_field(json: &serde_json::Value, name: &str) -> Option<String>
 }
 
 /// A base URL from the configuration, checked.
-pub(super) fn base_url(field: &str, text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("`{field}` is not a URL: {e}"))?;
+pub(super) fn base_url(field: &'static str, text: &str) -> Result<Url, ConnectorConfigError> {
+    let url = Url::parse(text.trim()).map_err(|cause| ConnectorConfigError::NotAUrl { field, cause })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("`{field}` must be an http or https URL with a host"));
+        return Err(ConnectorConfigError::NotHttpUrl { field });
     }
     Ok(url)
 }

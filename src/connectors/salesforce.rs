@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode, Url};
 use tokio::sync::Mutex;
 
-use super::config::{Env, SalesforceConfig, SecretValue, secret};
+use super::config::{ConnectorConfigError, Env, SalesforceConfig, SecretValue, secret};
 use super::rest::{self, Answer, Call, RestClient, status_failure, text_field};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::{REDACTED, Value};
@@ -84,7 +84,7 @@ fn fields(args: &BTreeMap<String, Value>) -> Result<serde_json::Value, ActionFai
 }
 
 impl SalesforceConnector {
-    pub fn new(config: &SalesforceConfig, env: Env<'_>) -> Result<SalesforceConnector, String> {
+    pub fn new(config: &SalesforceConfig, env: Env<'_>) -> Result<SalesforceConnector, ConnectorConfigError> {
         let instance_url = rest::base_url("instance_url", &config.instance_url)?;
         let token_url = match &config.token_url {
             Some(url) => rest::base_url("token_url", url)?,
@@ -93,7 +93,7 @@ impl SalesforceConnector {
         let version = config.api_version.trim();
         let number = version.strip_prefix('v').unwrap_or_default();
         if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(format!("`api_version` must look like `v60.0`, not `{version}`"));
+            return Err(ConnectorConfigError::ApiVersion { value: version.to_string() });
         }
         Ok(SalesforceConnector {
             instance_url,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use reqwest::{Method, Url};
 
-use super::config::{Env, SecretValue, SmsConfig, secret};
+use super::config::{ConnectorConfigError, Env, SecretValue, SmsConfig, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
@@ -33,7 +33,7 @@ fn invalid(message: impl Into<String>) -> ActionFailure {
 }
 
 impl SmsConnector {
-    pub fn new(config: &SmsConfig, env: Env<'_>) -> Result<SmsConnector, String> {
+    pub fn new(config: &SmsConfig, env: Env<'_>) -> Result<SmsConnector, ConnectorConfigError> {
         Ok(SmsConnector {
             base_url: rest::base_url("base_url", &config.base_url)?,
             account_sid: secret(env, "account_sid_env", &config.account_sid_env)?,

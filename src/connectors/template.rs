@@ -10,7 +10,8 @@
 //! prints as nothing.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 
@@ -27,6 +28,22 @@ pub struct Templates {
     broken: BTreeMap<String, String>,
 }
 
+/// Why the project's `templates/` could not be read: the directory or file, and the
+/// I/O error.
+#[derive(Debug)]
+pub struct TemplateLoadError {
+    pub path: PathBuf,
+    pub cause: std::io::Error,
+}
+
+impl fmt::Display for TemplateLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {}: {}", self.path.display(), self.cause)
+    }
+}
+
+impl std::error::Error for TemplateLoadError {}
+
 /// A rendered message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
@@ -42,8 +59,50 @@ impl Default for Templates {
     }
 }
 
-fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+/// Why a template could not be rendered. Each is an `invalid_request`: the same call
+/// would fail the same way again.
+#[derive(Debug)]
+pub enum TemplateError {
+    /// No `templates/<name>.html`; `suggestion` is the closest name there is.
+    Unknown { name: String, suggestion: Option<String> },
+    /// The file does not parse; `reason` is minijinja's, in words.
+    Broken { file: String, reason: String },
+    /// minijinja could not hand out the parsed file.
+    Lookup { file: String, cause: minijinja::Error },
+    /// The file uses `path` (`data.order_id`), which the call does not provide.
+    Undefined { file: String, path: String },
+    /// Rendering failed.
+    Failed { file: String, cause: minijinja::Error },
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateError::Unknown { name, suggestion } => {
+                write!(f, "there is no template `{name}` (templates/{name}.html)")?;
+                match suggestion {
+                    Some(other) => write!(f, "; did you mean `{other}`?"),
+                    None => Ok(()),
+                }
+            }
+            TemplateError::Broken { file, reason } => write!(f, "template `{file}` does not parse: {reason}"),
+            TemplateError::Lookup { file, cause } => write!(f, "template `{file}`: {}", describe(cause)),
+            TemplateError::Undefined { file, path } => {
+                write!(f, "template `{file}` uses `{path}`, which is not defined")
+            }
+            TemplateError::Failed { file, cause } => {
+                write!(f, "template `{file}` failed: {}", describe(cause))
+            }
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+impl From<TemplateError> for ActionFailure {
+    fn from(error: TemplateError) -> ActionFailure {
+        ActionFailure::new("invalid_request", error.to_string())
+    }
 }
 
 /// Whether `name` may name a template (letters, digits, `_`, `-`, `.`; no path).
@@ -82,14 +141,20 @@ impl Templates {
         Templates { env, names, broken }
     }
 
+    /// [`Templates::read`] with its error in words, as the engine's project loader
+    /// takes it.
+    pub fn load(dir: &Path) -> Result<Templates, String> {
+        Templates::read(dir).map_err(|error| error.to_string())
+    }
+
     /// The `.html` and `.txt` files of `dir` (a project's `templates/`); an absent
     /// directory has none.
-    pub fn load(dir: &Path) -> Result<Templates, String> {
+    pub fn read(dir: &Path) -> Result<Templates, TemplateLoadError> {
         let mut files = BTreeMap::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Templates::default()),
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+            Err(cause) => return Err(TemplateLoadError { path: dir.to_path_buf(), cause }),
         };
         for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
@@ -97,8 +162,10 @@ impl Templates {
             if !(file.ends_with(".html") || file.ends_with(".txt")) {
                 continue;
             }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(cause) => return Err(TemplateLoadError { path, cause }),
+            };
             files.insert(file, text);
         }
         Ok(Templates::new(files))
@@ -116,12 +183,10 @@ impl Templates {
         contact: &Value,
         event: &Value,
         data: &Value,
-    ) -> Result<Rendered, ActionFailure> {
+    ) -> Result<Rendered, TemplateError> {
         let Some(&has_text) = self.names.get(name) else {
-            let hint = crate::diagnostics::did_you_mean(name, self.names.keys())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            return Err(invalid(format!("there is no template `{name}` (templates/{name}.html){hint}")));
+            let suggestion = crate::diagnostics::did_you_mean(name, self.names.keys()).map(str::to_string);
+            return Err(TemplateError::Unknown { name: name.to_string(), suggestion });
         };
         let data = if data.is_null() { Value::Record(BTreeMap::new()) } else { data.clone() };
         let scope = Value::record([
@@ -134,14 +199,14 @@ impl Templates {
         Ok(Rendered { html, text, subject })
     }
 
-    fn render_file(&self, file: &str, scope: &Value) -> Result<(String, Option<String>), ActionFailure> {
+    fn render_file(&self, file: &str, scope: &Value) -> Result<(String, Option<String>), TemplateError> {
         if let Some(reason) = self.broken.get(file) {
-            return Err(invalid(format!("template `{file}` does not parse: {reason}")));
+            return Err(TemplateError::Broken { file: file.to_string(), reason: reason.clone() });
         }
         let template = self
             .env
             .get_template(file)
-            .map_err(|e| invalid(format!("template `{file}`: {}", describe(&e))))?;
+            .map_err(|cause| TemplateError::Lookup { file: file.to_string(), cause })?;
         let mut missing: Vec<String> = template
             .undeclared_variables(true)
             .into_iter()
@@ -150,11 +215,11 @@ impl Templates {
             .collect();
         missing.sort();
         if let Some(path) = missing.first() {
-            return Err(invalid(format!("template `{file}` uses `{path}`, which is not defined")));
+            return Err(TemplateError::Undefined { file: file.to_string(), path: path.clone() });
         }
         let captured = template
             .render_captured(to_jinja(scope))
-            .map_err(|e| invalid(format!("template `{file}` failed: {}", describe(&e))))?;
+            .map_err(|cause| TemplateError::Failed { file: file.to_string(), cause })?;
         let subject = captured
             .state()
             .lookup("subject")
@@ -246,22 +311,22 @@ mod tests {
     #[test]
     fn a_missing_variable_fails_naming_it() {
         let t = templates(&[("order.html", "<p>{{ contact.first_name }} {{ data.order.id }}</p>")]);
-        let f = t.render("order", &contact(), &Value::Null, &Value::Null).unwrap_err();
+        let f = ActionFailure::from(t.render("order", &contact(), &Value::Null, &Value::Null).unwrap_err());
         assert_eq!(f.kind, "invalid_request");
         assert_eq!(f.message, "template `order.html` uses `data.order.id`, which is not defined");
         let f = templates(&[("x.html", "{{ nothing }}")]).render("x", &contact(), &Value::Null, &Value::Null);
-        assert!(f.unwrap_err().message.starts_with("template `x.html` failed: undefined value"));
+        assert!(f.unwrap_err().to_string().starts_with("template `x.html` failed: undefined value"));
     }
 
     #[test]
     fn unknown_and_broken_templates_are_refused() {
         let t = templates(&[("welcome.html", "hi"), ("broken.html", "{% if %}")]);
-        let f = t.render("welcom", &contact(), &Value::Null, &Value::Null).unwrap_err();
+        let f = ActionFailure::from(t.render("welcom", &contact(), &Value::Null, &Value::Null).unwrap_err());
         assert_eq!(
             f.message,
             "there is no template `welcom` (templates/welcom.html); did you mean `welcome`?"
         );
-        let f = t.render("broken", &contact(), &Value::Null, &Value::Null).unwrap_err();
+        let f = ActionFailure::from(t.render("broken", &contact(), &Value::Null, &Value::Null).unwrap_err());
         assert!(
             f.message.starts_with("template `broken.html` does not parse: syntax error"),
             "{}",

@@ -48,7 +48,7 @@ struct Recent {
 
 impl Recent {
     fn load(engine: &Engine, ws: &str) -> Result<Recent, EngineError> {
-        let now = crate::engine::store::now_ms();
+        let now = engine.clock().now_ms();
         Ok(Recent {
             today: engine.run_counts_since(ws, now - now.rem_euclid(DAY_MS))?,
             week: engine.run_counts_since(ws, now - 7 * DAY_MS)?,

@@ -6,6 +6,7 @@
 //! answers only its rows and a run's page only its live part, with `X-Komo-Live: 0`
 //! once there is nothing more to follow (the script in `assets/` polls with it).
 
+use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -70,15 +71,40 @@ pub fn run_row(run: &RunSummary) -> RunRow {
     }
 }
 
+/// Why the runs page's filter cannot be used; `field` is the form's label (`from`, `to`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RunsFilterError {
+    /// A custom range's day is not `YYYY-MM-DD`.
+    NotADay { field: &'static str, day: String },
+    /// A custom range's day has no timestamp.
+    OutOfRange { field: &'static str },
+    /// `range` is none of the known ones.
+    UnknownRange { range: String },
+}
+
+impl fmt::Display for RunsFilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunsFilterError::NotADay { field, day } => {
+                write!(f, "`{field}` must be a day (YYYY-MM-DD), not `{day}`")
+            }
+            RunsFilterError::OutOfRange { field } => write!(f, "`{field}` is out of range"),
+            RunsFilterError::UnknownRange { range } => write!(f, "unknown date range `{range}`"),
+        }
+    }
+}
+
+impl std::error::Error for RunsFilterError {}
+
 /// The midnight (UTC) starting `day` (`YYYY-MM-DD`), in milliseconds.
-fn day_start(day: &str, field: &str) -> Result<i64, String> {
+fn day_start(day: &str, field: &'static str) -> Result<i64, RunsFilterError> {
     let date: jiff::civil::Date =
-        day.parse().map_err(|_| format!("`{field}` must be a day (YYYY-MM-DD), not `{day}`"))?;
-    millis(&format!("{date}T00:00:00Z")).ok_or_else(|| format!("`{field}` is out of range"))
+        day.parse().map_err(|_| RunsFilterError::NotADay { field, day: day.to_string() })?;
+    millis(&format!("{date}T00:00:00Z")).ok_or(RunsFilterError::OutOfRange { field })
 }
 
 /// The engine's filter from the page's, at `now`.
-fn run_filter(view: &RunsFilterView, cursor: Option<&str>, now: i64) -> Result<RunFilter, String> {
+fn run_filter(view: &RunsFilterView, cursor: Option<&str>, now: i64) -> Result<RunFilter, RunsFilterError> {
     let text = |s: &str| if s.is_empty() { None } else { Some(s.to_string()) };
     let (since, until) = match view.range.as_str() {
         "" => (None, None),
@@ -92,7 +118,7 @@ fn run_filter(view: &RunsFilterView, cursor: Option<&str>, now: i64) -> Result<R
                 if view.until.is_empty() { None } else { Some(day_start(&view.until, "to")? + DAY_MS) };
             (since, until)
         }
-        other => return Err(format!("unknown date range `{other}`")),
+        other => return Err(RunsFilterError::UnknownRange { range: other.to_string() }),
     };
     Ok(RunFilter {
         workflow: text(&view.workflow),
@@ -161,13 +187,13 @@ pub async fn runs(
     let filter = filter_view(&pairs);
     let cursor = form::value(&pairs, "cursor").map(str::to_string);
     let live = cursor.is_none();
-    let wanted = run_filter(&filter, cursor.as_deref(), crate::engine::store::now_ms());
+    let wanted = run_filter(&filter, cursor.as_deref(), engine.clock().now_ms());
     let ws = signed_in.workspace();
     let rows_only = fragment(&headers);
     let loaded = call(&engine, move |engine| {
         let page = match wanted {
             Ok(wanted) => Ok(engine.runs(&ws, &wanted)?),
-            Err(message) => Err(message),
+            Err(error) => Err(error.to_string()),
         };
         if rows_only {
             return Ok((page, Vec::new(), Vec::new()));
@@ -266,7 +292,7 @@ pub async fn run(
         Err(error) => return failure(signed_in.chrome("runs"), &error),
     };
     let live = record.finished_at.is_none();
-    let timeline = timeline(&record, crate::engine::store::now_ms());
+    let timeline = timeline(&record, engine.clock().now_ms());
     let run = head(&record);
     if fragment(&headers) {
         let part = RunLiveFragment {
@@ -333,7 +359,8 @@ mod tests {
             (f.since.as_deref(), f.until.as_deref()),
             (Some("2026-11-01T00:00:00Z"), Some("2026-11-03T00:00:00Z"))
         );
-        assert!(run_filter(&view("custom", "yesterday", ""), None, now).unwrap_err().contains("`from`"));
+        let not_a_day = run_filter(&view("custom", "yesterday", ""), None, now).unwrap_err();
+        assert!(not_a_day.to_string().contains("`from`"));
         assert!(run_filter(&view("fortnight", "", ""), None, now).is_err());
         let pairs = form::parse(b"since=2026-11-01&hub=sports");
         assert_eq!(filter_view(&pairs).range, "custom");

@@ -115,7 +115,7 @@ pub async fn raise_one(
     contact: &ContactState,
 ) -> Result<Raised, EngineError> {
     let kind = what.kind;
-    let now = jiff::Timestamp::now();
+    let now = engine.clock.now();
     let depth = cause.depth + 1;
     let mut chain = cause.chain.clone();
     if let (Some((_, workflow)), Some(step)) = (cause.run, step) {

@@ -1,4 +1,4 @@
-//! The engine's [`Host`]: the real clock, randomness, configured secrets, and actions
+//! The engine's [`Host`]: the engine's clock, randomness, configured secrets, and actions
 //! on the store.
 //!
 //! In: one run's identity and its contact's state (the sandbox's store semantics,
@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::clock::Clock;
 use super::error::EngineError;
 use super::store::{Store, StoreError};
 use crate::catalog::{self, ActionKind};
@@ -89,6 +90,8 @@ pub struct EngineHost {
     unreadable: Option<String>,
     secrets: Arc<BTreeMap<String, String>>,
     connectors: Arc<Connectors>,
+    /// The engine's clock, which `now()` reads.
+    clock: Clock,
     /// `event` as the workflow sees it, for email templates.
     event: Value,
     /// Whether an internal action changed the contact since the host was made.
@@ -101,6 +104,7 @@ impl EngineHost {
         state: ContactLoad,
         secrets: Arc<BTreeMap<String, String>>,
         connectors: Arc<Connectors>,
+        clock: Clock,
     ) -> EngineHost {
         let (mut state, unreadable) = match state {
             Ok(state) => (state, None),
@@ -109,7 +113,16 @@ impl EngineHost {
         if let Some(id) = &contact_id {
             state.set_code_scope(id);
         }
-        EngineHost { contact_id, state, unreadable, secrets, connectors, event: Value::Null, dirty: false }
+        EngineHost {
+            contact_id,
+            state,
+            unreadable,
+            secrets,
+            connectors,
+            clock,
+            event: Value::Null,
+            dirty: false,
+        }
     }
 
     /// The run's `event`, which email templates see.
@@ -141,7 +154,7 @@ fn random_f64() -> f64 {
 
 impl Host for EngineHost {
     fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
+        self.clock.now()
     }
 
     fn jitter(&mut self) -> f64 {

@@ -93,7 +93,7 @@ pub fn record_only(
     kind: &str,
     body: &str,
 ) -> Result<IngestResponse, EngineError> {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = engine.clock.now_ms();
     let fresh = engine.store.record_event(ws, id, kind, body, now)?;
     engine.metrics.event(!fresh, 0);
     Ok(IngestResponse { event_id: id.to_string(), duplicate: !fresh, runs: Vec::new() })
@@ -145,8 +145,9 @@ fn resolve_contact(
         _ => BTreeMap::new(),
     };
     given.insert("id".into(), Value::str(id.clone()));
-    let mut state = ContactState::new(jiff::Timestamp::now());
-    state.set_contact(&Value::Record(given), jiff::Timestamp::now());
+    let now = engine.clock.now();
+    let mut state = ContactState::new(now);
+    state.set_contact(&Value::Record(given), now);
     Ok((Some(id), Ok(state), true))
 }
 
@@ -164,7 +165,7 @@ pub async fn plan_runs(
     depth: i64,
     caused_by: Option<&str>,
 ) -> Result<Vec<RunRow>, EngineError> {
-    let now = jiff::Timestamp::now();
+    let now = engine.clock.now();
     let secrets = Arc::new(engine.project.secrets.clone());
     let mut new_runs = Vec::new();
     if let Err(why) = state {
@@ -184,6 +185,7 @@ pub async fn plan_runs(
             state.clone(),
             Arc::clone(&secrets),
             Arc::clone(&engine.connectors),
+            engine.clock.clone(),
         );
         let admitted =
             admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Internal(e.message))?;
@@ -237,7 +239,7 @@ async fn start_runs(
     if let (Some(entry), Ok(state)) = (event.context.get("entry").filter(|e| !e.is_null()), &mut state) {
         state.set_entry(entry.clone());
     }
-    let now = jiff::Timestamp::now();
+    let now = engine.clock.now();
     let (depth, caused_by) = (0, None);
     let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
     let identified = match (&contact_id, &state, is_new && record) {

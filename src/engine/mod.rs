@@ -8,6 +8,7 @@
 
 pub mod api;
 mod caused;
+pub mod clock;
 pub mod error;
 mod hooks;
 mod host;
@@ -34,6 +35,7 @@ use crate::runtime::record::{RunRecord, format_millis};
 use crate::runtime::value::Value;
 use crate::source::SourceMap;
 
+pub use clock::{Clock, ManualClock};
 pub use project::Project;
 
 /// The engine of one project's workspace.
@@ -53,6 +55,8 @@ pub struct Engine {
     /// The project's workspace catalog: activation checks workflows against it.
     catalog: Arc<crate::check::Workspace>,
     connectors: Arc<crate::connectors::Connectors>,
+    /// Where every time the engine reads or stores comes from.
+    clock: Clock,
 }
 
 /// See [`Engine::active`].
@@ -81,13 +85,24 @@ impl Engine {
     /// Loads the project and opens (creating) its store; workflows found in the project
     /// are saved as drafts (unchanged ones are left alone).
     pub fn open(project_dir: &Path, db: Option<&Path>) -> Result<Engine, EngineError> {
+        Engine::open_with_clock(project_dir, db, Clock::System)
+    }
+
+    /// [`Engine::open`] on another clock: for tests and for embedding the engine where
+    /// time is simulated ([`Clock::Manual`]: the engine's times stand still until the
+    /// clock is moved, and moving it wakes the scheduler).
+    pub fn open_with_clock(
+        project_dir: &Path,
+        db: Option<&Path>,
+        clock: Clock,
+    ) -> Result<Engine, EngineError> {
         let project = Project::load(project_dir)?;
         let catalog = Arc::new(crate::project::load_workspace(project_dir).map_err(EngineError::Project)?);
         let default_db = project_dir.join(".komo").join("komo.db");
         let store = Store::open(db.unwrap_or(&default_db))?;
-        store.ensure_workspace(&project.workspace)?;
+        store.ensure_workspace(&project.workspace, clock.now_ms())?;
         for (name, source) in &project.workflows {
-            store.save_draft(&project.workspace, name, source)?;
+            store.save_draft(&project.workspace, name, source, clock.now_ms())?;
         }
         let connectors = project.connectors(project_dir)?;
         Ok(Engine {
@@ -99,7 +114,13 @@ impl Engine {
             catalog,
             connectors: Arc::new(connectors),
             project,
+            clock,
         })
+    }
+
+    /// The clock the engine reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn workspace(&self) -> &str {
@@ -108,7 +129,7 @@ impl Engine {
 
     pub fn create_key(&self) -> Result<String, EngineError> {
         let key = format!("komo_{}", random_hex(24)?);
-        self.store.add_key(&self.project.workspace, &sha256_hex(&key))?;
+        self.store.add_key(&self.project.workspace, &sha256_hex(&key), self.clock.now_ms())?;
         Ok(key)
     }
 
@@ -185,7 +206,7 @@ impl Engine {
                 field: Some("name".into()),
             });
         }
-        self.store.save_draft(ws, name, source)?;
+        self.store.save_draft(ws, name, source, self.clock.now_ms())?;
         self.lifecycle_changed();
         self.workflow(ws, name)
     }
@@ -220,7 +241,14 @@ impl Engine {
         }
         let ir_json =
             ir::stored::to_json(&wf).map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
-        self.store.activate_version(ws, name, &row.source, &ir_json, wf.trigger.name())?;
+        self.store.activate_version(
+            ws,
+            name,
+            &row.source,
+            &ir_json,
+            wf.trigger.name(),
+            self.clock.now_ms(),
+        )?;
         self.lifecycle_changed();
         self.workflow(ws, name)
     }
@@ -241,7 +269,7 @@ impl Engine {
                 to.as_str()
             )));
         }
-        self.store.set_status(ws, name, to.as_str())?;
+        self.store.set_status(ws, name, to.as_str(), self.clock.now_ms())?;
         self.lifecycle_changed();
         Ok(())
     }
@@ -292,7 +320,7 @@ impl Engine {
             &[WorkflowStatus::Active, WorkflowStatus::Paused],
             WorkflowStatus::Inactive,
         )?;
-        scheduler::cancel_unfinished(&self.store, ws, name)?;
+        scheduler::cancel_unfinished(&self.store, ws, name, self.clock.now())?;
         self.workflow(ws, name)
     }
 
@@ -462,7 +490,7 @@ impl Engine {
         };
         let (id, timestamp, signature) =
             (header("webhook-id")?, header("webhook-timestamp")?, header("webhook-signature")?);
-        hooks::verify(secret, id, timestamp, signature, body, jiff::Timestamp::now().as_second())?;
+        hooks::verify(secret, id, timestamp, signature, body, self.clock.now().as_second())?;
         let ts: i64 = timestamp.trim().parse().unwrap_or_default();
         let shown: serde_json::Map<String, serde_json::Value> = headers
             .iter()

@@ -4,7 +4,9 @@
 //! are over, and any run interrupted by a restart), of active workflows (a paused
 //! workflow's runs stay parked). Out: each run advanced until it parks or finishes, and
 //! its state, status and next due time committed. Due times are absolute, so after
-//! downtime overdue waits fire once, at once, and a wait never starts over.
+//! downtime overdue waits fire once, at once, and a wait never starts over. "Due" is by
+//! the engine's [`Clock`](super::Clock); a pass follows every new run, every move of a
+//! manual clock, and otherwise every 50 ms.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -14,7 +16,7 @@ use super::Engine;
 use super::caused::{Cause, chain_of, raise, store_raised};
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
-use super::store::{self, DueRun, RunRow, Store, StoreError, now_ms};
+use super::store::{self, DueRun, RunRow, Store, StoreError};
 use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
@@ -77,6 +79,8 @@ impl InFlight {
 pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let in_flight: Arc<Mutex<InFlight>> = Arc::new(Mutex::new(InFlight::default()));
     let mut tasks = tokio::task::JoinSet::new();
+    // A manual clock that moves makes runs due: a pass follows at once.
+    let mut clock_moves = engine.clock.moves();
     loop {
         if *shutdown.borrow() {
             break;
@@ -86,7 +90,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
             .map(|mut f| (f.pass(), f.runs.iter().cloned().collect::<Vec<String>>()))
             .unwrap_or((u64::MAX, Vec::new()));
         let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
-        match engine.store.due_runs(now_ms(), BATCH, &busy) {
+        match engine.store.due_runs(engine.clock.now_ms(), BATCH, &busy) {
             Ok(rows) => {
                 for due in rows {
                     let fresh = in_flight.lock().map(|mut f| f.claim(&due.run, since)).unwrap_or(false);
@@ -110,6 +114,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         tokio::select! {
             _ = shutdown.changed() => {}
             _ = engine.wake.notified() => {}
+            _ = clock_moves.moved() => {}
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
@@ -129,7 +134,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         (Some(id), None) => Err(format!("contact `{id}` is not in the store")),
         (None, _) => {
             let mut s = ContactState::default();
-            s.set_contact(&crate::runtime::value::Value::Null, jiff::Timestamp::now());
+            s.set_contact(&crate::runtime::value::Value::Null, engine.clock.now());
             Ok(s)
         }
     };
@@ -139,11 +144,17 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         }
     }
     if let Some(due) = row.due_at {
-        engine.metrics.scheduler_lag.observe(u64::try_from(now_ms() - due).unwrap_or(0));
+        engine.metrics.scheduler_lag.observe(u64::try_from(engine.clock.now_ms() - due).unwrap_or(0));
     }
-    let began = std::time::Instant::now();
+    let began = tokio::time::Instant::now();
     let secrets = Arc::new(engine.project.secrets.clone());
-    let mut host = EngineHost::new(row.contact_id.clone(), contact, secrets, Arc::clone(&engine.connectors));
+    let mut host = EngineHost::new(
+        row.contact_id.clone(),
+        contact,
+        secrets,
+        Arc::clone(&engine.connectors),
+        engine.clock.clone(),
+    );
     host.set_event(state.event.clone());
     let before: Vec<(Option<crate::ir::StepStatus>, u32)> =
         state.steps.iter().map(|s| (s.status, s.attempts)).collect();
@@ -161,7 +172,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         Progress::Waiting(until) => (RunStatus::Waiting, Some(until.as_millisecond()), None),
         Progress::Interrupted(e) => {
             tracing::warn!(run = %row.id, error = %e.message, "interrupted; will retry");
-            (state.status, Some(now_ms() + INTERRUPTED_RETRY_MS), None)
+            (state.status, Some(engine.clock.now_ms() + INTERRUPTED_RETRY_MS), None)
         }
     };
     tracing::debug!(run = %row.id, workflow = %row.workflow, status = status.as_str(), "run advanced");
@@ -188,7 +199,8 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         Some((id, state)) => Some((id.to_string(), blob_of(state)?)),
         None => None,
     };
-    let (id, workspace, claimed) = (row.id.clone(), row.workspace.clone(), row.due_at);
+    let (id, workspace, claimed, at) =
+        (row.id.clone(), row.workspace.clone(), row.due_at, engine.clock.now_ms());
     let (events, runs) = engine
         .store
         .write(move |tx| {
@@ -196,7 +208,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
             if let Some((cid, (data, email, phone))) = &contact {
                 store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
             }
-            store_raised(tx, &workspace, &raised, now_ms(), true)
+            store_raised(tx, &workspace, &raised, at, true)
         })
         .await?;
     engine.metrics.caused(events, runs);
@@ -230,9 +242,13 @@ fn log_steps(
 }
 
 /// Cancels a workflow's unfinished runs (deactivation): each run's state says it was
-/// cancelled now, and nothing of it is due any more.
-pub fn cancel_unfinished(store: &Store, ws: &str, workflow: &str) -> Result<(), EngineError> {
-    let now = jiff::Timestamp::now();
+/// cancelled `now`, and nothing of it is due any more.
+pub fn cancel_unfinished(
+    store: &Store,
+    ws: &str,
+    workflow: &str,
+    now: jiff::Timestamp,
+) -> Result<(), EngineError> {
     let cancelled = |id: &str, state: &str| {
         let mut run: RunState = serde_json::from_str(state)
             .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;

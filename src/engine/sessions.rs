@@ -6,7 +6,7 @@
 //! for keys: a copy of the store holds no live session.
 
 use super::error::EngineError;
-use super::store::{SessionRow, now_ms};
+use super::store::SessionRow;
 use super::{Engine, random_hex, sha256_hex};
 
 /// A signed-in dashboard session.
@@ -20,7 +20,7 @@ impl Engine {
             return Ok(None);
         };
         let id = random_hex(32)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let session = Session { workspace, csrf: random_hex(32)?, expires_at: now + lifetime_ms };
         self.store.start_session(&sha256_hex(&id), &session, now)?;
         Ok(Some((id, session)))
@@ -28,7 +28,7 @@ impl Engine {
 
     /// The session of a cookie's id, unless it is unknown or expired.
     pub fn session(&self, id: &str) -> Result<Option<Session>, EngineError> {
-        Ok(self.store.session(&sha256_hex(id), now_ms())?)
+        Ok(self.store.session(&sha256_hex(id), self.clock.now_ms())?)
     }
 
     /// Ends a session (signing out); an unknown id is not an error.

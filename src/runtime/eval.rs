@@ -2,13 +2,16 @@
 //!
 //! In: an IR expression and a [`Scope`] (the values names refer to). Out: a [`Value`],
 //! or an [`EvalError`] at the expression's span: a failed `as` conversion, a division
-//! by zero, an overflow, an unknown secret. The checker has already ruled out type
-//! errors, so the remaining checks are the ones that depend on values.
+//! by zero, an overflow, an unknown secret (each an [`EvalFault`], which words it). The
+//! checker has already ruled out type errors, so the remaining checks are the ones that
+//! depend on values.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use super::event::EnvelopeError;
 use super::value::{Secret, Value};
-use crate::ir::{BinOp, Builtin, Expr, ExprId, ExprKind, Part, Var};
+use crate::ir::{BinOp, Builtin, Expr, ExprId, ExprKind, Part, Ty, Var};
 use crate::source::Span;
 
 /// A value-dependent failure, where it happened.
@@ -17,6 +20,95 @@ pub struct EvalError {
     pub message: String,
     pub span: Span,
 }
+
+impl EvalError {
+    /// `fault` at `span`, in words.
+    pub fn new(fault: EvalFault, span: Span) -> EvalError {
+        EvalError { message: fault.to_string(), span }
+    }
+}
+
+/// What went wrong evaluating an expression, with the values' kinds (`an Int`, `null`)
+/// or the text involved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalFault {
+    /// Stored IR refers to an expression it does not have.
+    MissingExpr { id: u32 },
+    /// Stored IR nests deeper than the interpreter follows.
+    TooDeep,
+    /// An `as` conversion failed.
+    Conversion { target: Ty, cause: EnvelopeError },
+    /// `not` of something that is not a Bool.
+    NotNeedsBool { found: &'static str },
+    /// Unary `-` of something that is not a number.
+    NegNeedsNumber { found: &'static str },
+    /// `and` or `or` with a side that is not a Bool.
+    NeedsBools { op: BinOp, found: &'static str },
+    /// A builtin wanted text.
+    NotText { found: &'static str },
+    /// `len` of something without a length.
+    LenNeedsTextOrList { found: &'static str },
+    /// `round`, `floor` or `ceil` of something that is not a number.
+    NotANumber { found: &'static str },
+    /// `int(text)` of text that is not a whole number.
+    NotAWholeNumberText { text: String },
+    /// `float(text)` of text that is not a number.
+    NotANumberText { text: String },
+    /// `int(…)` of something that cannot become one.
+    NoIntOf { found: &'static str },
+    /// `float(…)` of something that cannot become one.
+    NoFloatOf { found: &'static str },
+    /// `secret(name)` of a secret the project does not configure.
+    SecretNotConfigured { name: String },
+    /// A Float too large (or not finite) for an Int.
+    TooLargeForInt,
+    /// Integer arithmetic overflowed.
+    NumberTooLarge,
+    /// Negating the smallest duration.
+    DurationTooLarge,
+    /// A timestamp moved out of the representable range.
+    TimestampOutOfRange,
+    /// `/` or `%` by zero.
+    DivisionByZero,
+    /// An ordering between values that have none.
+    CannotCompare { left: &'static str, right: &'static str },
+    /// An operator applied to kinds it does not take.
+    Mismatch { op: BinOp, left: &'static str, right: &'static str },
+}
+
+impl fmt::Display for EvalFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalFault::MissingExpr { id } => write!(f, "internal error: no expression {id} in the IR"),
+            EvalFault::TooDeep => f.write_str("expression nested too deeply"),
+            EvalFault::Conversion { target, cause } => {
+                write!(f, "cannot convert to `{target}`: {}", cause.message)
+            }
+            EvalFault::NotNeedsBool { found } => write!(f, "`not` needs a Bool, found {found}"),
+            EvalFault::NegNeedsNumber { found } => write!(f, "`-` needs a number, found {found}"),
+            EvalFault::NeedsBools { op, found } => write!(f, "`{op:?}` needs Bools, found {found}"),
+            EvalFault::NotText { found } => write!(f, "expected text, found {found}"),
+            EvalFault::LenNeedsTextOrList { found } => write!(f, "`len` needs text or a list, found {found}"),
+            EvalFault::NotANumber { found } => write!(f, "expected a number, found {found}"),
+            EvalFault::NotAWholeNumberText { text } => write!(f, "`{text}` is not a whole number"),
+            EvalFault::NotANumberText { text } => write!(f, "`{text}` is not a number"),
+            EvalFault::NoIntOf { found } => write!(f, "cannot make an Int of {found}"),
+            EvalFault::NoFloatOf { found } => write!(f, "cannot make a Float of {found}"),
+            EvalFault::SecretNotConfigured { name } => write!(f, "secret `{name}` is not configured"),
+            EvalFault::TooLargeForInt => f.write_str("number too large for an Int"),
+            EvalFault::NumberTooLarge => f.write_str("number too large"),
+            EvalFault::DurationTooLarge => f.write_str("duration too large"),
+            EvalFault::TimestampOutOfRange => f.write_str("timestamp out of range"),
+            EvalFault::DivisionByZero => f.write_str("division by zero"),
+            EvalFault::CannotCompare { left, right } => write!(f, "cannot compare {left} with {right}"),
+            EvalFault::Mismatch { op, left, right } => {
+                write!(f, "`{}` cannot be applied to {left} and {right}", symbol(*op))
+            }
+        }
+    }
+}
+
+impl std::error::Error for EvalFault {}
 
 /// What names mean while evaluating.
 pub struct Scope<'a> {
@@ -55,17 +147,16 @@ impl Scope<'_> {
     }
 
     fn expr(&self, id: ExprId) -> Result<&Expr, EvalError> {
-        self.exprs.get(id.index()).ok_or_else(|| EvalError {
-            message: format!("internal error: no expression {} in the IR", id.0),
-            span: Span::default(),
-        })
+        self.exprs
+            .get(id.index())
+            .ok_or_else(|| EvalError::new(EvalFault::MissingExpr { id: id.0 }, Span::default()))
     }
 
     fn eval_at(&self, id: ExprId, depth: u32) -> Result<Value, EvalError> {
         let e = self.expr(id)?;
-        let err = |message: String| EvalError { message, span: e.span };
+        let err = |fault: EvalFault| EvalError::new(fault, e.span);
         if depth > MAX_DEPTH {
-            return Err(err("expression nested too deeply".into()));
+            return Err(err(EvalFault::TooDeep));
         }
         let sub = |id: ExprId| self.eval_at(id, depth + 1);
         Ok(match &e.kind {
@@ -109,22 +200,22 @@ impl Scope<'_> {
             ExprKind::Cast(inner, ty) => {
                 let v = sub(*inner)?;
                 super::event::convert(&v, ty, "")
-                    .map_err(|e| err(format!("cannot convert to `{ty}`: {}", e.message)))?
+                    .map_err(|cause| err(EvalFault::Conversion { target: ty.clone(), cause }))?
             }
             ExprKind::Not(inner) => match sub(*inner)? {
                 Value::Bool(b) => Value::Bool(!b),
-                other => return Err(err(format!("`not` needs a Bool, found {}", other.kind()))),
+                other => return Err(err(EvalFault::NotNeedsBool { found: other.kind() })),
             },
             ExprKind::Neg(inner) => match sub(*inner)? {
-                Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| err("number too large".into()))?),
+                Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| err(EvalFault::NumberTooLarge))?),
                 Value::Float(f) => Value::Float(-f),
                 Value::Duration(d) => {
-                    Value::Duration(d.checked_neg().ok_or_else(|| err("duration too large".into()))?)
+                    Value::Duration(d.checked_neg().ok_or_else(|| err(EvalFault::DurationTooLarge))?)
                 }
-                other => return Err(err(format!("`-` needs a number, found {}", other.kind()))),
+                other => return Err(err(EvalFault::NegNeedsNumber { found: other.kind() })),
             },
             ExprKind::Binary(op, lhs, rhs) => self.binary(*op, *lhs, *rhs, depth).map_err(|m| match m {
-                Fail::Here(message) => err(message),
+                Fail::Here(fault) => err(fault),
                 Fail::Inner(e) => e,
             })?,
         })
@@ -154,14 +245,14 @@ impl Scope<'_> {
         match op {
             BinOp::And | BinOp::Or => {
                 let Value::Bool(a) = l else {
-                    return Err(Fail::Here(format!("`{op:?}` needs Bools, found {}", l.kind())));
+                    return Err(Fail::Here(EvalFault::NeedsBools { op, found: l.kind() }));
                 };
                 if (op == BinOp::And && !a) || (op == BinOp::Or && a) {
                     return Ok(Value::Bool(a));
                 }
                 match sub(rhs)? {
                     Value::Bool(b) => Ok(Value::Bool(b)),
-                    other => Err(Fail::Here(format!("`{op:?}` needs Bools, found {}", other.kind()))),
+                    other => Err(Fail::Here(EvalFault::NeedsBools { op, found: other.kind() })),
                 }
             }
             BinOp::Coalesce => {
@@ -178,11 +269,11 @@ impl Scope<'_> {
         }
     }
 
-    fn call(&self, builtin: Builtin, args: &[Value]) -> Result<Value, String> {
+    fn call(&self, builtin: Builtin, args: &[Value]) -> Result<Value, EvalFault> {
         let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Null);
         let text = |i: usize| match arg(i) {
             Value::String(s) => Ok(s),
-            other => Err(format!("expected text, found {}", other.kind())),
+            other => Err(EvalFault::NotText { found: other.kind() }),
         };
         Ok(match builtin {
             Builtin::Lower => Value::String(text(0)?.to_lowercase()),
@@ -192,7 +283,7 @@ impl Scope<'_> {
                 Value::String(s) => Value::Int(count(s.chars().count())),
                 Value::List(l) => Value::Int(count(l.len())),
                 Value::Record(r) => Value::Int(count(r.len())),
-                other => return Err(format!("`len` needs text or a list, found {}", other.kind())),
+                other => return Err(EvalFault::LenNeedsTextOrList { found: other.kind() }),
             },
             Builtin::StartsWith => Value::Bool(text(0)?.starts_with(&text(1)?)),
             Builtin::EndsWith => Value::Bool(text(0)?.ends_with(&text(1)?)),
@@ -207,29 +298,29 @@ impl Scope<'_> {
                     };
                     Value::Int(float_to_int(r)?)
                 }
-                other => return Err(format!("expected a number, found {}", other.kind())),
+                other => return Err(EvalFault::NotANumber { found: other.kind() }),
             },
             Builtin::String => Value::String(arg(0).to_text()),
             Builtin::Int => match arg(0) {
                 Value::Int(i) => Value::Int(i),
                 Value::Float(f) if f.fract() == 0.0 => Value::Int(float_to_int(f)?),
-                Value::String(s) => {
-                    Value::Int(s.trim().parse().map_err(|_| format!("`{s}` is not a whole number"))?)
-                }
-                other => return Err(format!("cannot make an Int of {}", other.kind())),
+                Value::String(s) => Value::Int(
+                    s.trim().parse().map_err(|_| EvalFault::NotAWholeNumberText { text: s.clone() })?,
+                ),
+                other => return Err(EvalFault::NoIntOf { found: other.kind() }),
             },
             Builtin::Float => match arg(0) {
                 Value::Int(i) => Value::Float(i as f64),
                 Value::Float(f) => Value::Float(f),
                 Value::String(s) => {
-                    Value::Float(s.trim().parse().map_err(|_| format!("`{s}` is not a number"))?)
+                    Value::Float(s.trim().parse().map_err(|_| EvalFault::NotANumberText { text: s.clone() })?)
                 }
-                other => return Err(format!("cannot make a Float of {}", other.kind())),
+                other => return Err(EvalFault::NoFloatOf { found: other.kind() }),
             },
             Builtin::Secret => {
                 let name = text(0)?;
                 if !(self.has_secret)(&name) {
-                    return Err(format!("secret `{name}` is not configured"));
+                    return Err(EvalFault::SecretNotConfigured { name });
                 }
                 Value::Secret(Secret::new(name))
             }
@@ -238,7 +329,7 @@ impl Scope<'_> {
 }
 
 enum Fail {
-    Here(String),
+    Here(EvalFault),
     Inner(EvalError),
 }
 
@@ -246,8 +337,8 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn float_to_int(f: f64) -> Result<i64, String> {
-    if f.is_finite() && f.abs() < 9.0e18 { Ok(f as i64) } else { Err("number too large for an Int".into()) }
+fn float_to_int(f: f64) -> Result<i64, EvalFault> {
+    if f.is_finite() && f.abs() < 9.0e18 { Ok(f as i64) } else { Err(EvalFault::TooLargeForInt) }
 }
 
 fn as_float(v: &Value) -> Option<f64> {
@@ -284,15 +375,15 @@ fn millis(ms: i64) -> jiff::SignedDuration {
 }
 
 /// A binary operator other than `and`, `or` and `??`.
-fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
+fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, EvalFault> {
     use Value as V;
-    let overflow = || "number too large".to_string();
-    let mismatch = || format!("`{}` cannot be applied to {} and {}", symbol(op), l.kind(), r.kind());
+    let overflow = || EvalFault::NumberTooLarge;
+    let mismatch = || EvalFault::Mismatch { op, left: l.kind(), right: r.kind() };
     Ok(match op {
         BinOp::Eq => V::Bool(equal(l, r)),
         BinOp::Ne => V::Bool(!equal(l, r)),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let o = order(l, r).ok_or_else(|| format!("cannot compare {} with {}", l.kind(), r.kind()))?;
+            let o = order(l, r).ok_or(EvalFault::CannotCompare { left: l.kind(), right: r.kind() })?;
             V::Bool(match op {
                 BinOp::Lt => o.is_lt(),
                 BinOp::Le => o.is_le(),
@@ -314,7 +405,7 @@ fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
             (V::String(a), V::String(b)) => V::String(format!("{a}{b}")),
             (V::Int(a), V::Int(b)) => V::Int(a.checked_add(*b).ok_or_else(overflow)?),
             (V::Timestamp(t), V::Duration(d)) | (V::Duration(d), V::Timestamp(t)) => {
-                V::Timestamp(t.checked_add(millis(*d)).map_err(|_| "timestamp out of range".to_string())?)
+                V::Timestamp(t.checked_add(millis(*d)).map_err(|_| EvalFault::TimestampOutOfRange)?)
             }
             (V::Duration(a), V::Duration(b)) => V::Duration(a.checked_add(*b).ok_or_else(overflow)?),
             _ => V::Float(as_float(l).zip(as_float(r)).map(|(a, b)| a + b).ok_or_else(mismatch)?),
@@ -322,7 +413,7 @@ fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
         BinOp::Sub => match (l, r) {
             (V::Int(a), V::Int(b)) => V::Int(a.checked_sub(*b).ok_or_else(overflow)?),
             (V::Timestamp(t), V::Duration(d)) => {
-                V::Timestamp(t.checked_sub(millis(*d)).map_err(|_| "timestamp out of range".to_string())?)
+                V::Timestamp(t.checked_sub(millis(*d)).map_err(|_| EvalFault::TimestampOutOfRange)?)
             }
             (V::Timestamp(a), V::Timestamp(b)) => {
                 let d = a.duration_since(*b);
@@ -341,7 +432,7 @@ fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
         BinOp::Div | BinOp::Rem => {
             let zero = matches!(r, V::Int(0)) || matches!(r, V::Float(f) if *f == 0.0);
             if zero {
-                return Err("division by zero".into());
+                return Err(EvalFault::DivisionByZero);
             }
             match (op, l, r) {
                 (BinOp::Div, V::Int(a), V::Int(b)) => V::Int(a.checked_div(*b).ok_or_else(overflow)?),
@@ -387,8 +478,15 @@ mod tests {
     #[test]
     fn arithmetic_is_checked() {
         assert_eq!(apply(BinOp::Div, &Value::Int(7), &Value::Int(2)), Ok(Value::Int(3)));
-        assert_eq!(apply(BinOp::Div, &Value::Int(7), &Value::Int(0)), Err("division by zero".into()));
-        assert_eq!(apply(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)), Err("number too large".into()));
+        let message = |result: Result<Value, EvalFault>| result.map_err(|fault| fault.to_string());
+        assert_eq!(
+            message(apply(BinOp::Div, &Value::Int(7), &Value::Int(0))),
+            Err("division by zero".into())
+        );
+        assert_eq!(
+            message(apply(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1))),
+            Err("number too large".into())
+        );
         assert_eq!(apply(BinOp::Add, &Value::Int(1), &Value::Float(0.5)), Ok(Value::Float(1.5)));
         assert_eq!(apply(BinOp::Mul, &Value::Duration(1000), &Value::Int(3)), Ok(Value::Duration(3000)));
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::admit::{Admission, admit};
-use super::eval::{Scope, equal};
+use super::eval::{EvalError, Scope, equal};
 use super::event::{TriggerEvent, from_test_record};
 use super::host::{ActionFailure, Host};
 use super::interp::{Progress, RunStart, RunState, resume, start};
@@ -74,7 +74,7 @@ fn mismatch(
 }
 
 /// Evaluates a test expression that needs no run (event, contact, mock records).
-fn constant(exprs: &[Expr], id: ExprId, now: jiff::Timestamp) -> Result<Value, String> {
+fn constant(exprs: &[Expr], id: ExprId, now: jiff::Timestamp) -> Result<Value, EvalError> {
     let empty = BTreeMap::new();
     let no_secret = |_: &str| true;
     let scope = Scope {
@@ -90,7 +90,7 @@ fn constant(exprs: &[Expr], id: ExprId, now: jiff::Timestamp) -> Result<Value, S
         now,
         has_secret: &no_secret,
     };
-    scope.eval(id).map_err(|e| e.message)
+    scope.eval(id)
 }
 
 /// Runs one test.
@@ -112,7 +112,7 @@ pub async fn run_test(program: &Program, case: &TestCase) -> TestOutcome {
     let record = match case.event.map(|id| constant(&case.exprs, id, default_start)) {
         Some(Ok(v)) => v,
         Some(Err(e)) => {
-            outcome.failures.push(failure(case.span, format!("the test's event: {e}")));
+            outcome.failures.push(failure(case.span, format!("the test's event: {}", e.message)));
             return outcome;
         }
         None => Value::Record(BTreeMap::new()),
@@ -128,7 +128,7 @@ pub async fn run_test(program: &Program, case: &TestCase) -> TestOutcome {
     let contact = match case.contact.map(|id| constant(&case.exprs, id, event.occurred_at)) {
         Some(Ok(v)) => v,
         Some(Err(e)) => {
-            outcome.failures.push(failure(case.span, format!("the test's contact: {e}")));
+            outcome.failures.push(failure(case.span, format!("the test's contact: {}", e.message)));
             return outcome;
         }
         None => Value::Record(BTreeMap::new()),
@@ -138,7 +138,7 @@ pub async fn run_test(program: &Program, case: &TestCase) -> TestOutcome {
         host.set_entry(entry.clone());
     }
     if let Err(e) = add_mocks(&mut host, case, event.occurred_at) {
-        outcome.failures.push(failure(case.span, e));
+        outcome.failures.push(failure(case.span, e.message));
         return outcome;
     }
     let event = match admit(wf, event, &mut host).await {
@@ -200,7 +200,7 @@ fn check_no_run(case: &TestCase, reason: &str, outcome: &mut TestOutcome) {
     }
 }
 
-fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> Result<(), String> {
+fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> Result<(), EvalError> {
     let exprs: Arc<Vec<Expr>> = Arc::new(case.exprs.clone());
     for mock in &case.mocks {
         let outcome = match &mock.outcome {
@@ -306,7 +306,7 @@ impl Finals<'_> {
             }
             ExpectKind::CalledWith(id, args) => {
                 let step = self.record.steps.get(id.index()).ok_or_else(|| failure(span, "unknown step"))?;
-                let wanted = constant(&case.exprs, *args, self.now).map_err(|e| failure(span, e))?;
+                let wanted = constant(&case.exprs, *args, self.now).map_err(|e| failure(span, e.message))?;
                 let input = Value::from_json(&step.input);
                 let Value::Record(wanted) = wanted else {
                     return Err(failure(span, "`called with` needs a record"));

@@ -1,12 +1,89 @@
 //! Helpers shared by the integration tests that drive the `komo` binary or build a
-//! project on disk. Each test file uses a subset.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! project on disk, and the polling helpers for whatever the engine does by itself.
+//! Each test file uses a subset.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod smtp;
 
+use std::fmt::Display;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+/// How long [`eventually`] and [`eventually_blocking`] wait for something the engine
+/// does by itself (the scheduler picking a run up and finishing it, a server answering)
+/// before the test fails. Generous, because the machine may be busy with other tests; a
+/// passing test waits only as long as the engine takes. Tests never wait for time to
+/// pass: waits in workflows run on a manual clock that the test advances.
+pub const BUDGET: Duration = Duration::from_secs(30);
+
+/// How often a condition is checked again.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// What a check answers: ready (with a value), or not yet (with what it saw, for the
+/// failure message).
+pub trait Check {
+    type Ready;
+    fn ready(self) -> Result<Self::Ready, String>;
+}
+
+impl Check for bool {
+    type Ready = ();
+    fn ready(self) -> Result<(), String> {
+        if self { Ok(()) } else { Err("false".into()) }
+    }
+}
+
+impl<T> Check for Option<T> {
+    type Ready = T;
+    fn ready(self) -> Result<T, String> {
+        self.ok_or_else(|| "nothing yet".into())
+    }
+}
+
+/// `Err` carries what was seen instead.
+impl<T, E: Display> Check for Result<T, E> {
+    type Ready = T;
+    fn ready(self) -> Result<T, String> {
+        self.map_err(|seen| seen.to_string())
+    }
+}
+
+/// Checks `check` until it is ready and returns its value; fails the test, naming `what`
+/// and what it saw last, after [`BUDGET`].
+pub async fn eventually<C: Check>(what: &str, mut check: impl AsyncFnMut() -> C) -> C::Ready {
+    let deadline = tokio::time::Instant::now() + BUDGET;
+    loop {
+        match check().await.ready() {
+            Ok(ready) => return ready,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("{what}: not within {BUDGET:?}; last seen: {seen}")
+            }
+            Err(_) => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
+}
+
+/// [`eventually`] for tests on plain threads.
+pub fn eventually_blocking<C: Check>(what: &str, mut check: impl FnMut() -> C) -> C::Ready {
+    let deadline = std::time::Instant::now() + BUDGET;
+    loop {
+        match check().ready() {
+            Ok(ready) => return ready,
+            Err(seen) if std::time::Instant::now() >= deadline => {
+                panic!("{what}: not within {BUDGET:?}; last seen: {seen}")
+            }
+            Err(_) => std::thread::sleep(POLL_EVERY),
+        }
+    }
+}
+
+/// A manual clock for an engine under test, reading the time the tests' events say they
+/// occurred (2026-11-29T09:00:00Z).
+pub fn manual_clock() -> komo::engine::ManualClock {
+    komo::engine::ManualClock::starting_at("2026-11-29T09:00:00Z".parse().unwrap())
+}
 
 /// A fresh, empty directory for one test: `<cargo tmp>/<group>/<test>`.
 pub fn scratch(group: &str, test: &str) -> PathBuf {

@@ -9,8 +9,11 @@
 //! `komo.toml`, so the SSRF guard lets it through like an `allow_hosts` entry.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use reqwest::Url;
+
+use crate::connectors::config::UrlParseError;
 
 /// The parsed `[http] stand_ins` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,12 +44,16 @@ pub(in crate::connectors) struct Redirected {
 
 impl StandIns {
     /// The table, or the first entry that is wrong and why.
-    pub fn parse(table: &BTreeMap<String, String>) -> Result<StandIns, String> {
+    pub fn parse(table: &BTreeMap<String, String>) -> Result<StandIns, StandInError> {
         let mut entries = Vec::new();
         for (origin, target) in table {
-            let parsed = parse_origin(origin).map_err(|why| format!("stand-in origin `{origin}`: {why}"))?;
-            let base =
-                parse_base(target).map_err(|why| format!("stand-in for `{origin}` (`{target}`): {why}"))?;
+            let parsed = parse_origin(origin)
+                .map_err(|problem| StandInError::Origin { origin: origin.clone(), problem })?;
+            let base = parse_base(target).map_err(|problem| StandInError::Target {
+                origin: origin.clone(),
+                target: target.clone(),
+                problem,
+            })?;
             entries.push(StandIn { base, ..parsed });
         }
         Ok(StandIns { entries })
@@ -82,29 +89,81 @@ impl StandIns {
     }
 }
 
-fn parse_origin(text: &str) -> Result<StandIn, String> {
-    let url = Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+/// A wrong entry of `[http] stand_ins`: which one, and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StandInError {
+    /// The key (the origin whose requests are redirected) is wrong.
+    Origin { origin: String, problem: StandInUrlProblem },
+    /// The value (the stand-in's base URL) is wrong.
+    Target { origin: String, target: String, problem: StandInUrlProblem },
+}
+
+/// What is wrong with an origin or a stand-in's base URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StandInUrlProblem {
+    NotAUrl(UrlParseError),
+    NotHttp,
+    /// An origin with a path, query, fragment or credentials.
+    NotAnOrigin,
+    /// A base URL with a query, fragment or credentials.
+    NotABase,
+    NoHost,
+    NoPort,
+}
+
+impl fmt::Display for StandInError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StandInError::Origin { origin, problem } => write!(f, "stand-in origin `{origin}`: {problem}"),
+            StandInError::Target { origin, target, problem } => {
+                write!(f, "stand-in for `{origin}` (`{target}`): {problem}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for StandInUrlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StandInUrlProblem::NotAUrl(cause) => write!(f, "not a URL ({cause})"),
+            StandInUrlProblem::NotHttp => f.write_str("must start with `http://` or `https://`"),
+            StandInUrlProblem::NotAnOrigin => {
+                f.write_str("must be an origin alone (scheme, host and port, no path)")
+            }
+            StandInUrlProblem::NotABase => {
+                f.write_str("must be a base URL (no query, fragment or credentials)")
+            }
+            StandInUrlProblem::NoHost => f.write_str("has no host"),
+            StandInUrlProblem::NoPort => f.write_str("has no port"),
+        }
+    }
+}
+
+impl std::error::Error for StandInError {}
+
+fn parse_origin(text: &str) -> Result<StandIn, StandInUrlProblem> {
+    let url = Url::parse(text).map_err(StandInUrlProblem::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err("must start with `http://` or `https://`".into());
+        return Err(StandInUrlProblem::NotHttp);
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err("must be an origin alone (scheme, host and port, no path)".into());
+        return Err(StandInUrlProblem::NotAnOrigin);
     }
-    let host = url.host_str().ok_or("has no host")?.to_string();
-    let port = url.port_or_known_default().ok_or("has no port")?;
+    let host = url.host_str().ok_or(StandInUrlProblem::NoHost)?.to_string();
+    let port = url.port_or_known_default().ok_or(StandInUrlProblem::NoPort)?;
     Ok(StandIn { scheme: url.scheme().to_string(), host, port, base: url })
 }
 
-fn parse_base(text: &str) -> Result<Url, String> {
-    let mut url = Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+fn parse_base(text: &str) -> Result<Url, StandInUrlProblem> {
+    let mut url = Url::parse(text).map_err(StandInUrlProblem::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err("must start with `http://` or `https://`".into());
+        return Err(StandInUrlProblem::NotHttp);
     }
     if url.host_str().is_none() {
-        return Err("has no host".into());
+        return Err(StandInUrlProblem::NoHost);
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err("must be a base URL (no query, fragment or credentials)".into());
+        return Err(StandInUrlProblem::NotABase);
     }
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);
@@ -115,7 +174,7 @@ fn parse_base(text: &str) -> Result<Url, String> {
 mod tests {
     use super::*;
 
-    fn stand_ins(pairs: &[(&str, &str)]) -> Result<StandIns, String> {
+    fn stand_ins(pairs: &[(&str, &str)]) -> Result<StandIns, StandInError> {
         StandIns::parse(&pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
     }
 
@@ -158,13 +217,14 @@ mod tests {
 
     #[test]
     fn wrong_entries_are_refused_with_the_reason() {
-        let err = stand_ins(&[("https://ops.example.com/alerts", "http://127.0.0.1:1")]).unwrap_err();
+        let err =
+            stand_ins(&[("https://ops.example.com/alerts", "http://127.0.0.1:1")]).unwrap_err().to_string();
         assert!(err.contains("origin alone"), "{err}");
-        let err = stand_ins(&[("ops.example.com", "http://127.0.0.1:1")]).unwrap_err();
+        let err = stand_ins(&[("ops.example.com", "http://127.0.0.1:1")]).unwrap_err().to_string();
         assert!(err.contains("not a URL"), "{err}");
-        let err = stand_ins(&[("https://ops.example.com", "ftp://127.0.0.1")]).unwrap_err();
+        let err = stand_ins(&[("https://ops.example.com", "ftp://127.0.0.1")]).unwrap_err().to_string();
         assert!(err.contains("http://"), "{err}");
-        let err = stand_ins(&[("https://ops.example.com", "http://127.0.0.1:1/?q")]).unwrap_err();
+        let err = stand_ins(&[("https://ops.example.com", "http://127.0.0.1:1/?q")]).unwrap_err().to_string();
         assert!(err.contains("base URL"), "{err}");
         assert!(stand_ins(&[]).unwrap().is_empty());
     }

@@ -151,7 +151,8 @@ pub struct RunQuery {
     pub started_from: Option<i64>,
     /// Started before (milliseconds since the epoch).
     pub started_before: Option<i64>,
-    /// The page after this `(started_at, id)` (the last row of the previous page).
+    /// The page after this `(started_at, id)` (the last row of the previous page): its
+    /// start time, and its run, whose place in the arrival order breaks ties.
     pub after: Option<(i64, String)>,
     pub limit: u32,
 }
@@ -180,11 +181,6 @@ static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 /// How many SQL statements the stores of this process have executed.
 pub fn statements_executed() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 impl Store {

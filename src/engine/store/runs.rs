@@ -67,8 +67,9 @@ impl Store {
         Ok(rows)
     }
 
-    /// Runs of a workspace, newest first, that pass every filter of `query`, with keyset
-    /// paging on `(started_at, id)`.
+    /// Runs of a workspace, newest first (by start time, then by arrival: a total order),
+    /// that pass every filter of `query`, with keyset paging after a run (its start time
+    /// and its place in the arrival order).
     pub fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.lock()?;
         let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1");
@@ -98,10 +99,14 @@ impl Store {
             let a = values.len();
             values.push(id.clone().into());
             let b = values.len();
-            sql.push_str(&format!(" AND (started_at < ?{a} OR (started_at = ?{a} AND id < ?{b}))"));
+            // A run of another workspace, or none, places nothing after it in its
+            // millisecond (`seq < NULL` is never true): older ones still follow.
+            sql.push_str(&format!(
+                " AND (started_at < ?{a} OR (started_at = ?{a} AND seq < (SELECT seq FROM runs WHERE workspace = ?1 AND id = ?{b})))"
+            ));
         }
         values.push(i64::from(query.limit).into());
-        sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT ?{}", values.len()));
+        sql.push_str(&format!(" ORDER BY started_at DESC, seq DESC LIMIT ?{}", values.len()));
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values.iter()), run_row)?
@@ -109,11 +114,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// The runs started by events that run `run` caused, oldest first.
+    /// The runs started by events that run `run` caused, oldest first (by start, then
+    /// arrival).
     pub fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.lock()?;
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND cause_run = ?2 ORDER BY started_at, id"
+            "SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1 AND cause_run = ?2 ORDER BY started_at, seq"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![workspace, run], run_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -184,10 +190,11 @@ impl Store {
     }
 }
 
-/// Inserts a run.
+/// Inserts a run, last in the arrival order (`seq`: one more than the largest; writes
+/// are serialised, and the unique index refuses a clash rather than misorder).
 pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, cause_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO runs ({RUN_COLUMNS}, cause_run, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"
     ))?
     .execute(params![
             run.id,

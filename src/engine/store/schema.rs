@@ -99,6 +99,20 @@ ALTER TABLE runs ADD COLUMN caused_by TEXT;
 ALTER TABLE runs ADD COLUMN cause_run TEXT;
 CREATE INDEX runs_cause ON runs(workspace, cause_run) WHERE cause_run IS NOT NULL;
 "#,
+    r#"
+-- The order runs were stored in: `seq` is one more than the largest at insert, so
+-- "newest first" (start time, then arrival) is a total order that follows arrival even
+-- for runs started in the same millisecond (before, their random ids decided).
+-- Runs stored before this migration are numbered in the order they were inserted (their
+-- rowid; no run is ever deleted). The two "newest" indexes break ties on `seq` now.
+ALTER TABLE runs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE runs SET seq = rowid;
+CREATE UNIQUE INDEX runs_seq ON runs(seq);
+DROP INDEX runs_newest;
+CREATE INDEX runs_newest ON runs(workspace, started_at DESC, seq DESC);
+DROP INDEX runs_workflow_newest;
+CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, seq DESC, status, finished_at);
+"#,
 ];
 
 /// Applies the migrations `conn` has not seen yet, in one transaction.
@@ -141,7 +155,7 @@ mod tests {
     fn a_new_store_is_migrated_to_the_last_schema_version() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "3");
+        assert_eq!(schema_version(&conn), "4");
         let tables = names(&conn, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
         assert_eq!(
             tables,
@@ -159,7 +173,7 @@ mod tests {
         );
         // Opening it again applies nothing more.
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "3");
+        assert_eq!(schema_version(&conn), "4");
     }
 
     #[test]
@@ -174,12 +188,36 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "3");
+        assert_eq!(schema_version(&conn), "4");
         assert!(
             names(&conn, "SELECT name FROM pragma_table_info('runs')").contains(&"cause_run".to_string())
         );
         let depth: i64 =
             conn.query_row("SELECT depth FROM events WHERE id = 'e1'", [], |r| r.get(0)).unwrap();
         assert_eq!(depth, 0, "rows stored before a migration are kept, with the new columns' defaults");
+    }
+
+    #[test]
+    fn runs_stored_before_the_arrival_order_are_numbered_as_they_were_inserted() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)").unwrap();
+        for sql in MIGRATIONS.get(..3).unwrap() {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '3')", []).unwrap();
+        for id in ["run_z", "run_a", "run_m"] {
+            conn.execute(
+                "INSERT INTO runs (id, workspace, workflow, version, status, trigger, event_id, started_at, state)
+                 VALUES (?1, 'ws', 'w', 1, 'succeeded', 'T', 'e', 5, '{}')",
+                [id],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        assert_eq!(schema_version(&conn), "4");
+        assert_eq!(
+            names(&conn, "SELECT id FROM runs ORDER BY started_at DESC, seq DESC"),
+            ["run_m", "run_a", "run_z"]
+        );
     }
 }

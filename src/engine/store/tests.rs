@@ -8,7 +8,7 @@ fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&dir.join("komo.db")).unwrap();
-    store.ensure_workspace("ws").unwrap();
+    store.ensure_workspace("ws", 0).unwrap();
     (store, dir)
 }
 
@@ -152,28 +152,32 @@ fn store_runs(store: &Store, runs: &[(&str, &str, i64, Option<&str>)]) {
 }
 
 #[test]
-fn run_lists_filter_on_every_field_given_and_page_by_start_then_id() {
+fn run_lists_filter_on_every_field_given_and_page_by_start_then_arrival() {
     let (store, dir) = temp_store("list");
+    // run_c arrives before run_b, in the same millisecond: run_b is the newer.
     store_runs(
         &store,
         &[
             ("run_a", "succeeded", 10, Some("h1")),
-            ("run_b", "failed", 20, Some("h2")),
             ("run_c", "succeeded", 20, Some("h1")),
+            ("run_b", "failed", 20, Some("h2")),
             ("run_d", "waiting", 30, None),
         ],
     );
     let ids = |query: RunQuery| -> Vec<String> {
         store.list_runs("ws", &RunQuery { limit: 10, ..query }).unwrap().into_iter().map(|r| r.id).collect()
     };
-    assert_eq!(ids(RunQuery::default()), ["run_d", "run_c", "run_b", "run_a"]);
+    assert_eq!(ids(RunQuery::default()), ["run_d", "run_b", "run_c", "run_a"]);
     assert_eq!(ids(RunQuery { status: Some("succeeded".into()), ..RunQuery::default() }), ["run_c", "run_a"]);
     assert_eq!(ids(RunQuery { hub: Some("h1".into()), ..RunQuery::default() }), ["run_c", "run_a"]);
     assert_eq!(ids(RunQuery { workflow: Some("other".into()), ..RunQuery::default() }), Vec::<String>::new());
     let window = RunQuery { started_from: Some(20), started_before: Some(30), ..RunQuery::default() };
-    assert_eq!(ids(window), ["run_c", "run_b"]);
-    let next_page = RunQuery { after: Some((20, "run_c".into())), ..RunQuery::default() };
-    assert_eq!(ids(next_page), ["run_b", "run_a"]);
+    assert_eq!(ids(window), ["run_b", "run_c"]);
+    let next_page = RunQuery { after: Some((20, "run_b".into())), ..RunQuery::default() };
+    assert_eq!(ids(next_page), ["run_c", "run_a"]);
+    // After a run the workspace does not have: nothing more of that millisecond.
+    let unknown = RunQuery { after: Some((20, "run_x".into())), ..RunQuery::default() };
+    assert_eq!(ids(unknown), ["run_a"]);
     let first_two = store.list_runs("ws", &RunQuery { limit: 2, ..RunQuery::default() }).unwrap();
     assert_eq!(first_two.len(), 2);
     let _ = std::fs::remove_dir_all(dir);

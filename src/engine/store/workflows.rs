@@ -5,7 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, VersionRow, WorkflowRow, now_ms};
+use super::{Store, StoreError, VersionRow, WorkflowRow};
 
 impl Store {
     pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, StoreError> {
@@ -37,9 +37,15 @@ impl Store {
         Ok(rows)
     }
 
-    /// Saves `source` as the draft of `name` (a new workflow starts as a draft).
-    /// Returns false when the source is unchanged.
-    pub fn save_draft(&self, workspace: &str, name: &str, source: &str) -> Result<bool, StoreError> {
+    /// Saves `source` as the draft of `name` (a new workflow starts as a draft), at
+    /// `now` (milliseconds since the epoch). Returns false when the source is unchanged.
+    pub fn save_draft(
+        &self,
+        workspace: &str,
+        name: &str,
+        source: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         self.transaction(|tx| {
             let existing: Option<String> = tx
                 .query_row(
@@ -53,14 +59,14 @@ impl Store {
                 Some(_) => {
                     tx.execute(
                         "UPDATE workflows SET source = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
-                        params![workspace, name, source, now_ms()],
+                        params![workspace, name, source, now],
                     )?;
                     Ok(true)
                 }
                 None => {
                     tx.execute(
                         "INSERT INTO workflows (workspace, name, status, source, updated_at) VALUES (?1, ?2, 'draft', ?3, ?4)",
-                        params![workspace, name, source, now_ms()],
+                        params![workspace, name, source, now],
                     )?;
                     Ok(true)
                 }
@@ -68,17 +74,17 @@ impl Store {
         })
     }
 
-    pub fn set_status(&self, workspace: &str, name: &str, status: &str) -> Result<(), StoreError> {
+    pub fn set_status(&self, workspace: &str, name: &str, status: &str, now: i64) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "UPDATE workflows SET status = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
-                params![workspace, name, status, now_ms()],
+                params![workspace, name, status, now],
             )?;
             Ok(())
         })
     }
 
-    /// Adds an immutable version and makes it the active one.
+    /// Adds an immutable version, created at `now`, and makes it the active one.
     pub fn activate_version(
         &self,
         workspace: &str,
@@ -86,6 +92,7 @@ impl Store {
         source: &str,
         ir: &str,
         trigger: &str,
+        now: i64,
     ) -> Result<i64, StoreError> {
         self.transaction(|tx| {
             let last: Option<i64> = tx.query_row(
@@ -96,11 +103,11 @@ impl Store {
             let version = last.unwrap_or(0) + 1;
             tx.execute(
                 "INSERT INTO versions (workspace, workflow, version, source, ir, trigger, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![workspace, name, version, source, ir, trigger, now_ms()],
+                params![workspace, name, version, source, ir, trigger, now],
             )?;
             tx.execute(
                 "UPDATE workflows SET status = 'active', active_version = ?3, updated_at = ?4 WHERE workspace = ?1 AND name = ?2",
-                params![workspace, name, version, now_ms()],
+                params![workspace, name, version, now],
             )?;
             Ok(version)
         })

@@ -5,25 +5,26 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
 
 impl Store {
-    pub fn ensure_workspace(&self, id: &str) -> Result<(), StoreError> {
+    /// Creates the workspace (at `now`) unless it exists.
+    pub fn ensure_workspace(&self, id: &str, now: i64) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?1, ?2)",
-                params![id, now_ms()],
+                params![id, now],
             )?;
             Ok(())
         })
     }
 
-    /// Stores a key's hash for `workspace`.
-    pub fn add_key(&self, workspace: &str, hash: &str) -> Result<(), StoreError> {
+    /// Stores a key's hash for `workspace`, created at `now`.
+    pub fn add_key(&self, workspace: &str, hash: &str, now: i64) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
                 "INSERT INTO api_keys (hash, workspace, created_at) VALUES (?1, ?2, ?3)",
-                params![hash, workspace, now_ms()],
+                params![hash, workspace, now],
             )?;
             Ok(())
         })

@@ -9,13 +9,36 @@
 //! sees. An event occurs when its step finished.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::{AssertionFailure, Finals, mismatch};
 use crate::ir::{ExprId, TestCase};
 use crate::runtime::caused::CausedEvent;
-use crate::runtime::event::parse_envelope;
+use crate::runtime::eval::EvalError;
+use crate::runtime::event::{EnvelopeError, parse_envelope};
 use crate::runtime::value::{Value, format_timestamp};
 use crate::source::Span;
+
+/// Why a `where` condition could not be judged for one caused event.
+#[derive(Clone, Debug, PartialEq)]
+enum WhereError {
+    /// The condition failed to evaluate.
+    Eval(EvalError),
+    /// The condition gave something other than a Bool (its kind).
+    NotBool { found: &'static str },
+    /// The caused event does not read as an envelope of its trigger.
+    Envelope { event: String, cause: EnvelopeError },
+}
+
+impl fmt::Display for WhereError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WhereError::Eval(error) => f.write_str(&error.message),
+            WhereError::NotBool { found } => write!(f, "the condition is {found}, not a Bool"),
+            WhereError::Envelope { event, cause } => write!(f, "the event `{event}`: {cause}"),
+        }
+    }
+}
 
 impl Finals<'_> {
     /// `expect event trigger [where filter]`: some event of the run has that trigger
@@ -67,20 +90,20 @@ impl Finals<'_> {
     }
 
     /// Whether `filter` holds for `event`.
-    fn satisfies(&self, case: &TestCase, event: &CausedEvent, filter: ExprId) -> Result<bool, String> {
+    fn satisfies(&self, case: &TestCase, event: &CausedEvent, filter: ExprId) -> Result<bool, WhereError> {
         let locals = self.event_locals(event)?;
         let run = Value::record([("id".to_string(), Value::str(self.state.id.clone()))]);
         let yes = |_: &str| true;
         let scope = self.scope(&case.exprs, &self.state.outputs, &run, &yes, &locals);
         match scope.eval(filter) {
             Ok(Value::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!("the condition is {}, not a Bool", other.kind())),
-            Err(e) => Err(e.message),
+            Ok(other) => Err(WhereError::NotBool { found: other.kind() }),
+            Err(e) => Err(WhereError::Eval(e)),
         }
     }
 
     /// The names `where` binds for `event`, typed as the engine types an envelope.
-    fn event_locals(&self, event: &CausedEvent) -> Result<BTreeMap<String, Value>, String> {
+    fn event_locals(&self, event: &CausedEvent) -> Result<BTreeMap<String, Value>, WhereError> {
         let step = self.record.steps.iter().find(|s| s.name == event.step);
         let occurred_at =
             step.and_then(|s| s.finished_at.clone()).unwrap_or_else(|| format_timestamp(self.now));
@@ -93,7 +116,8 @@ impl Finals<'_> {
         if let (Some(coupon), serde_json::Value::Object(top)) = (&event.coupon, &mut envelope) {
             top.insert("coupon".into(), coupon.clone());
         }
-        let parsed = parse_envelope(&envelope).map_err(|e| format!("the event `{}`: {e}", event.id))?;
+        let parsed = parse_envelope(&envelope)
+            .map_err(|cause| WhereError::Envelope { event: event.id.clone(), cause })?;
         let mut locals = match &parsed.event {
             Value::Record(fields) => fields.clone(),
             _ => BTreeMap::new(),
