@@ -501,14 +501,14 @@ fn a_project_reads_its_templates_and_smtp_certificate() {
     let table = "[connectors.email]\nsmtp_host = \"smtp.acme.example\"\nfrom = \"a@acme.example\"\nca_file = \"certs/relay-ca.pem\"\n";
     let dir = project("project_files", table, WELCOME);
     let load = |dir: &Path| komo::engine::Project::load(dir).unwrap().connectors(dir).unwrap();
-    let reason = load(&dir).unavailable("contact.send_email").unwrap();
+    let reason = load(&dir).unavailable(komo::catalog::ActionId::ContactSendEmail).unwrap();
     assert!(reason.ends_with("`ca_file` (`certs/relay-ca.pem`) could not be read"), "{reason}");
     common::write(&dir, "certs/relay-ca.pem", "not a certificate");
-    let reason = load(&dir).unavailable("contact.send_email").unwrap();
+    let reason = load(&dir).unavailable(komo::catalog::ActionId::ContactSendEmail).unwrap();
     assert!(reason.ends_with("`ca_file` (`certs/relay-ca.pem`) holds no PEM certificate"), "{reason}");
     let issued = rcgen::generate_simple_self_signed(vec!["smtp.acme.example".to_string()]).unwrap();
     common::write(&dir, "certs/relay-ca.pem", issued.cert.pem());
     let connectors = load(&dir);
-    assert_eq!(connectors.unavailable("contact.send_email"), None);
+    assert_eq!(connectors.unavailable(komo::catalog::ActionId::ContactSendEmail), None);
     assert!(connectors.templates().unwrap().contains("welcome"));
 }

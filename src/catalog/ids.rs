@@ -31,16 +31,22 @@ impl fmt::Display for UnknownName {
 
 impl std::error::Error for UnknownName {}
 
+/// Widths and alignment (`{:<12}`) are honoured, as for a `str`.
 impl fmt::Display for ActionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let spec = self.spec();
-        write!(f, "{}.{}", spec.namespace, spec.name)
+        if f.width().is_none() && f.precision().is_none() {
+            write!(f, "{}.{}", spec.namespace, spec.name)
+        } else {
+            f.pad(&format!("{}.{}", spec.namespace, spec.name))
+        }
     }
 }
 
+/// Widths and alignment (`{:<12}`) are honoured, as for a `str`.
 impl fmt::Display for TriggerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -155,6 +161,12 @@ mod tests {
             assert_eq!(serde_json::from_value::<TriggerId>(json).unwrap(), id);
             assert_eq!(id.to_string().parse::<TriggerId>(), Ok(id));
         }
+    }
+
+    #[test]
+    fn ids_are_padded_as_text_is() {
+        assert_eq!(format!("[{:<16}]", ActionId::HttpRequest), "[http.request    ]");
+        assert_eq!(format!("[{:>20}]", TriggerId::PrizeAwarded), "[       Prize.Awarded]");
     }
 
     #[test]

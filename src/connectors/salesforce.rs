@@ -22,6 +22,7 @@ use tokio::sync::Mutex;
 
 use super::config::{ConnectorConfigError, Env, SalesforceConfig, SecretValue, secret};
 use super::rest::{self, Answer, Call, RestClient, status_failure, text_field};
+use crate::catalog::ActionId;
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::{REDACTED, Value};
 
@@ -115,19 +116,21 @@ impl SalesforceConnector {
     pub(super) async fn perform(
         &self,
         client: &RestClient,
-        action: &str,
+        action: ActionId,
         args: &BTreeMap<String, Value>,
         timeout_ms: Option<u64>,
     ) -> Result<Value, ActionFailure> {
         let object = object_name(args)?;
         let sobjects = ["services", "data", self.api_version.as_str(), "sobjects", object];
         let (method, url, body) = match action {
-            "get_object" => (Method::GET, self.url(&sobjects, Some(record_id(args)?)), None),
-            "create_object" => (Method::POST, self.url(&sobjects, Some("")), Some(fields(args)?)),
-            "update_object" => {
+            ActionId::SalesforceGetObject => (Method::GET, self.url(&sobjects, Some(record_id(args)?)), None),
+            ActionId::SalesforceCreateObject => {
+                (Method::POST, self.url(&sobjects, Some("")), Some(fields(args)?))
+            }
+            ActionId::SalesforceUpdateObject => {
                 (Method::PATCH, self.url(&sobjects, Some(record_id(args)?)), Some(fields(args)?))
             }
-            other => return Err(invalid(format!("unknown action `salesforce.{other}`"))),
+            other => return Err(invalid(format!("`{other}` is not a Salesforce action"))),
         };
         let timeout = rest::timeout(self.timeout_ms, timeout_ms);
         let mut token = self.token(client, timeout, false).await?;
@@ -143,8 +146,8 @@ impl SalesforceConnector {
             return Err(scrub_token(api_failure(&answer, &json), &token));
         }
         Ok(match action {
-            "get_object" => Value::record([("record".to_string(), Value::from_json(&json))]),
-            "create_object" => {
+            ActionId::SalesforceGetObject => Value::record([("record".to_string(), Value::from_json(&json))]),
+            ActionId::SalesforceCreateObject => {
                 let id = text_field(&json, "id")
                     .ok_or_else(|| ActionFailure::new("error", "Salesforce's answer has no `id`"))?;
                 Value::record([("id".to_string(), Value::String(id))])

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::caused::Change;
 use super::value::Value;
+use crate::catalog::ActionId;
 
 /// One attempt of one action.
 #[derive(Clone, Debug)]
@@ -19,8 +20,7 @@ pub struct ActionRequest<'a> {
     pub run_id: &'a str,
     /// The step's name in the run record.
     pub step: &'a str,
-    /// `ns.action`.
-    pub action: &'a str,
+    pub action: ActionId,
     /// Every parameter with a value, evaluated (secrets included, for the connector).
     pub args: &'a BTreeMap<String, Value>,
     /// 1 for the first attempt.

@@ -234,7 +234,7 @@ fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> R
                 })
             }
         };
-        host.add_mock(MockRule { action: mock.action.to_string(), matches, outcome });
+        host.add_mock(MockRule { action: mock.action, matches, outcome });
     }
     Ok(())
 }

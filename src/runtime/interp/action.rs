@@ -33,9 +33,11 @@ pub(super) async fn action_stmt<H: Host + Send>(
         return Next::Done;
     };
     let index = action.step.index();
-    let (name, action_name) = wf
-        .step(action.step)
-        .map_or((String::new(), String::new()), |s| (s.name.clone(), s.action.to_string()));
+    let Some(step) = wf.step(action.step) else {
+        st.fail("internal error: a step is missing from the IR".into(), None, span, now);
+        return Next::Done;
+    };
+    let name = step.name.clone();
     if attempt == 1 {
         st.budget_used += 1;
         if st.budget_used > STEP_BUDGET {
@@ -65,7 +67,7 @@ pub(super) async fn action_stmt<H: Host + Send>(
             let request = ActionRequest {
                 run_id: &st.id,
                 step: &name,
-                action: &action_name,
+                action: step.action,
                 args: &args,
                 attempt,
                 idempotency_key: &key,
