@@ -26,7 +26,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use criterion::{Criterion, criterion_group, criterion_main};
-use komo::engine::Engine;
+use komo::cli::project::open_engine;
 use tower::ServiceExt;
 
 const RUNS: i64 = 100_000;
@@ -123,7 +123,7 @@ fn check_plans(db: &std::path::Path) {
 fn setup(runtime: &tokio::runtime::Runtime) -> Setup {
     let dir = project();
     let db = dir.join("komo.db");
-    let engine = Arc::new(Engine::open(&dir, Some(&db)).unwrap());
+    let engine = Arc::new(open_engine(&dir, Some(&db)).unwrap());
     let key = engine.create_key().unwrap();
     engine.activate("bench", "welcome").unwrap();
     engine.activate("bench", "quiz").unwrap();

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use komo::engine::Engine;
+use komo::cli::project::open_engine;
 
 const ROUNDS: usize = 3;
 /// Events per round and concurrent clients (`KOMO_BENCH_EVENTS`, `KOMO_BENCH_CLIENTS`).
@@ -109,7 +109,7 @@ async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> D
 
 async fn round(round: usize, events: usize, clients: usize) -> Round {
     let dir = project(round);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     let key = engine.create_key().unwrap();
     engine.activate("bench", "reference").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -35,7 +35,6 @@ pub mod engine;
 pub mod fmt;
 pub mod ir;
 pub mod lsp;
-pub mod project;
 pub mod runtime;
 pub mod server;
 pub mod source;
@@ -52,7 +51,7 @@ pub struct Checked {
     /// Parser and checker findings, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
     /// The project catalog the files were checked against (empty without one).
-    pub workspace: std::sync::Arc<check::Workspace>,
+    pub project_catalog: std::sync::Arc<check::ProjectCatalog>,
 }
 
 /// Parses every file of `sources` and checks them together (workflow names are
@@ -62,7 +61,10 @@ pub fn check_sources(sources: &SourceMap) -> Checked {
 }
 
 /// [`check_sources`] against a project's catalog (`komo.toml`'s `[catalog]`).
-pub fn check_sources_in(sources: &SourceMap, workspace: &std::sync::Arc<check::Workspace>) -> Checked {
+pub fn check_sources_in(
+    sources: &SourceMap,
+    project_catalog: &std::sync::Arc<check::ProjectCatalog>,
+) -> Checked {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     for (id, file) in sources.files() {
@@ -70,8 +72,13 @@ pub fn check_sources_in(sources: &SourceMap, workspace: &std::sync::Arc<check::W
         diagnostics.extend(parsed.diagnostics);
         files.push((id, parsed.file));
     }
-    let checked = check::check_in(&files, workspace);
+    let checked = check::check_in(&files, project_catalog);
     diagnostics.extend(checked.diagnostics);
     diagnostics::sort_diagnostics(&mut diagnostics);
-    Checked { files, program: checked.program, diagnostics, workspace: std::sync::Arc::clone(workspace) }
+    Checked {
+        files,
+        program: checked.program,
+        diagnostics,
+        project_catalog: std::sync::Arc::clone(project_catalog),
+    }
 }

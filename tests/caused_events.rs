@@ -1,9 +1,8 @@
 //! Events the engine causes (`catalog.md` "What actions change"), end to end over HTTP on
 //! a SQLite file, served by the real `komo serve` binary:
 //!
-//! - the demo (served in process instead, on a manual clock, because its `welcome` waits
-//!   5 s: the test moves the clock past the wait rather than sleeping through it): a form
-//!   entry from an email never seen runs `entries` and, through the
+//! - the demo (its `welcome` really waits 5 s): a form entry from an email never seen
+//!   runs `entries` and, through the
 //!   `Contact.Identified` the new contact raises, `welcome`; `entries` adding the contact
 //!   to the newsletter list runs `newsletter_welcome` (`Contact.ListAdded`); run records
 //!   name their cause and the runs they caused; a duplicate post causes nothing again;
@@ -24,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::eventually_blocking;
-use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::{Value, json};
 
 /// One `komo serve` on a project; killed when dropped. Its stderr is kept.
@@ -70,33 +68,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// The engine of a project in this process, on a manual clock, served on a real socket
-/// (with its scheduler) until dropped.
-struct InProcess {
-    base: String,
-    clock: ManualClock,
-    /// Kept alive: the scheduler waits on it (a dropped sender would wake it at once,
-    /// pass after pass).
-    _stop: tokio::sync::watch::Sender<bool>,
-    /// Runs the server and the scheduler; dropping it stops both.
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl InProcess {
-    fn start(dir: &Path) -> InProcess {
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let clock = common::manual_clock();
-        let engine = Arc::new(Engine::open_with_clock(dir, None, Clock::from(clock.clone())).unwrap());
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        runtime.spawn(Arc::clone(&engine).run_scheduler(stopped));
-        runtime.spawn(komo::server::serve_on(engine, listener, std::future::pending()));
-        InProcess { base, clock, _stop: stop, _runtime: runtime }
     }
 }
 
@@ -217,7 +188,7 @@ fn demo_copy() -> PathBuf {
 fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows() {
     let dir = demo_copy();
     let key = key(&dir);
-    let server = InProcess::start(&dir);
+    let server = Server::start(&dir);
     let api = Api::new(&server.base, &key);
     for workflow in ["welcome", "entries", "newsletter_welcome"] {
         api.activate(workflow);
@@ -232,11 +203,10 @@ fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows(
         "the entry and the new contact's Contact.Identified: {answer}"
     );
 
-    // welcome waits 5 s: once it has parked there, the clock moves past the wait.
+    // welcome waits 5 s (real time: this is the real binary).
     eventually_blocking("welcome parks at its wait", || {
         api.runs().iter().any(|r| r["workflow"] == "welcome" && r["status"] == "waiting")
     });
-    server.clock.advance(Duration::from_secs(5));
     let records = api.finished_runs(3);
     assert_eq!(records.len(), 3, "{records:#?}");
     assert!(records.iter().all(|r| r["status"] == "succeeded"), "{records:#?}");

@@ -500,7 +500,9 @@ fn live_connectors_need_a_project() {
 fn a_project_reads_its_templates_and_smtp_certificate() {
     let table = "[connectors.email]\nsmtp_host = \"smtp.acme.example\"\nfrom = \"a@acme.example\"\nca_file = \"certs/relay-ca.pem\"\n";
     let dir = project("project_files", table, WELCOME);
-    let load = |dir: &Path| komo::engine::Project::load(dir).unwrap().connectors(dir).unwrap();
+    let load = |dir: &Path| {
+        komo::cli::project::LoadedProject::load(dir).unwrap().engine_project().unwrap().connectors
+    };
     let reason = load(&dir).unavailable(komo::catalog::ActionId::ContactSendEmail).unwrap();
     assert!(reason.ends_with("`ca_file` (`certs/relay-ca.pem`) could not be read"), "{reason}");
     common::write(&dir, "certs/relay-ca.pem", "not a certificate");

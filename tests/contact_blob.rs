@@ -95,7 +95,8 @@ struct Opened {
 fn open(test: &str) -> Opened {
     let dir = project(test);
     let clock = common::manual_clock();
-    let engine = Arc::new(Engine::open_with_clock(&dir, None, Clock::from(clock.clone())).unwrap());
+    let engine =
+        Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, Clock::from(clock.clone())).unwrap());
     for wf in ["welcome", "scored", "listed"] {
         engine.activate("acme", wf).unwrap();
     }

@@ -121,7 +121,10 @@ impl Dash {
         let db: PathBuf = dir.join("shared.db");
         let clock = common::manual_clock();
         let open = |dir: &std::path::Path| {
-            Arc::new(Engine::open_with_clock(dir, Some(&db), Clock::from(clock.clone())).unwrap())
+            Arc::new(
+                komo::cli::project::open_engine_with_clock(dir, Some(&db), Clock::from(clock.clone()))
+                    .unwrap(),
+            )
         };
         let engine = open(&dir);
         let other_dir = dir.join("globex");

@@ -37,7 +37,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use komo::check::Workspace;
+use komo::check::ProjectCatalog;
 use komo::diagnostics::{Code, Diagnostic};
 use komo::source::SourceMap;
 
@@ -216,10 +216,12 @@ fn listing(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 /// The catalog a block is checked against: none, or its `project=`'s.
-fn workspace_of(block: &Block) -> Result<Arc<Workspace>, String> {
+fn catalog_of(block: &Block) -> Result<Arc<ProjectCatalog>, String> {
     match &block.project {
         None => Ok(Arc::default()),
-        Some(dir) => komo::project::load_workspace(&root().join(dir)).map(Arc::new),
+        Some(dir) => {
+            komo::cli::project::load_catalog(&root().join(dir)).map(Arc::new).map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -241,9 +243,9 @@ fn every_komo_block_of_the_docs_checks_as_its_fence_says() {
             fragments += usize::from(!is_whole_file(&block.code));
             let mut sources = SourceMap::new();
             sources.add(name.clone(), checked_text(&block));
-            let workspace = workspace_of(&block)
+            let catalog = catalog_of(&block)
                 .unwrap_or_else(|e| panic!("{name}:{}: the block's project: {e}", block.fence_line));
-            let diags = komo::check_sources_in(&sources, &workspace).diagnostics;
+            let diags = komo::check_sources_in(&sources, &catalog).diagnostics;
             if let Some(problem) = verdict(&block, &diags) {
                 let shown = if diags.is_empty() {
                     "  (no diagnostics)\n".to_string()

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{eventually, manual_clock};
+use komo::cli::project::open_engine;
 use komo::engine::api::RunFilter;
 use komo::engine::error::EngineError;
 use komo::engine::{Clock, Engine, ManualClock};
@@ -56,7 +57,7 @@ async fn wait_for(engine: &Engine, run: &str, status: &str) -> serde_json::Value
 
 /// The engine of `dir` on `clock`.
 fn open_on(dir: &std::path::Path, clock: &ManualClock) -> Arc<Engine> {
-    Arc::new(Engine::open_with_clock(dir, None, Clock::from(clock.clone())).unwrap())
+    Arc::new(komo::cli::project::open_engine_with_clock(dir, None, Clock::from(clock.clone())).unwrap())
 }
 
 fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
@@ -122,7 +123,7 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matching_applies_scope_and_the_filter() {
     let dir = project("matching", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "sports_only").unwrap();
     let ended = |id: &str, hub: &str, completed: bool| {
         format!(r#"{{ "id": "{id}", "type": "Gameplay.Ended", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "a@example.com" }}, "hub": {{ "id": "{hub}", "name": "H" }}, "card": {{ "id": "c", "name": "C", "type": "Quiz" }}, "data": {{ "completed": {completed}, "duration": "1m", "score": 5 }} }}"#).into_bytes()
@@ -138,7 +139,7 @@ async fn matching_applies_scope_and_the_filter() {
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored() {
     let dir = project("refused", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "welcome").unwrap();
     let bad = br#"{ "id": "x", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "data": { "source": 42 } }"#;
     match engine.ingest("acme", bad).await {
@@ -156,7 +157,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 #[test]
 fn lifecycle_and_activation_refusals() {
     let dir = project("lifecycle", WORKFLOWS);
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     assert!(matches!(engine.pause("acme", "welcome"), Err(EngineError::Conflict(_))));
     engine
         .save_draft(
@@ -249,7 +250,7 @@ async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
         "platform",
         "workflow entries {\n  scope hub \"s1\"\n  trigger Gameplay.DataCaptured\n  form { optin: Bool }\n  if event.fields.optin {\n    contact.add_to_list(\"Opted in\")\n  }\n}\n",
     );
-    let engine = Engine::open(&dir, None).unwrap();
+    let engine = open_engine(&dir, None).unwrap();
     engine.activate("acme", "entries").unwrap();
     let entry = br#"{ "id": "p1", "event": "CompetitionEntrySuccess", "timestamp": "2026-11-29T09:00:00Z",
         "site_id": "s1", "site_name": "Sports", "user_profile_id": "u1", "card_id": "c1", "card_name": "Quiz",
@@ -322,7 +323,7 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
         format!("[workspace]\nid = \"acme\"\n\n[http]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"),
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "notify").unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h1", "ana@example.com")).await.unwrap().runs.remove(0);
@@ -339,7 +340,7 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
 
     // The same workflow in a project that does not allow the host: refused, nothing sent.
     let dir = project("http-refused", &http_workflow(port));
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     engine.activate("acme", "notify").unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h2", "kim@example.com")).await.unwrap().runs.remove(0);

@@ -13,29 +13,29 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use komo::check::Workspace;
+use komo::check::ProjectCatalog;
 
 use komo::diagnostics::{Code, Diagnostic, Severity, render};
 use komo::source::SourceMap;
 
 /// The catalog of the project an example is in (the nearest `komo.toml` above it), as
 /// `komo check` finds it; none for examples outside a project.
-fn workspace_of(path: &Path) -> Arc<Workspace> {
-    komo::project::find_root(path)
-        .map(|root| Arc::new(komo::project::load_workspace(&root).unwrap()))
+fn catalog_of(path: &Path) -> Arc<ProjectCatalog> {
+    komo::cli::project::find_root(path)
+        .map(|root| Arc::new(komo::cli::project::load_catalog(&root).unwrap()))
         .unwrap_or_default()
 }
 
-fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>, Arc<Workspace>) {
+fn check_file(path: &Path) -> (SourceMap, Vec<Diagnostic>, Arc<ProjectCatalog>) {
     let bytes = std::fs::read(path).unwrap();
     let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
     let mut sources = SourceMap::new();
     let (text, mut diags) = komo::syntax::decode_source(komo::source::FileId(0), &bytes);
     sources.add(name, text);
-    let workspace = workspace_of(path);
-    diags.extend(komo::check_sources_in(&sources, &workspace).diagnostics);
+    let catalog = catalog_of(path);
+    diags.extend(komo::check_sources_in(&sources, &catalog).diagnostics);
     komo::diagnostics::sort_diagnostics(&mut diags);
-    (sources, diags, workspace)
+    (sources, diags, catalog)
 }
 
 /// The line groups of an `// expect-…:` header, e.g. `7 8|9` → [[7], [8, 9]].
@@ -62,7 +62,7 @@ fn lines_with(sources: &SourceMap, diags: &[Diagnostic], severity: Severity) -> 
 #[test]
 fn examples() {
     insta::glob!("../examples", "**/*.komo", |path| {
-        let (sources, diags, workspace) = check_file(path);
+        let (sources, diags, catalog) = check_file(path);
         let text = sources.get(komo::source::FileId(0)).map(|f| f.text.clone()).unwrap_or_default();
         let first = text.lines().next().unwrap_or("");
         let errors = lines_with(&sources, &diags, Severity::Error);
@@ -99,7 +99,7 @@ fn examples() {
             if human.is_empty() { "(none)".to_string() } else { human }
         );
         if !diags.iter().any(Diagnostic::is_error) {
-            let (ir, runs) = ir_and_runs(&sources, &workspace);
+            let (ir, runs) = ir_and_runs(&sources, &catalog);
             snapshot.push_str(&format!("=== IR\n{ir}\n=== RUN\n{runs}"));
         }
         insta::with_settings!({ omit_expression => true }, {
@@ -109,8 +109,8 @@ fn examples() {
 }
 
 /// The IR as JSON (after checking that it round-trips) and each test's outcome.
-fn ir_and_runs(sources: &SourceMap, workspace: &Arc<Workspace>) -> (String, String) {
-    let checked = komo::check_sources_in(sources, workspace);
+fn ir_and_runs(sources: &SourceMap, catalog: &Arc<ProjectCatalog>) -> (String, String) {
+    let checked = komo::check_sources_in(sources, catalog);
     let program = komo::ir::lower_program(&checked).unwrap();
     let json = serde_json::to_string_pretty(&program).unwrap();
     let back: komo::ir::Program = serde_json::from_str(&json).unwrap();

@@ -5,7 +5,7 @@
 //! Bounded: 300 cases by default (`PROPTEST_CASES` overrides).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use komo::lsp::{Workspace, code_action, completion, hover, navigation};
+use komo::lsp::{Documents, code_action, completion, hover, navigation};
 use proptest::prelude::*;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
@@ -70,24 +70,24 @@ proptest! {
         edit in (0u32..60, 0u32..60, 0u32..60, 0u32..60, 0..PIECES.len()),
     ) {
         let uri: Uri = "file:///p/mutated.komo".parse().unwrap();
-        let mut ws = Workspace::new();
-        ws.open(uri.clone(), 1, text);
+        let mut docs = Documents::new();
+        docs.open(uri.clone(), 1, text);
         let (l1, c1, l2, c2, piece) = edit;
         let change = TextDocumentContentChangeEvent {
             range: Some(Range::new(Position::new(l1, c1), Position::new(l2, c2))),
             range_length: None,
             text: PIECES[piece].to_owned(),
         };
-        prop_assert!(ws.change(&uri, 2, vec![change]));
-        let _ = ws.publications();
+        prop_assert!(docs.change(&uri, 2, vec![change]));
+        let _ = docs.publications();
         for (line, character) in positions {
             let at = Position::new(line, character);
-            let _ = hover::hover(&ws, &uri, at);
-            let _ = completion::completion(&ws, &uri, at);
-            let _ = navigation::definition(&ws, &uri, at);
-            let _ = navigation::references(&ws, &uri, at, true);
-            let _ = code_action::quick_fixes(&ws, &uri, Range::new(at, Position::new(line + 1, 0)));
+            let _ = hover::hover(&docs, &uri, at);
+            let _ = completion::completion(&docs, &uri, at);
+            let _ = navigation::definition(&docs, &uri, at);
+            let _ = navigation::references(&docs, &uri, at, true);
+            let _ = code_action::quick_fixes(&docs, &uri, Range::new(at, Position::new(line + 1, 0)));
         }
-        let _ = navigation::symbols(&ws, &uri);
+        let _ = navigation::symbols(&docs, &uri);
     }
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use komo::cli::project::open_engine;
 use komo::engine::{Clock, Engine};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -51,7 +52,7 @@ impl Api {
     fn open(test: &str) -> Api {
         let dir = project(test, "acme", &[("welcome.komo", WELCOME)]);
         let clock = Clock::from(common::manual_clock());
-        let engine = Arc::new(Engine::open_with_clock(&dir, None, clock).unwrap());
+        let engine = Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, clock).unwrap());
         let key = engine.create_key().unwrap();
         Api { app: komo::server::router(Arc::clone(&engine)), engine, key }
     }
@@ -306,7 +307,7 @@ async fn another_workspace_key_reaches_nothing_of_this_one() {
     // A second project, workspace `other`, sharing the same store.
     let db = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server/workspaces/.komo/komo.db");
     let other_dir = project("workspaces_other", "other", &[]);
-    let other = Engine::open(&other_dir, Some(&db)).unwrap();
+    let other = open_engine(&other_dir, Some(&db)).unwrap();
     let other_key = other.create_key().unwrap();
 
     let (status, run) = api.get_as(&other_key, &format!("/v1/runs/{run_id}")).await;
@@ -500,7 +501,7 @@ async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones
     let vip_welcome = "workflow vip_welcome {\n  scope workspace\n  trigger Contact.ListAdded\n  contact.update(set: { vip: true })\n}\n";
     let vip_sync = "workflow vip_sync {\n  scope workspace\n  trigger Contact.PropertyUpdated where \"vip\" in event.changed\n  contact.add_to_list(\"VIP\")\n}\n";
     let dir = project("loops", "acme", &[("vip_welcome.komo", vip_welcome), ("vip_sync.komo", vip_sync)]);
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     let key = engine.create_key().unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
@@ -545,7 +546,7 @@ async fn activation_checks_names_against_the_workspace_catalog() {
         "[workspace]\nid = \"acme\"\n\n[catalog]\nlists = [\"New Users\", \"Newsletter\"]\n",
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).unwrap());
     let key = engine.create_key().unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
@@ -572,6 +573,6 @@ fn a_broken_catalog_stops_the_engine_with_the_file_named() {
         "[workspace]\nid = \"acme\"\n\n[catalog.properties]\nage = \"Integer\"\n",
     )
     .unwrap();
-    let error = Engine::open(&dir, None).unwrap_err().to_string();
+    let error = open_engine(&dir, None).unwrap_err().to_string();
     assert!(error.contains("komo.toml") && error.contains("catalog.properties.age"), "{error}");
 }

@@ -1,17 +1,17 @@
-//! Checks against the workspace catalog inside action calls: string literals naming
+//! Checks against the project catalog inside action calls: string literals naming
 //! lists, programs, tiers, templates, offers, achievements, gift-card templates,
 //! campaigns and Mailchimp lists; the keys of `contact.update(set: …)`; and the
 //! variables an email template reads.
 //!
 //! In: an action call whose arguments were already type-checked, and the
-//! [`Workspace`](super::workspace::Workspace) in the checker's environment. Out:
+//! [`ProjectCatalog`](super::project_catalog::ProjectCatalog) in the checker's environment. Out:
 //! findings. Nothing is checked for a kind the project does not declare, nor for a name
 //! that is not a plain string literal (it is only known at run time).
 
 use super::errors::CheckError;
+use super::project_catalog::{Kind, TemplateVar, named_param};
 use super::stmt::FlowChecker;
 use super::types::Type;
-use super::workspace::{Kind, TemplateVar, named_param};
 use crate::catalog::{self, ActionId, ActionSpec};
 use crate::diagnostics::did_you_mean;
 use crate::syntax::ast::{ActionCall, Expr, ExprKind};
@@ -36,7 +36,7 @@ impl FlowChecker {
             let Some(kind) = named_param(spec.id, param.name) else { continue };
             let Some(value) = Self::argument(spec, call, param.name) else { continue };
             let Some((name, _)) = plain_string(value) else { continue };
-            let Some(declared) = self.env.workspace.names(kind, &program) else { continue };
+            let Some(declared) = self.env.project_catalog.names(kind, &program) else { continue };
             if declared.contains(&name.as_str()) {
                 continue;
             }
@@ -62,8 +62,8 @@ impl FlowChecker {
 
     /// With declared properties, every key of `set:` is a standard field or one of them.
     fn declared_properties(&mut self, call: &ActionCall) {
-        let workspace = std::sync::Arc::clone(&self.env.workspace);
-        let Some(props) = &workspace.properties else { return };
+        let project_catalog = std::sync::Arc::clone(&self.env.project_catalog);
+        let Some(props) = &project_catalog.properties else { return };
         let Some(set) = call.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.node == "set")) else {
             return;
         };
@@ -93,8 +93,8 @@ impl FlowChecker {
     fn template_variables(&mut self, spec: &'static ActionSpec, call: &ActionCall) {
         let Some(template) = Self::argument(spec, call, "template") else { return };
         let Some((name, _)) = plain_string(template) else { return };
-        let workspace = std::sync::Arc::clone(&self.env.workspace);
-        let Some(vars) = workspace.template_vars.get(&name) else { return };
+        let project_catalog = std::sync::Arc::clone(&self.env.project_catalog);
+        let Some(vars) = project_catalog.template_vars.get(&name) else { return };
         let data = Self::argument(spec, call, "data");
         let data_keys: Option<Vec<String>> = match data.map(|d| &d.kind) {
             None => Some(Vec::new()),

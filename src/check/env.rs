@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use super::errors::{Because, CheckError};
 use super::flow::Flow;
+use super::project_catalog::ProjectCatalog;
 use super::typed::ExprTypes;
 use super::types::Type;
-use super::workspace::Workspace;
 use crate::catalog::{self, ActionSpec, ContextName, TriggerSpec};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
@@ -55,7 +55,7 @@ pub struct Env {
     pub types: ExprTypes,
     pub errors: Vec<CheckError>,
     /// The project's catalog (empty without one).
-    pub workspace: Arc<Workspace>,
+    pub project_catalog: Arc<ProjectCatalog>,
 }
 
 /// Names that are always there and cannot be rebound.
@@ -73,16 +73,16 @@ impl Env {
             all_lets: std::collections::HashSet::new(),
             types: ExprTypes::default(),
             errors: Vec::new(),
-            workspace: Arc::default(),
+            project_catalog: Arc::default(),
         }
     }
 
     /// Checks against the project's catalog: `contact.properties` gets the declared
     /// properties' types.
-    pub fn set_workspace(&mut self, workspace: &Arc<Workspace>) {
-        self.workspace = Arc::clone(workspace);
-        if workspace.properties.is_some() {
-            self.contact_ty = contact_type_in(self.trigger, workspace);
+    pub fn set_project_catalog(&mut self, project_catalog: &Arc<ProjectCatalog>) {
+        self.project_catalog = Arc::clone(project_catalog);
+        if project_catalog.properties.is_some() {
+            self.contact_ty = contact_type_in(self.trigger, project_catalog);
         }
     }
 
@@ -250,12 +250,13 @@ pub fn contact_type(trigger: Option<&'static TriggerSpec>) -> Type {
     if trigger.is_some_and(|t| t.contact_optional) { Type::optional(contact) } else { contact }
 }
 
-/// [`contact_type`] with `properties` typed by the workspace's declarations.
-pub fn contact_type_in(trigger: Option<&'static TriggerSpec>, workspace: &Workspace) -> Type {
+/// [`contact_type`] with `properties` typed by the project catalog's declarations.
+pub fn contact_type_in(trigger: Option<&'static TriggerSpec>, project_catalog: &ProjectCatalog) -> Type {
     let fields = catalog::CONTACT_FIELDS
         .iter()
         .map(|(n, t)| {
-            let ty = if *n == "properties" { workspace.properties_type() } else { catalog::catalog_type(t) };
+            let ty =
+                if *n == "properties" { project_catalog.properties_type() } else { catalog::catalog_type(t) };
             ((*n).to_string(), ty)
         })
         .collect();

@@ -8,8 +8,8 @@
 mod render;
 
 use super::flow::Forgotten;
+use super::project_catalog::Kind;
 use super::types::Type;
-use super::workspace::Kind;
 use crate::catalog::{ContextName, ScopeKind};
 use crate::source::{FileId, Span};
 

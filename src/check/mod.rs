@@ -14,12 +14,12 @@ mod expr;
 mod flow;
 pub mod literals;
 pub mod loops;
+pub mod project_catalog;
 mod stmt;
 mod test_items;
 pub mod typed;
 pub mod types;
 mod workflow;
-pub mod workspace;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,11 +27,11 @@ use std::sync::Arc;
 pub use builtins::FUNCTIONS as BUILTIN_FUNCTIONS;
 pub use env::{StepDecl, contact_type_in};
 pub use errors::{Because, CheckError};
+pub use project_catalog::ProjectCatalog;
 pub use stmt::{MAX_RETRY, MAX_TIMEOUT_MS, MAX_WAIT_MS};
 pub use test_items::caused_event_scope;
 pub use typed::{ExprTypes, ItemId, ProgramTypes};
 pub use workflow::{WorkflowInfo, is_snake_case};
-pub use workspace::Workspace;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -62,8 +62,8 @@ pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
 }
 
 /// [`check`] against a project's catalog.
-pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
-    check_with_others(files, &[], workspace)
+pub fn check_in(files: &[(FileId, ast::File)], project_catalog: &Arc<ProjectCatalog>) -> CheckOutput {
+    check_with_others(files, &[], project_catalog)
 }
 
 /// [`check_in`] for `files`, with the trigger loops looked for among the workflows of
@@ -73,16 +73,16 @@ pub fn check_in(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> Ch
 pub fn check_with_others(
     files: &[(FileId, ast::File)],
     others: &[(FileId, ast::File)],
-    workspace: &Arc<Workspace>,
+    project_catalog: &Arc<ProjectCatalog>,
 ) -> CheckOutput {
-    let mut out = check_files(files, workspace);
+    let mut out = check_files(files, project_catalog);
     let checked = |id: FileId| others.iter().all(|(other, _)| *other != id);
     out.diagnostics.extend(loops::trigger_loops(files.iter().chain(others), &checked));
     out
 }
 
 /// Everything but the trigger loops.
-fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> CheckOutput {
+fn check_files(files: &[(FileId, ast::File)], project_catalog: &Arc<ProjectCatalog>) -> CheckOutput {
     let mut out = CheckOutput::default();
     // Each file's own workflows (duplicates included): a test runs one of its file's.
     let mut per_file: Vec<Vec<WorkflowInfo>> = Vec::new();
@@ -90,7 +90,7 @@ fn check_files(files: &[(FileId, ast::File)], workspace: &Arc<Workspace>) -> Che
         let mut own = Vec::new();
         for (index, item) in parsed.items.iter().enumerate() {
             let ast::Item::Workflow(wf) = item else { continue };
-            let (info, errors, types) = workflow::check_workflow(*file, wf, workspace);
+            let (info, errors, types) = workflow::check_workflow(*file, wf, project_catalog);
             out.program.types.insert(ItemId { file: *file, index }, types);
             out.diagnostics.extend(errors.into_iter().map(|e| e.into_diagnostic(*file)));
             match out.program.workflows.get(&info.name) {

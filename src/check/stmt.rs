@@ -293,7 +293,7 @@ impl FlowChecker {
             if let Some(slot) = given.get_mut(index) {
                 *slot = Some(arg.span);
             }
-            let ty = match (param.ty, &self.env.workspace.properties) {
+            let ty = match (param.ty, &self.env.project_catalog.properties) {
                 ("ContactSet", Some(props)) => {
                     let mut fields: Vec<(String, Type)> = catalog::CONTACT_SETTABLE_FIELDS
                         .iter()
@@ -517,18 +517,18 @@ mod tests {
 
     use super::*;
     use crate::check::flow::Forgotten;
+    use crate::check::project_catalog::ProjectCatalog;
     use crate::check::workflow::check_workflow;
-    use crate::check::workspace::Workspace;
     use crate::source::FileId;
     use crate::syntax::ast::Item;
 
     /// The source of a workflow with `body`, and what checking it finds.
-    fn check(trigger: &str, body: &str, workspace: Workspace) -> (String, Vec<CheckError>) {
+    fn check(trigger: &str, body: &str, project_catalog: ProjectCatalog) -> (String, Vec<CheckError>) {
         let text = format!("workflow w {{\n  scope workspace\n  trigger {trigger}\n{body}\n}}\n");
         let parsed = crate::syntax::parse(FileId(0), &text);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         let Some(Item::Workflow(wf)) = parsed.file.items.first() else { unreachable!("no workflow") };
-        let errors = check_workflow(FileId(0), wf, &Arc::new(workspace)).1;
+        let errors = check_workflow(FileId(0), wf, &Arc::new(project_catalog)).1;
         (text, errors)
     }
 
@@ -555,12 +555,12 @@ mod tests {
     #[test]
     fn a_finding_about_a_forgotten_fact_says_where_it_was_checked_and_forgotten() {
         let body = "  if contact.email != null {\n    contact.update(set: { email: \"a@b.io\" })\n    contact.send_email(template: \"t\")\n  }";
-        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let (text, errors) = check("Contact.Identified", body, ProjectCatalog::default());
         let want = ("contact.email != null".into(), "contact.update".into(), action("contact.update"));
         assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
 
         let body = "  if not (contact.first_name == null) {\n    wait until now() + 1d\n    let n = lower(contact.first_name)\n  }";
-        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let (text, errors) = check("Contact.Identified", body, ProjectCatalog::default());
         let want = (
             "contact.first_name == null".into(),
             "wait until now() + 1d".into(),
@@ -572,17 +572,17 @@ mod tests {
     #[test]
     fn a_fact_never_proven_has_nothing_to_point_at() {
         let (text, errors) =
-            check("Contact.Identified", "  contact.send_email(template: \"t\")", Workspace::default());
+            check("Contact.Identified", "  contact.send_email(template: \"t\")", ProjectCatalog::default());
         assert_eq!(forgotten_texts(&text, &errors), vec![None]);
         // proven again after it was forgotten: nothing to report
         let body = "  if contact.email != null {\n    wait 1d\n  }\n  if contact.email != null {\n    contact.send_email(template: \"t\")\n  }";
-        assert!(check("Contact.Identified", body, Workspace::default()).1.is_empty());
+        assert!(check("Contact.Identified", body, ProjectCatalog::default()).1.is_empty());
     }
 
     #[test]
     fn a_fact_forgotten_on_one_branch_is_explained_after_the_join() {
         let body = "  if contact.email != null {\n    if contact.points > 10 {\n      wait 1d\n    }\n    contact.send_email(template: \"t\", to: contact.email)\n  }";
-        let (text, errors) = check("Contact.Identified", body, Workspace::default());
+        let (text, errors) = check("Contact.Identified", body, ProjectCatalog::default());
         let want = ("contact.email != null".into(), "wait 1d".into(), ForgetCause::Wait { until: false });
         assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
     }
@@ -591,30 +591,36 @@ mod tests {
     fn a_custom_property_is_forgotten_only_by_its_own_key() {
         let props: BTreeMap<String, Type> =
             [("team".to_string(), Type::String), ("city".to_string(), Type::String)].into_iter().collect();
-        let workspace = Workspace { properties: Some(props), ..Workspace::default() };
+        let project_catalog = ProjectCatalog { properties: Some(props), ..ProjectCatalog::default() };
         let body = |update: &str| {
             format!(
                 "  if contact.properties.team != null {{\n    {update}\n    let t = lower(contact.properties.team)\n  }}"
             )
         };
-        let (_, errors) =
-            check("Contact.Identified", &body("contact.update(set: { city: \"Oslo\" })"), workspace.clone());
+        let (_, errors) = check(
+            "Contact.Identified",
+            &body("contact.update(set: { city: \"Oslo\" })"),
+            project_catalog.clone(),
+        );
         assert_eq!(errors, vec![]);
-        let (text, errors) =
-            check("Contact.Identified", &body("contact.update(set: { team: \"Reds\" })"), workspace.clone());
+        let (text, errors) = check(
+            "Contact.Identified",
+            &body("contact.update(set: { team: \"Reds\" })"),
+            project_catalog.clone(),
+        );
         let want =
             ("contact.properties.team != null".into(), "contact.update".into(), action("contact.update"));
         assert_eq!(forgotten_texts(&text, &errors), vec![Some(want.clone())]);
         // `set:` not a record literal: any property may be written
         let update = "let s = { city: \"Oslo\" }\n    contact.update(set: s)";
-        let (text, errors) = check("Contact.Identified", &body(update), workspace);
+        let (text, errors) = check("Contact.Identified", &body(update), project_catalog);
         assert_eq!(forgotten_texts(&text, &errors), vec![Some(want)]);
     }
 
     #[test]
     fn an_unknown_action_may_write_anything() {
         let body = "  if contact.email != null {\n    contact.frobnicate()\n    contact.send_email(template: \"t\")\n  }";
-        let (text, mut errors) = check("Contact.Identified", body, Workspace::default());
+        let (text, mut errors) = check("Contact.Identified", body, ProjectCatalog::default());
         assert!(matches!(errors.first(), Some(CheckError::UnknownAction { .. })));
         errors.remove(0);
         let cause = ForgetCause::Action { name: "contact.frobnicate".into(), known: false };

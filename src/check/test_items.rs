@@ -280,7 +280,7 @@ fn check_caused_filter(env: &mut Env, trigger: &'static TriggerSpec, at: Span, f
     let mut scope = Env::new(env.file, Some(trigger), None);
     scope.contact_ty = env.contact_ty.clone();
     scope.steps = env.steps.clone();
-    scope.workspace = std::sync::Arc::clone(&env.workspace);
+    scope.project_catalog = std::sync::Arc::clone(&env.project_catalog);
     scope.types = std::mem::take(&mut env.types);
     let mut flow = after.clone();
     for (name, ty) in caused_event_scope(trigger) {

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use super::env::{Env, StepDecl};
 use super::errors::{Because, CheckError};
 use super::flow::{Flow, join};
+use super::project_catalog::ProjectCatalog;
 use super::stmt::FlowChecker;
 use super::typed::ExprTypes;
 use super::types::Type;
-use super::workspace::Workspace;
 use crate::catalog::{self, ScopeKind, TriggerSpec};
 use crate::diagnostics::did_you_mean;
 use crate::source::{FileId, Span};
@@ -44,12 +44,12 @@ impl WorkflowInfo {
 pub fn check_workflow(
     file: FileId,
     wf: &Workflow,
-    workspace: &Arc<Workspace>,
+    project_catalog: &Arc<ProjectCatalog>,
 ) -> (WorkflowInfo, Vec<CheckError>, ExprTypes) {
     let mut errors = Vec::new();
     let header = check_header(file, wf, &mut errors);
     let mut env = Env::new(file, header.trigger, header.form.clone());
-    env.set_workspace(workspace);
+    env.set_project_catalog(project_catalog);
     env.errors = errors;
     let steps = collect_steps(wf, &mut env);
     let routes = collect_routes(wf, &mut env);

@@ -63,14 +63,14 @@ pub(crate) fn run(args: &CheckArgs, console: &mut Console<'_>) -> io::Result<Exi
         return Ok(Exit::Usage);
     }
 
-    let workspace = match crate::project::workspace_for(&args.paths) {
-        Ok(found) => found.map(|(_, ws)| ws).unwrap_or_default(),
+    let catalog = match super::project::catalog_for(&args.paths) {
+        Ok(catalog) => catalog,
         Err(problem) => {
             writeln!(console.err, "{} {problem}", console.red("error:"))?;
             return Ok(Exit::Usage);
         }
     };
-    diagnostics.extend(crate::check_sources_in(&sources, &workspace).diagnostics);
+    diagnostics.extend(crate::check_sources_in(&sources, &catalog).diagnostics);
     sort_diagnostics(&mut diagnostics);
     let (errors, warnings) = tally(&diagnostics);
     let deny_warnings = args.deny.contains(&Deny::Warnings);

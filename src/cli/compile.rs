@@ -138,14 +138,14 @@ pub(crate) fn load(
         }
         return Ok(Err(Exit::Usage));
     }
-    let workspace = match crate::project::workspace_for(paths) {
-        Ok(found) => found.map(|(_, ws)| ws).unwrap_or_default(),
+    let catalog = match super::project::catalog_for(paths) {
+        Ok(catalog) => catalog,
         Err(problem) => {
             writeln!(console.err, "{} {problem}", console.red("error:"))?;
             return Ok(Err(Exit::Usage));
         }
     };
-    let checked = crate::check_sources_in(&sources, &workspace);
+    let checked = crate::check_sources_in(&sources, &catalog);
     diagnostics.extend(checked.diagnostics.iter().cloned());
     sort_diagnostics(&mut diagnostics);
     let (errors, _) = tally(&diagnostics);

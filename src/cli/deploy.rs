@@ -173,14 +173,14 @@ fn project_workflows(
         }
         return Ok(Err(Exit::Usage));
     }
-    let workspace = match crate::project::workspace_for(&paths) {
-        Ok(found) => found.map(|(_, ws)| ws).unwrap_or_default(),
+    let catalog = match super::project::catalog_for(&paths) {
+        Ok(catalog) => catalog,
         Err(problem) => {
             writeln!(console.err, "{} {problem}", console.red("error:"))?;
             return Ok(Err(Exit::Usage));
         }
     };
-    diagnostics.extend(crate::check_sources_in(&sources, &workspace).diagnostics);
+    diagnostics.extend(crate::check_sources_in(&sources, &catalog).diagnostics);
     sort_diagnostics(&mut diagnostics);
     if !diagnostics.is_empty() {
         writeln!(console.err, "{}", render::human(&sources, &diagnostics, console.color))?;

@@ -6,6 +6,7 @@
 //! connection, 2 if stdin/stdout cannot be used.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use clap::Args;
 
@@ -23,11 +24,23 @@ pub(crate) struct LspArgs {
 }
 
 pub(crate) fn run(_args: &LspArgs) -> Exit {
-    match crate::lsp::run_stdio() {
+    match serve_stdio() {
         Ok(()) => Exit::Success,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: cannot serve on stdin/stdout: {error}");
             Exit::Usage
         }
     }
+}
+
+/// Serves the editor on stdin and stdout until it exits, reading the documents'
+/// projects from disk.
+fn serve_stdio() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let projects = Arc::new(super::project::DiskProjects);
+    runtime.block_on(crate::lsp::serve(tokio::io::stdin(), tokio::io::stdout(), projects));
+    // A read of stdin may still be blocked in tokio's thread pool after `exit`: do not
+    // wait for it.
+    runtime.shutdown_background();
+    Ok(())
 }

@@ -14,6 +14,8 @@
 //!
 //! Each subcommand lives in its own file and writes through a [`Console`], so a closed
 //! pipe (`komo check --format short | head`) ends output quietly instead of failing.
+//! Every command reads its project through [`project`], the one loader of `komo.toml`,
+//! `templates/`, `workflows/*.komo` and the environment.
 
 mod check;
 mod client;
@@ -25,6 +27,7 @@ mod fmt;
 mod keys;
 mod lsp;
 mod output;
+pub mod project;
 mod run;
 mod serve;
 mod test;

@@ -17,13 +17,12 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use super::compile::{self, Loaded};
+use super::project::LoadedProject;
 use super::{Console, Exit, timeline};
 use crate::catalog::TriggerId;
 use crate::connectors::Connectors;
 use crate::connectors::live::LiveHost;
 use crate::diagnostics::did_you_mean;
-use crate::engine::Project;
-use crate::engine::error::EngineError;
 use crate::ir::{RunStatus, Scope, Workflow};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::event::{EnvelopeError, TriggerEvent, parse_envelope};
@@ -392,7 +391,7 @@ enum LiveSetupError {
     /// No `komo.toml` from `start` (the file's directory) up.
     NoProject { start: PathBuf },
     /// The project or its connectors could not be loaded.
-    Project(EngineError),
+    Project(super::project::ProjectError),
 }
 
 impl fmt::Display for LiveSetupError {
@@ -416,9 +415,9 @@ fn live_setup(file: &Path) -> Result<Live, LiveSetupError> {
     let start = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let dir = super::serve::find_project(None, start)
         .map_err(|_| LiveSetupError::NoProject { start: start.to_path_buf() })?;
-    let project = Project::load(&dir).map_err(LiveSetupError::Project)?;
-    let connectors = project.connectors(&dir).map_err(LiveSetupError::Project)?;
-    Ok(Live { connectors: Arc::new(connectors), secrets: project.secrets })
+    let project =
+        LoadedProject::load(&dir).and_then(|p| p.engine_project()).map_err(LiveSetupError::Project)?;
+    Ok(Live { connectors: project.connectors, secrets: project.secrets })
 }
 
 /// A host `run_once` can drive: it moves the virtual clock (a retry may really wait)

@@ -24,7 +24,6 @@ use tokio::sync::watch;
 
 use super::{Console, Exit};
 use crate::engine::Engine;
-use crate::engine::error::EngineError;
 
 /// How long, after a signal, requests in flight and the scheduler get to finish.
 const GRACE: Duration = Duration::from_secs(10);
@@ -146,7 +145,7 @@ enum EngineOpenError {
     UnknownStore {
         db: String,
     },
-    Engine(EngineError),
+    Engine(super::project::OpenEngineError),
 }
 
 impl fmt::Display for EngineOpenError {
@@ -174,7 +173,9 @@ pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Re
         .map_err(|cause| EngineOpenError::Project(ProjectLookupError::NoCurrentDir { cause }))
         .and_then(|cwd| find_project(args.project.as_deref(), &cwd).map_err(EngineOpenError::Project))
         .and_then(|project| Ok((project, store_path(args.db.as_deref())?)))
-        .and_then(|(project, db)| Engine::open(&project, db.as_deref()).map_err(EngineOpenError::Engine));
+        .and_then(|(project, db)| {
+            super::project::open_engine(&project, db.as_deref()).map_err(EngineOpenError::Engine)
+        });
     match opened {
         Ok(engine) => Ok(Ok(engine)),
         Err(error) => {
@@ -191,7 +192,7 @@ pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, 
         Some(dir) if has_config(dir) => Ok(dir.to_path_buf()),
         Some(dir) if !dir.is_dir() => Err(ProjectLookupError::NotADirectory { dir: dir.to_path_buf() }),
         Some(dir) => Err(ProjectLookupError::NoConfig { dir: dir.to_path_buf() }),
-        None => crate::project::find_root(cwd)
+        None => super::project::find_root(cwd)
             .ok_or_else(|| ProjectLookupError::NoneAbove { cwd: cwd.to_path_buf() }),
     }
 }

@@ -1,7 +1,7 @@
 //! Email templates: `templates/<name>.html` and, when present, `templates/<name>.txt`,
 //! rendered with minijinja.
 //!
-//! In: the templates' texts (read by [`Templates::load`] from the project's
+//! In: the templates' texts (the CLI's project loader reads the project's
 //! `templates/` directory), then a template name and the values in scope: `contact`,
 //! `event` and `data` (the call's `data` argument, `{}` when absent). Out: the HTML
 //! body (auto-escaped), the text body if there is a `.txt`, and the subject a template
@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 
@@ -27,22 +26,6 @@ pub struct Templates {
     /// Templates whose text does not parse, with minijinja's reason.
     broken: BTreeMap<String, String>,
 }
-
-/// Why the project's `templates/` could not be read: the directory or file, and the
-/// I/O error.
-#[derive(Debug)]
-pub struct TemplateLoadError {
-    pub path: PathBuf,
-    pub cause: std::io::Error,
-}
-
-impl fmt::Display for TemplateLoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot read {}: {}", self.path.display(), self.cause)
-    }
-}
-
-impl std::error::Error for TemplateLoadError {}
 
 /// A rendered message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,36 +122,6 @@ impl Templates {
             *has_text = files.contains_key(&format!("{name}.txt"));
         }
         Templates { env, names, broken }
-    }
-
-    /// [`Templates::read`] with its error in words, as the engine's project loader
-    /// takes it.
-    pub fn load(dir: &Path) -> Result<Templates, String> {
-        Templates::read(dir).map_err(|error| error.to_string())
-    }
-
-    /// The `.html` and `.txt` files of `dir` (a project's `templates/`); an absent
-    /// directory has none.
-    pub fn read(dir: &Path) -> Result<Templates, TemplateLoadError> {
-        let mut files = BTreeMap::new();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Templates::default()),
-            Err(cause) => return Err(TemplateLoadError { path: dir.to_path_buf(), cause }),
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_string) else { continue };
-            if !(file.ends_with(".html") || file.ends_with(".txt")) {
-                continue;
-            }
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(cause) => return Err(TemplateLoadError { path, cause }),
-            };
-            files.insert(file, text);
-        }
-        Ok(Templates::new(files))
     }
 
     /// Whether `templates/<name>.html` exists.

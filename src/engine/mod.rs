@@ -53,7 +53,7 @@ pub struct Engine {
     active: Mutex<ActiveCache>,
     metrics: metrics::Metrics,
     /// The project's workspace catalog: activation checks workflows against it.
-    catalog: Arc<crate::check::Workspace>,
+    catalog: Arc<crate::check::ProjectCatalog>,
     connectors: Arc<crate::connectors::Connectors>,
     /// Where every time the engine reads or stores comes from.
     clock: Clock,
@@ -82,37 +82,30 @@ fn sha256_hex(text: &str) -> String {
 }
 
 impl Engine {
-    /// Loads the project and opens (creating) its store; workflows found in the project
-    /// are saved as drafts (unchanged ones are left alone).
-    pub fn open(project_dir: &Path, db: Option<&Path>) -> Result<Engine, EngineError> {
-        Engine::open_with_clock(project_dir, db, Clock::System)
+    /// Opens (creating) the store at `db` for the loaded `project` (the CLI's project
+    /// loader reads it); workflows found in the project are saved as drafts (unchanged
+    /// ones are left alone).
+    pub fn open(project: Project, db: &Path) -> Result<Engine, EngineError> {
+        Engine::open_with_clock(project, db, Clock::System)
     }
 
     /// [`Engine::open`] on another clock: for tests and for embedding the engine where
     /// time is simulated ([`Clock::Manual`]: the engine's times stand still until the
     /// clock is moved, and moving it wakes the scheduler).
-    pub fn open_with_clock(
-        project_dir: &Path,
-        db: Option<&Path>,
-        clock: Clock,
-    ) -> Result<Engine, EngineError> {
-        let project = Project::load(project_dir)?;
-        let catalog = Arc::new(crate::project::load_workspace(project_dir).map_err(EngineError::Project)?);
-        let default_db = project_dir.join(".komo").join("komo.db");
-        let store = Store::open(db.unwrap_or(&default_db))?;
-        store.ensure_workspace(&project.workspace, clock.now_ms())?;
+    pub fn open_with_clock(project: Project, db: &Path, clock: Clock) -> Result<Engine, EngineError> {
+        let store = Store::open(db)?;
+        store.ensure_workspace(&project.workspace_id, clock.now_ms())?;
         for (name, source) in &project.workflows {
-            store.save_draft(&project.workspace, name, source, clock.now_ms())?;
+            store.save_draft(&project.workspace_id, name, source, clock.now_ms())?;
         }
-        let connectors = project.connectors(project_dir)?;
         Ok(Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
             ir_cache: Mutex::new(HashMap::new()),
             active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
-            catalog,
-            connectors: Arc::new(connectors),
+            catalog: Arc::clone(&project.catalog),
+            connectors: Arc::clone(&project.connectors),
             project,
             clock,
         })
@@ -124,12 +117,12 @@ impl Engine {
     }
 
     pub fn workspace(&self) -> &str {
-        &self.project.workspace
+        &self.project.workspace_id
     }
 
     pub fn create_key(&self) -> Result<String, EngineError> {
         let key = format!("komo_{}", random_hex(24)?);
-        self.store.add_key(&self.project.workspace, &sha256_hex(&key), self.clock.now_ms())?;
+        self.store.add_key(&self.project.workspace_id, &sha256_hex(&key), self.clock.now_ms())?;
         Ok(key)
     }
 
@@ -498,7 +491,7 @@ impl Engine {
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         let envelope = hooks::envelope(id, ts, body, serde_json::Value::Object(shown))?;
-        let ws = self.project.workspace.clone();
+        let ws = self.project.workspace_id.clone();
         ingest::ingest_envelope(self, &ws, &envelope, Some(workflow)).await
     }
 

@@ -1,6 +1,6 @@
 //! Quick fixes: the replacements the checker attached to its diagnostics.
 //!
-//! In: the workspace, a document and a range. Out: one `quickfix` code action per
+//! In: the open documents, a document and a range. Out: one `quickfix` code action per
 //! diagnostic with a [`Fix`](crate::diagnostics::Fix) that touches the range (a
 //! did-you-mean name, a trigger alias's canonical name, a snake_case spelling), each
 //! an edit of that document, marked preferred.
@@ -12,12 +12,12 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::diagnostics::to_lsp;
-use super::workspace::Workspace;
+use super::documents::Documents;
 
-pub fn quick_fixes(ws: &Workspace, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
-    let Some((file, doc)) = ws.doc(uri) else { return Vec::new() };
+pub fn quick_fixes(docs: &Documents, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
+    let Some((file, doc)) = docs.doc(uri) else { return Vec::new() };
     let wanted = doc.index.span(&doc.text, range);
-    ws.diagnostics_of(file)
+    docs.diagnostics_of(file)
         .iter()
         .filter_map(|d| {
             let fix = d.fix.as_ref()?;
@@ -34,7 +34,8 @@ pub fn quick_fixes(ws: &Workspace, uri: &Uri, range: Range) -> Vec<CodeActionOrC
             Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title,
                 kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: to_lsp(d, ws.docs(), ws.others(), &ws.diagnostics_url).map(|d| vec![d]),
+                diagnostics: to_lsp(d, docs.open_docs(), docs.others(), &docs.diagnostics_url)
+                    .map(|d| vec![d]),
                 edit: Some(WorkspaceEdit {
                     changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                     ..WorkspaceEdit::default()

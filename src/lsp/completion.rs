@@ -1,6 +1,6 @@
 //! Completion that works on half-typed, broken text.
 //!
-//! In: the workspace and a position. Out: completion items for what may be written
+//! In: the open documents and a position. Out: completion items for what may be written
 //! there: trigger names after `trigger` and a test's `expect [no] event`, a namespace's
 //! actions at the start of a statement (`contact.`), parameter names inside an action
 //! call, fields after a value (`event.`, `contact.`, `card.`, a step's name), route names
@@ -14,9 +14,9 @@ use tower_lsp_server::ls_types::{
     Position, Range, TextEdit, Uri,
 };
 
+use super::documents::{Document, Documents};
 use super::hover::{action_markdown, param_markdown, signature, trigger_markdown};
 use super::scan::{Kind, Token, scan};
-use super::workspace::{Document, Workspace};
 use crate::catalog::{self, ContextName, TriggerSpec};
 use crate::check::WorkflowInfo;
 use crate::check::types::Type;
@@ -32,10 +32,10 @@ const CONTINUING_WORDS: &[&str] = &[
     "trigger",
 ];
 
-pub fn completion(ws: &Workspace, uri: &Uri, position: Position) -> Vec<CompletionItem> {
-    let Some((file, doc)) = ws.doc(uri) else { return Vec::new() };
+pub fn completion(docs: &Documents, uri: &Uri, position: Position) -> Vec<CompletionItem> {
+    let Some((file, doc)) = docs.doc(uri) else { return Vec::new() };
     let offset = doc.offset(position);
-    Context::new(ws, file, doc, offset).map(|cx| cx.items()).unwrap_or_default()
+    Context::new(docs, file, doc, offset).map(|cx| cx.items()).unwrap_or_default()
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +57,7 @@ enum ItemKind {
 }
 
 struct Context<'w> {
-    ws: &'w Workspace,
+    docs: &'w Documents,
     file: FileId,
     doc: &'w Document,
     text: &'w str,
@@ -77,7 +77,7 @@ struct Context<'w> {
 }
 
 impl<'w> Context<'w> {
-    fn new(ws: &'w Workspace, file: FileId, doc: &'w Document, offset: usize) -> Option<Context<'w>> {
+    fn new(docs: &'w Documents, file: FileId, doc: &'w Document, offset: usize) -> Option<Context<'w>> {
         let text = doc.text.as_str();
         let scanned = scan(text);
         if scanned.is_quiet(offset) {
@@ -106,7 +106,7 @@ impl<'w> Context<'w> {
         let tokens = scanned.tokens;
         let before = tokens.partition_point(|t| (t.span.end as usize) <= chain_start);
         let mut cx = Context {
-            ws,
+            docs,
             file,
             doc,
             text,
@@ -121,7 +121,8 @@ impl<'w> Context<'w> {
             info: None,
         };
         cx.track_brackets();
-        cx.info = cx.workflow_name().and_then(|n| ws.workflow_info(n).cloned()).or_else(|| cx.header_info());
+        cx.info =
+            cx.workflow_name().and_then(|n| docs.workflow_info(n).cloned()).or_else(|| cx.header_info());
         Some(cx)
     }
 
@@ -227,7 +228,7 @@ impl<'w> Context<'w> {
             return self.test_steps();
         }
         if prev == "workflow" && in_test {
-            let mut names: Vec<&String> = self.ws.program.workflows.keys().collect();
+            let mut names: Vec<&String> = self.docs.program.workflows.keys().collect();
             names.sort();
             return names
                 .into_iter()
@@ -425,7 +426,7 @@ impl<'w> Context<'w> {
         let mut ty = match root.as_str() {
             "event" => self.event_type()?,
             // With the project's declared properties (`contact.properties.` completes them).
-            "contact" => crate::check::contact_type_in(None, &self.ws.catalog),
+            "contact" => crate::check::contact_type_in(None, &self.docs.catalog),
             "run" => catalog::record_of(Some("Run"), catalog::RUN_FIELDS),
             "error" => catalog::record_of(Some("Error"), catalog::ERROR_FIELDS),
             name => match ContextName::from_name(name) {
@@ -556,9 +557,9 @@ impl<'w> Context<'w> {
     fn test_steps(&self) -> Vec<CompletionItem> {
         let named = self.item_tokens().find(|&i| self.tok(i) == "workflow" && i > self.item_tokens().start);
         let info = match named {
-            Some(i) => self.ws.workflow_info(self.tok(i + 1)),
+            Some(i) => self.docs.workflow_info(self.tok(i + 1)),
             None => {
-                let mut own = self.ws.program.workflows.values().filter(|w| w.file == self.file);
+                let mut own = self.docs.program.workflows.values().filter(|w| w.file == self.file);
                 match (own.next(), own.next()) {
                     (Some(only), None) => Some(only),
                     _ => None,

@@ -11,7 +11,7 @@ use tower_lsp_server::ls_types::{
     Uri,
 };
 
-use super::workspace::Document;
+use super::documents::Document;
 use crate::diagnostics::{Code, Diagnostic, Severity};
 
 /// Where the diagnostics reference is published: `docs/diagnostics.md` of the

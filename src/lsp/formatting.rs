@@ -7,10 +7,10 @@
 
 use tower_lsp_server::ls_types::{Position, Range, TextEdit, Uri};
 
-use super::workspace::Workspace;
+use super::documents::Documents;
 
-pub fn format(ws: &Workspace, uri: &Uri) -> Option<Vec<TextEdit>> {
-    let (_, doc) = ws.doc(uri)?;
+pub fn format(docs: &Documents, uri: &Uri) -> Option<Vec<TextEdit>> {
+    let (_, doc) = docs.doc(uri)?;
     let formatted = crate::fmt::format_source(&doc.text).ok()?;
     if formatted == doc.text {
         return Some(Vec::new());

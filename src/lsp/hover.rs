@@ -1,6 +1,6 @@
 //! Hover: what the thing under the cursor is.
 //!
-//! In: the workspace and a position. Out: Markdown: a trigger's description, carried
+//! In: the open documents and a position. Out: Markdown: a trigger's description, carried
 //! records and event fields; an action's signature with its parameters' docs; a
 //! parameter's type and doc; a step's output; a workflow's or route's doc comment; or
 //! the type of the innermost expression under the cursor (narrowed where the checker
@@ -9,8 +9,8 @@
 
 use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Uri};
 
+use super::documents::{Document, Documents};
 use super::index::{self, Target};
-use super::workspace::{Document, Workspace};
 use crate::catalog::{self, ActionSpec, ParamDefault, TriggerSpec};
 use crate::check::types::Type;
 use crate::check::{ItemId, WorkflowInfo};
@@ -18,11 +18,11 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{Block, Expr, Item, Modifier, StmtKind, Workflow};
 use crate::syntax::visit;
 
-pub fn hover(ws: &Workspace, uri: &Uri, position: Position) -> Option<Hover> {
-    let (file, doc) = ws.doc(uri)?;
+pub fn hover(docs: &Documents, uri: &Uri, position: Position) -> Option<Hover> {
+    let (file, doc) = docs.doc(uri)?;
     let offset = doc.offset(position);
-    let ast = ws.ast(file)?;
-    let mut occurrences = index::occurrences(file, ast, &ws.program);
+    let ast = docs.ast(file)?;
+    let mut occurrences = index::occurrences(file, ast, &docs.program);
     occurrences.retain(|o| !o.implicit);
     if let Some(o) = index::at(&occurrences, offset) {
         let text = match &o.target {
@@ -31,21 +31,21 @@ pub fn hover(ws: &Workspace, uri: &Uri, position: Position) -> Option<Hover> {
             Target::Param(ns, action, param) => catalog::action(ns, action)
                 .and_then(|a| a.param(param).map(|p| (a, p)))
                 .map(|(a, p)| param_markdown(a, p)),
-            Target::Workflow(name) => ws.workflow_info(name).map(|info| workflow_markdown(ws, info)),
-            Target::Route(wf, name) if o.definition || route_doc(ws, wf, name).is_some() => {
-                Some(route_markdown(ws, wf, name))
+            Target::Workflow(name) => docs.workflow_info(name).map(|info| workflow_markdown(docs, info)),
+            Target::Route(wf, name) if o.definition || route_doc(docs, wf, name).is_some() => {
+                Some(route_markdown(docs, wf, name))
             }
             Target::Step(wf, name) if o.definition => {
-                ws.workflow_info(wf).and_then(|info| info.step(name)).map(|s| step_markdown(name, s.action))
+                docs.workflow_info(wf).and_then(|info| info.step(name)).map(|s| step_markdown(name, s.action))
             }
-            Target::Let(..) if o.definition => let_markdown(ws, file, doc, o.span),
+            Target::Let(..) if o.definition => let_markdown(docs, file, doc, o.span),
             _ => None,
         };
         if let Some(text) = text {
             return Some(markdown(text, doc, o.span));
         }
     }
-    let (span, ty) = type_at(ws, file, offset)?;
+    let (span, ty) = type_at(docs, file, offset)?;
     let source = doc.slice(span);
     let head =
         if source.len() <= 80 && !source.contains('\n') { format!("{source}: {ty}") } else { ty.to_string() };
@@ -75,14 +75,14 @@ fn with_fields(mut out: String, ty: &Type) -> String {
 }
 
 /// The innermost expression around `offset` whose type the checker recorded.
-fn type_at(ws: &Workspace, file: FileId, offset: usize) -> Option<(Span, Type)> {
-    let ast = ws.ast(file)?;
+fn type_at(docs: &Documents, file: FileId, offset: usize) -> Option<(Span, Type)> {
+    let ast = docs.ast(file)?;
     let contains = |span: Span| span.start as usize <= offset && offset <= span.end as usize;
     let (index, item) = ast.items.iter().enumerate().find(|(_, item)| match item {
         Item::Workflow(wf) => contains(wf.span),
         Item::Test(test) => contains(test.span),
     })?;
-    let types = ws.program.types.item(ItemId { file, index })?;
+    let types = docs.program.types.item(ItemId { file, index })?;
     visit::item_exprs(item)
         .into_iter()
         .filter(|e| contains(e.span))
@@ -173,7 +173,7 @@ fn step_markdown(name: &str, action: Option<&'static ActionSpec>) -> String {
     }
 }
 
-fn workflow_markdown(ws: &Workspace, info: &WorkflowInfo) -> String {
+fn workflow_markdown(docs: &Documents, info: &WorkflowInfo) -> String {
     let mut head = format!("workflow {}", info.name);
     if let Some(scope) = info.scope {
         head.push_str(&format!("\nscope {}", scope.as_str()));
@@ -182,48 +182,48 @@ fn workflow_markdown(ws: &Workspace, info: &WorkflowInfo) -> String {
         head.push_str(&format!("\ntrigger {}", t.name));
     }
     let mut out = code(&head);
-    if let Some(doc) = item_doc(ws, info.file, info.span) {
+    if let Some(doc) = item_doc(docs, info.file, info.span) {
         out.push_str(&format!("\n\n{doc}"));
     }
     out
 }
 
-fn item_doc(ws: &Workspace, file: FileId, name: Span) -> Option<String> {
-    ws.ast(file)?.items.iter().find_map(|item| match item {
+fn item_doc(docs: &Documents, file: FileId, name: Span) -> Option<String> {
+    docs.ast(file)?.items.iter().find_map(|item| match item {
         Item::Workflow(wf) if wf.name.span == name => wf.doc.clone(),
         _ => None,
     })
 }
 
-fn find_workflow<'w>(ws: &'w Workspace, name: &str) -> Option<&'w Workflow> {
-    ws.files().iter().flat_map(|(_, f)| &f.items).find_map(|item| match item {
+fn find_workflow<'w>(docs: &'w Documents, name: &str) -> Option<&'w Workflow> {
+    docs.files().iter().flat_map(|(_, f)| &f.items).find_map(|item| match item {
         Item::Workflow(wf) if wf.name.node == name => Some(wf),
         _ => None,
     })
 }
 
-fn route_doc(ws: &Workspace, wf: &str, route: &str) -> Option<String> {
-    find_workflow(ws, wf)?.routes.iter().find(|r| r.name.node == route)?.doc.clone()
+fn route_doc(docs: &Documents, wf: &str, route: &str) -> Option<String> {
+    find_workflow(docs, wf)?.routes.iter().find(|r| r.name.node == route)?.doc.clone()
 }
 
-fn route_markdown(ws: &Workspace, wf: &str, route: &str) -> String {
+fn route_markdown(docs: &Documents, wf: &str, route: &str) -> String {
     let mut out = code(&format!("route {route}"));
-    if let Some(doc) = route_doc(ws, wf, route) {
+    if let Some(doc) = route_doc(docs, wf, route) {
         out.push_str(&format!("\n\n{doc}"));
     }
     out
 }
 
 /// `let name: Type`, from the type the checker gave its value.
-fn let_markdown(ws: &Workspace, file: FileId, doc: &Document, name: Span) -> Option<String> {
+fn let_markdown(docs: &Documents, file: FileId, doc: &Document, name: Span) -> Option<String> {
     let inside = |span: Span| span.start <= name.start && name.end <= span.end;
-    let (index, wf) = ws.ast(file)?.items.iter().enumerate().find_map(|(index, item)| match item {
+    let (index, wf) = docs.ast(file)?.items.iter().enumerate().find_map(|(index, item)| match item {
         Item::Workflow(wf) if inside(wf.span) => Some((index, wf)),
         _ => None,
     })?;
     let value =
         let_value(&wf.body, name).or_else(|| wf.routes.iter().find_map(|r| let_value(&r.body, name)))?;
-    let ty = ws.program.types.item(ItemId { file, index })?.get(value.id)?;
+    let ty = docs.program.types.item(ItemId { file, index })?.get(value.id)?;
     Some(with_fields(code(&format!("let {}: {ty}", doc.slice(name))), ty))
 }
 

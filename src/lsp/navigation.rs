@@ -1,59 +1,59 @@
 //! Go to definition, find references and the document outline.
 //!
-//! In: the workspace and a position. Out: LSP locations (from the [`index`](super::index)
+//! In: the open documents and a position. Out: LSP locations (from the [`index`](super::index)
 //! of every open document) and a document's symbol tree: workflows with their steps,
 //! `let`s and routes, and tests.
 
 use tower_lsp_server::ls_types::{DocumentSymbol, Location, Position, SymbolKind, Uri};
 
+use super::documents::Documents;
 use super::index::{self, Occurrence, Target};
-use super::workspace::Workspace;
 use crate::source::FileId;
 use crate::syntax::ast::{Block, Item, Modifier, StmtKind};
 
 /// The occurrences of every open document.
-fn all_occurrences(ws: &Workspace) -> Vec<(FileId, Vec<Occurrence>)> {
-    ws.files().iter().map(|(id, ast)| (*id, index::occurrences(*id, ast, &ws.program))).collect()
+fn all_occurrences(docs: &Documents) -> Vec<(FileId, Vec<Occurrence>)> {
+    docs.files().iter().map(|(id, ast)| (*id, index::occurrences(*id, ast, &docs.program))).collect()
 }
 
 /// What is named at `position` in `uri`.
-pub fn target_at(ws: &Workspace, uri: &Uri, position: Position) -> Option<(FileId, Occurrence)> {
-    let (file, doc) = ws.doc(uri)?;
+pub fn target_at(docs: &Documents, uri: &Uri, position: Position) -> Option<(FileId, Occurrence)> {
+    let (file, doc) = docs.doc(uri)?;
     let offset = doc.offset(position);
-    let occurrences = index::occurrences(file, ws.ast(file)?, &ws.program);
+    let occurrences = index::occurrences(file, docs.ast(file)?, &docs.program);
     index::at(&occurrences, offset).cloned().map(|o| (file, o))
 }
 
-fn location(ws: &Workspace, file: FileId, o: &Occurrence) -> Option<Location> {
-    let doc = ws.doc_by_id(file)?;
+fn location(docs: &Documents, file: FileId, o: &Occurrence) -> Option<Location> {
+    let doc = docs.doc_by_id(file)?;
     Some(Location::new(doc.uri.clone(), doc.range(o.span)))
 }
 
 /// Where the name at `position` is defined (steps, routes, `let`s, workflows).
-pub fn definition(ws: &Workspace, uri: &Uri, position: Position) -> Vec<Location> {
-    let Some((_, at)) = target_at(ws, uri, position) else { return Vec::new() };
+pub fn definition(docs: &Documents, uri: &Uri, position: Position) -> Vec<Location> {
+    let Some((_, at)) = target_at(docs, uri, position) else { return Vec::new() };
     if !navigable(&at.target) {
         return Vec::new();
     }
-    all_occurrences(ws)
+    all_occurrences(docs)
         .iter()
         .flat_map(|(file, os)| os.iter().map(move |o| (*file, o)))
         .filter(|(_, o)| o.definition && o.target == at.target)
-        .filter_map(|(file, o)| location(ws, file, o))
+        .filter_map(|(file, o)| location(docs, file, o))
         .collect()
 }
 
 /// Every use of the name at `position`, with its definition if asked.
-pub fn references(ws: &Workspace, uri: &Uri, position: Position, declaration: bool) -> Vec<Location> {
-    let Some((_, at)) = target_at(ws, uri, position) else { return Vec::new() };
+pub fn references(docs: &Documents, uri: &Uri, position: Position, declaration: bool) -> Vec<Location> {
+    let Some((_, at)) = target_at(docs, uri, position) else { return Vec::new() };
     if !navigable(&at.target) {
         return Vec::new();
     }
-    all_occurrences(ws)
+    all_occurrences(docs)
         .iter()
         .flat_map(|(file, os)| os.iter().map(move |o| (*file, o)))
         .filter(|(_, o)| o.target == at.target && (declaration || !o.definition))
-        .filter_map(|(file, o)| location(ws, file, o))
+        .filter_map(|(file, o)| location(docs, file, o))
         .collect()
 }
 
@@ -63,9 +63,9 @@ fn navigable(target: &Target) -> bool {
 
 /// The outline of a document: workflows (steps, `let`s and routes inside) and tests.
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must be written out
-pub fn symbols(ws: &Workspace, uri: &Uri) -> Vec<DocumentSymbol> {
-    let Some((file, doc)) = ws.doc(uri) else { return Vec::new() };
-    let Some(ast) = ws.ast(file) else { return Vec::new() };
+pub fn symbols(docs: &Documents, uri: &Uri) -> Vec<DocumentSymbol> {
+    let Some((file, doc)) = docs.doc(uri) else { return Vec::new() };
+    let Some(ast) = docs.ast(file) else { return Vec::new() };
     let symbol =
         |name: String, detail: Option<String>, kind, span, selection, children: Vec<DocumentSymbol>| {
             DocumentSymbol {
@@ -102,7 +102,7 @@ pub fn symbols(ws: &Workspace, uri: &Uri) -> Vec<DocumentSymbol> {
                     ));
                 }
                 let trigger =
-                    ws.workflow_info(&wf.name.node).and_then(|i| i.trigger).map(|t| t.name.to_owned());
+                    docs.workflow_info(&wf.name.node).and_then(|i| i.trigger).map(|t| t.name.to_owned());
                 out.push(symbol(
                     wf.name.node.clone(),
                     trigger,

@@ -1,7 +1,7 @@
 //! Workspace API keys: every `/v1` request names its workspace by its key alone.
 //!
 //! In: the `Authorization: Bearer <key>` header. Out: the request, with the key's
-//! [`Workspace`] attached for the handlers, or a 401 answer before anything else
+//! [`WorkspaceId`] attached for the handlers, or a 401 answer before anything else
 //! happens (the body is not read).
 
 use std::sync::Arc;
@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use super::reply::{ApiError, blocking};
 use crate::engine::Engine;
 
-/// The workspace of the request's key (never taken from the request itself).
+/// The workspace id of the request's key (never taken from the request itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Workspace(pub String);
+pub(crate) struct WorkspaceId(pub String);
 
-/// Middleware: authenticates the bearer key and attaches its [`Workspace`].
+/// Middleware: authenticates the bearer key and attaches its [`WorkspaceId`].
 pub(crate) async fn require_key(
     State(engine): State<Arc<Engine>>,
     mut request: Request,
@@ -30,7 +30,7 @@ pub(crate) async fn require_key(
     };
     match blocking(&engine, move |engine| engine.authenticate(&key)).await {
         Ok(Some(workspace)) => {
-            request.extensions_mut().insert(Workspace(workspace));
+            request.extensions_mut().insert(WorkspaceId(workspace));
             next.run(request).await
         }
         Ok(None) => ApiError::unauthorized("unknown API key").into_response(),

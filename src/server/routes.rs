@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::auth::Workspace;
+use super::auth::WorkspaceId;
 use super::reply::{ApiError, blocking};
 use crate::diagnostics::did_you_mean;
 use crate::engine::Engine;
@@ -56,7 +56,7 @@ fn params(query: Params, known: &[&str]) -> Result<Vec<(String, String)>, ApiErr
 /// `POST /v1/events`: 202 once the event is stored, with the runs it started.
 pub(crate) async fn ingest(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     event: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let event = body(event)?;
@@ -67,7 +67,7 @@ pub(crate) async fn ingest(
 /// `POST /v1/platform/events`: the platform's own webhook events.
 pub(crate) async fn ingest_platform(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     event: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let event = body(event)?;
@@ -108,7 +108,7 @@ struct WorkflowList {
 /// `GET /v1/workflows`: `{ "workflows": [ … ] }`, by name.
 pub(crate) async fn workflows(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
 ) -> Result<Response, ApiError> {
     let workflows = blocking(&engine, move |engine| engine.workflows(&ws)).await?;
     Ok(Json(WorkflowList { workflows }).into_response())
@@ -117,7 +117,7 @@ pub(crate) async fn workflows(
 /// `GET /v1/workflows/{name}`.
 pub(crate) async fn workflow(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let name = path(name)?;
@@ -128,7 +128,7 @@ pub(crate) async fn workflow(
 /// `PUT /v1/workflows/{name}`: the body (the source text) becomes the draft.
 pub(crate) async fn save_draft(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     name: Result<Path<String>, PathRejection>,
     source: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -153,7 +153,7 @@ const ACTIONS: &[&str] = &["activate", "pause", "resume", "deactivate", "clone"]
 /// workflow's detail after the transition (the new workflow's, 201, for `clone`).
 pub(crate) async fn lifecycle(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     target: Result<Path<(String, String)>, PathRejection>,
     request: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +205,7 @@ const RUN_PARAMS: &[&str] =
 /// `GET /v1/runs`: newest first, filtered and paged.
 pub(crate) async fn runs(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     query: Params,
 ) -> Result<Response, ApiError> {
     let filter = run_filter(params(query, RUN_PARAMS)?)?;
@@ -241,7 +241,7 @@ fn run_filter(params: Vec<(String, String)>) -> Result<RunFilter, ApiError> {
 /// `GET /v1/runs/{id}`: the run record.
 pub(crate) async fn run(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
@@ -252,7 +252,7 @@ pub(crate) async fn run(
 /// `POST /v1/runs/{id}/replay`: 202 with the new run.
 pub(crate) async fn replay(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
@@ -263,7 +263,7 @@ pub(crate) async fn replay(
 /// `GET /v1/contacts/{id}`.
 pub(crate) async fn contact(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
@@ -274,7 +274,7 @@ pub(crate) async fn contact(
 /// `GET /v1/contacts?email=…`.
 pub(crate) async fn contact_by_email(
     State(engine): Shared,
-    Extension(Workspace(ws)): Extension<Workspace>,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
     query: Params,
 ) -> Result<Response, ApiError> {
     let params = params(query, &["email"])?;

@@ -30,7 +30,8 @@ impl LspClient {
     pub async fn start_with(initialization_options: Value) -> LspClient {
         let (client_end, server_end) = tokio::io::duplex(1 << 22);
         let (server_read, server_write) = tokio::io::split(server_end);
-        tokio::spawn(komo::lsp::serve(server_read, server_write));
+        let projects = std::sync::Arc::new(komo::cli::project::DiskProjects);
+        tokio::spawn(komo::lsp::serve(server_read, server_write, projects));
         let (read, writer) = tokio::io::split(client_end);
         let mut client =
             LspClient { reader: BufReader::new(read), writer, next_id: 1, pending: VecDeque::new() };

@@ -5,8 +5,9 @@
 //! open documents together, exactly as `komo check` checks the files it is given
 //! (workflow names are unique across them; a test may run a workflow of another one).
 //! The trigger-loop check (K0701) also sees the project's `workflows/*.komo` files that
-//! are not open, read from disk when a document is opened or closed: a loop through an
-//! open document is reported even when the rest of it is in closed files.
+//! are not open, asked of the [`ProjectAccess`] when a document is opened or closed: a
+//! loop through an open document is reported even when the rest of it is in closed
+//! files.
 //!
 //! Parsing and checking run under `catch_unwind`: a bug in the compiler becomes a
 //! K0901 "internal error" diagnostic at the start of the document, and the server
@@ -22,6 +23,7 @@ use tower_lsp_server::ls_types::{self as ls, Position, Range, TextDocumentConten
 use super::diagnostics::{DEFAULT_DIAGNOSTICS_URL, to_lsp};
 use super::incremental::{ParseCache, parse_document};
 use super::position::{LineIndex, apply_change};
+use super::project::{NoProjects, ProjectAccess};
 use crate::check::{self, WorkflowInfo};
 use crate::diagnostics::{Code, Diagnostic, sort_diagnostics};
 use crate::source::{FileId, Span};
@@ -57,7 +59,7 @@ impl Document {
 
 /// Every open document, parsed, and the project checked.
 #[derive(Debug)]
-pub struct Workspace {
+pub struct Documents {
     docs: Vec<Document>,
     /// `files[i]` is the AST of `docs[i]`, with `FileId(i)`.
     files: Vec<(FileId, ast::File)>,
@@ -73,9 +75,9 @@ pub struct Workspace {
     /// Documents closed since the last publication: their diagnostics are cleared.
     closed: Vec<Uri>,
     pub diagnostics_url: String,
-    /// The workspace catalog of the project the first opened file belongs to (the
+    /// The catalog of the project the first opened file belongs to (the
     /// nearest `komo.toml` above it, as `komo check` finds it); empty without one.
-    pub catalog: Arc<check::Workspace>,
+    pub catalog: Arc<check::ProjectCatalog>,
     /// Whether the catalog was looked for already.
     catalog_loaded: bool,
     /// The project the first opened file belongs to (the nearest `komo.toml`).
@@ -84,11 +86,13 @@ pub struct Workspace {
     /// their ASTs with the ids after the open documents' (for the loop check only).
     others: Vec<Document>,
     other_files: Vec<(FileId, ast::File)>,
+    /// Where the projects' catalogs and closed files come from.
+    projects: Arc<dyn ProjectAccess>,
 }
 
-impl Default for Workspace {
-    fn default() -> Workspace {
-        Workspace {
+impl Default for Documents {
+    fn default() -> Documents {
+        Documents {
             docs: Vec::new(),
             files: Vec::new(),
             parse_diagnostics: Vec::new(),
@@ -103,16 +107,23 @@ impl Default for Workspace {
             project_root: None,
             others: Vec::new(),
             other_files: Vec::new(),
+            projects: Arc::new(NoProjects),
         }
     }
 }
 
-impl Workspace {
-    pub fn new() -> Workspace {
-        Workspace::default()
+impl Documents {
+    /// No document open, and no project: each document is checked on its own.
+    pub fn new() -> Documents {
+        Documents::default()
     }
 
-    pub fn docs(&self) -> &[Document] {
+    /// No document open; the documents' projects are found through `projects`.
+    pub fn with_projects(projects: Arc<dyn ProjectAccess>) -> Documents {
+        Documents { projects, ..Documents::default() }
+    }
+
+    pub fn open_docs(&self) -> &[Document] {
         &self.docs
     }
 
@@ -152,8 +163,8 @@ impl Workspace {
     pub fn open(&mut self, uri: Uri, version: i32, text: String) {
         if !self.catalog_loaded {
             self.catalog_loaded = true;
-            self.project_root = uri.to_file_path().and_then(|path| crate::project::find_root(&path));
-            self.catalog = self.project_root.as_deref().map(catalog_of).unwrap_or_default();
+            self.project_root = uri.to_file_path().and_then(|path| self.projects.root_of(&path));
+            self.catalog = self.project_root.as_deref().map(|root| self.catalog_of(root)).unwrap_or_default();
         }
         let index = LineIndex::new(&text);
         match self.docs.iter_mut().position(|d| d.uri == uri) {
@@ -232,27 +243,36 @@ impl Workspace {
         }
     }
 
-    /// Reads the project's `workflows/*.komo` files that are not open again (a file that
-    /// cannot be read, or is over the size limit, is left out).
+    /// Asks again for the project's `workflows/*.komo` files that are not open.
     fn read_others(&mut self) {
         self.others.clear();
         self.other_files.clear();
         let Some(root) = &self.project_root else { return };
         let open: Vec<PathBuf> =
-            self.docs.iter().filter_map(|d| d.uri.to_file_path().map(|p| canonical(&p))).collect();
-        for path in crate::project::workflow_files(root) {
-            if open.contains(&canonical(&path)) {
+            self.docs.iter().filter_map(|d| d.uri.to_file_path().map(|p| p.into_owned())).collect();
+        for (path, text) in self.projects.closed_workflows(root, &open) {
+            // Only absolute paths: a relative one would be resolved against the disk.
+            let Some(uri) = path.is_absolute().then(|| Uri::from_file_path(&path)).flatten() else {
                 continue;
-            }
-            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_OTHER_BYTES);
-            let (Some(uri), true) = (Uri::from_file_path(&path), small) else { continue };
-            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            };
             let Ok(id) = u32::try_from(self.docs.len() + self.others.len()) else { return };
             let parsed = catch_unwind(AssertUnwindSafe(|| crate::syntax::parse(FileId(id), &text)));
             let Ok(parsed) = parsed else { continue };
             let index = LineIndex::new(&text);
             self.others.push(Document { uri, version: 0, text, index });
             self.other_files.push((FileId(id), parsed.file));
+        }
+    }
+
+    /// The catalog of the project at `root`; none for a `komo.toml` that cannot be read
+    /// (`komo check` reports that).
+    fn catalog_of(&self, root: &Path) -> Arc<check::ProjectCatalog> {
+        match self.projects.catalog(root) {
+            Ok(catalog) => Arc::new(catalog),
+            Err(problem) => {
+                tracing::warn!(%problem, "the project's catalog is not used");
+                Arc::default()
+            }
         }
     }
 
@@ -297,26 +317,6 @@ impl Workspace {
         }
         out
     }
-}
-
-/// The catalog of the project at `root`; none for a `komo.toml` that cannot be read
-/// (`komo check` reports that).
-fn catalog_of(root: &Path) -> Arc<check::Workspace> {
-    match crate::project::load_workspace(root) {
-        Ok(workspace) => Arc::new(workspace),
-        Err(problem) => {
-            tracing::warn!(%problem, "the project's catalog is not used");
-            Arc::default()
-        }
-    }
-}
-
-/// Files of the project larger than the source limit are not read for the loop check.
-const MAX_OTHER_BYTES: u64 = 1024 * 1024;
-
-/// A path with links resolved, for comparing an open document with a file on disk.
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn internal_error(file: FileId) -> Diagnostic {

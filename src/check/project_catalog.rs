@@ -1,9 +1,9 @@
-//! The workspace catalog: the named things a project declares (contact properties,
+//! The project catalog: the named things a project declares (contact properties,
 //! lists, loyalty programs and tiers, templates, offers, achievements, gift-card
 //! templates, campaigns, Mailchimp lists), and the variables its email templates use.
 //!
 //! In: the `[catalog]` table of `komo.toml` (already read; this module does no I/O) and
-//! the text of the project's `templates/*.html|txt`. Out: a [`Workspace`] the checker
+//! the text of the project's `templates/*.html|txt`. Out: a [`ProjectCatalog`] the checker
 //! consults: declared properties type `contact.properties.*`, and a string literal that
 //! names an undeclared thing is an error with a suggestion. A kind that is not declared
 //! at all is not checked (a project without a catalog checks as before).
@@ -17,7 +17,7 @@ use crate::catalog::ActionId;
 
 /// What a project declares. `None` for a kind means "not declared": anything goes.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Workspace {
+pub struct ProjectCatalog {
     /// Custom contact properties and their types.
     pub properties: Option<BTreeMap<String, Type>>,
     pub lists: Option<BTreeSet<String>>,
@@ -105,7 +105,7 @@ pub struct TemplateVar {
     pub path: Vec<String>,
 }
 
-impl Workspace {
+impl ProjectCatalog {
     /// The declared names of `kind` (`program` picks the tiers), or `None` when the
     /// kind is not declared.
     pub fn names(&self, kind: Kind, program: &str) -> Option<Vec<&str>> {
@@ -148,10 +148,13 @@ impl Workspace {
         }
     }
 
-    /// Builds the workspace from the `[catalog]` table and the project's templates
+    /// Builds the catalog from the `[catalog]` table and the project's templates
     /// (`(file name, text)` of `templates/*.html` and `*.txt`). Errors name the key.
-    pub fn from_config(config: &CatalogConfig, templates: &[(String, String)]) -> Result<Workspace, String> {
-        let mut ws = Workspace::default();
+    pub fn from_config(
+        config: &CatalogConfig,
+        templates: &[(String, String)],
+    ) -> Result<ProjectCatalog, String> {
+        let mut catalog = ProjectCatalog::default();
         if let Some(props) = &config.properties {
             let mut typed = BTreeMap::new();
             for (name, text) in props {
@@ -162,16 +165,16 @@ impl Workspace {
                     .ok_or_else(|| format!("catalog.properties.{name}: `{text}` is not a type (e.g. `String`, `Int`, `List<String>`)"))?;
                 typed.insert(name.clone(), ty);
             }
-            ws.properties = Some(typed);
+            catalog.properties = Some(typed);
         }
         let set = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().cloned().collect::<BTreeSet<_>>());
-        ws.lists = set(&config.lists);
-        ws.offers = set(&config.offers);
-        ws.achievements = set(&config.achievements);
-        ws.giftcard_templates = set(&config.giftcard_templates);
-        ws.campaigns = set(&config.campaigns);
-        ws.mailchimp_lists = set(&config.mailchimp_lists);
-        ws.programs = config.loyalty.as_ref().map(|programs| {
+        catalog.lists = set(&config.lists);
+        catalog.offers = set(&config.offers);
+        catalog.achievements = set(&config.achievements);
+        catalog.giftcard_templates = set(&config.giftcard_templates);
+        catalog.campaigns = set(&config.campaigns);
+        catalog.mailchimp_lists = set(&config.mailchimp_lists);
+        catalog.programs = config.loyalty.as_ref().map(|programs| {
             programs.iter().map(|(name, p)| (name.clone(), p.tiers.iter().cloned().collect())).collect()
         });
         // Templates: declared ones, plus every file found (a project with template files
@@ -183,15 +186,15 @@ impl Workspace {
             };
             found.insert(name.to_string());
             let shown = format!("templates/{file}");
-            ws.template_vars.entry(name.to_string()).or_default().extend(template_vars(&shown, text));
+            catalog.template_vars.entry(name.to_string()).or_default().extend(template_vars(&shown, text));
         }
-        ws.templates = match (&config.templates, found.is_empty()) {
+        catalog.templates = match (&config.templates, found.is_empty()) {
             (None, true) => None,
             (declared, _) => {
                 Some(declared.iter().flatten().cloned().chain(found).collect::<BTreeSet<String>>())
             }
         };
-        Ok(ws)
+        Ok(catalog)
     }
 }
 
@@ -357,15 +360,15 @@ mod tests {
             )])),
             ..CatalogConfig::default()
         };
-        let ws = Workspace::from_config(&config, &[]).unwrap();
-        assert_eq!(ws.names(Kind::List, ""), Some(vec!["VIP"]));
-        assert_eq!(ws.names(Kind::Offer, ""), None);
-        assert_eq!(ws.names(Kind::Program, ""), Some(vec!["default", "vip"]));
-        assert_eq!(ws.names(Kind::Tier, "vip"), Some(vec!["Gold"]));
-        assert_eq!(ws.names(Kind::Tier, "default"), None);
-        assert_eq!(ws.names(Kind::Template, ""), None);
+        let catalog = ProjectCatalog::from_config(&config, &[]).unwrap();
+        assert_eq!(catalog.names(Kind::List, ""), Some(vec!["VIP"]));
+        assert_eq!(catalog.names(Kind::Offer, ""), None);
+        assert_eq!(catalog.names(Kind::Program, ""), Some(vec!["default", "vip"]));
+        assert_eq!(catalog.names(Kind::Tier, "vip"), Some(vec!["Gold"]));
+        assert_eq!(catalog.names(Kind::Tier, "default"), None);
+        assert_eq!(catalog.names(Kind::Template, ""), None);
         let with_files =
-            Workspace::from_config(&config, &[("welcome.html".into(), "{{ data.x }}".into())]).unwrap();
+            ProjectCatalog::from_config(&config, &[("welcome.html".into(), "{{ data.x }}".into())]).unwrap();
         assert_eq!(with_files.names(Kind::Template, ""), Some(vec!["welcome"]));
         assert_eq!(with_files.template_vars.get("welcome").map(Vec::len), Some(1));
     }
