@@ -322,7 +322,7 @@ impl FlowChecker {
                 forgotten: flow.why_forgotten("contact"),
             });
         }
-        if full == "contact.update" {
+        if spec.id == ActionId::ContactUpdate {
             self.settable_fields(spec, call);
         }
         self.catalog_checks(spec, call);
