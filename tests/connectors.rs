@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use common::smtp::{Behaviour, SmtpSink};
-use komo::catalog::ActionId;
+use komo::catalog::{ActionId, FailureKind};
 use komo::connectors::config::ConnectorsConfig;
 use komo::connectors::template::Templates;
 use komo::connectors::{CallContext, Connectors, ProjectFiles};
@@ -183,7 +183,7 @@ async fn an_email_with_a_missing_variable_fails_naming_it_and_sends_nothing() {
     let f = failure(
         call(&c, ActionId::ContactSendEmail, json!({ "template": "welcome", "to": "ana@example.com" })).await,
     );
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert_eq!(f.message, "template `welcome.html` uses `data.code`, which is not defined");
     assert!(!f.retryable());
     let f = failure(
@@ -211,7 +211,7 @@ async fn smtp_refusals_are_kinds_a_retry_understands() {
     let c = connectors(&email_config(&sink, true), &[sink.addr.to_string()], &templates);
     let send = json!({ "template": "welcome", "to": "ana@example.com", "data": { "code": "A" } });
     let f = failure(call(&c, ActionId::ContactSendEmail, send.clone()).await);
-    assert_eq!(f.kind, "auth", "{f:?}");
+    assert_eq!(f.kind, FailureKind::Auth, "{f:?}");
     assert!(!f.retryable());
 
     let sink = SmtpSink::start(Behaviour {
@@ -222,12 +222,12 @@ async fn smtp_refusals_are_kinds_a_retry_understands() {
     .await;
     let c = connectors(&email_config(&sink, false), &[sink.addr.to_string()], &templates);
     let f = failure(call(&c, ActionId::ContactSendEmail, send.clone()).await);
-    assert_eq!(f.kind, "error", "a 451 is transient: {f:?}");
+    assert_eq!(f.kind, FailureKind::Error, "a 451 is transient: {f:?}");
     assert!(f.retryable() && f.message.contains("451"), "{f:?}");
     call(&c, ActionId::ContactSendEmail, send).await.unwrap();
     let gone = json!({ "template": "welcome", "to": "gone@example.com", "data": { "code": "A" } });
     let f = failure(call(&c, ActionId::ContactSendEmail, gone).await);
-    assert_eq!(f.kind, "invalid_request", "{f:?}");
+    assert_eq!(f.kind, FailureKind::InvalidRequest, "{f:?}");
     assert!(!f.retryable() && f.message.contains("550"), "{f:?}");
     assert_eq!(sink.wait_for(1).await.len(), 1);
 }
@@ -244,7 +244,7 @@ async fn a_loopback_smtp_host_needs_allow_hosts() {
         )
         .await,
     );
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert!(
         f.message.contains("is a loopback address; allow it in komo.toml [http] allow_hosts"),
         "{}",
@@ -465,7 +465,7 @@ async fn salesforce_failures_name_the_error_code_and_choose_the_kind() {
     let f = failure(
         call(&c, ActionId::SalesforceGetObject, json!({ "object": "Lead/../x", "id": "00Q1" })).await,
     );
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
 
     let refused = MockServer::start().await;
     Mock::given(path("/services/oauth2/token"))
@@ -615,7 +615,7 @@ async fn unconfigured_and_unusable_connectors_say_why() {
     let c = connectors(&config, &[], &[]);
     let f =
         failure(call(&c, ActionId::BrazeTrackUser, json!({ "external_id": "c_1", "attributes": {} })).await);
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert!(f.message.contains("allow it in komo.toml [http] allow_hosts"), "{}", f.message);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -639,7 +639,7 @@ async fn starttls_is_never_downgraded_to_plain() {
         )
         .await,
     );
-    assert_eq!(f.kind, "error", "{f:?}");
+    assert_eq!(f.kind, FailureKind::Error, "{f:?}");
     assert!(sink.received().is_empty());
 }
 
@@ -732,7 +732,7 @@ async fn starttls_upgrades_and_verifies_the_server_certificate() {
     let c =
         Connectors::new(&untrusted, &allow, ProjectFiles { templates: templates(), smtp_ca_pem: None }, &env);
     let f = failure(call(&c, ActionId::ContactSendEmail, send).await);
-    assert_eq!(f.kind, "error", "{f:?}");
+    assert_eq!(f.kind, FailureKind::Error, "{f:?}");
     assert!(f.message.contains("TLS") || f.message.contains("certificate"), "{}", f.message);
     assert_eq!(sink.received().len(), 1);
 }

@@ -101,7 +101,7 @@ fn a_conversion_failing_in_an_argument_fails_the_step_which_on_failure_handles()
     assert_eq!(record.status, RunStatus::Succeeded);
     let step = &record.steps[0];
     assert_eq!(step.status, komo::ir::StepStatus::Failed);
-    assert_eq!(step.error.as_ref().unwrap().kind, "invalid_value");
+    assert_eq!(step.error.as_ref().unwrap().kind, komo::catalog::FailureKind::InvalidValue);
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //!   connectors name actions by it; its JSON form is the full name, `"ns.action"`);
 //! - the effect table ([`Effects`], [`Caused`]): what an action may change on the
 //!   contact, and the events the engine raises for it;
+//! - the kinds of an action's failure ([`FailureKind`], `error.kind`);
 //! - the record field tables (`contact`, `event`, `run`, `error`, context records);
 //! - the type notation ([`catalog_type`], [`record_of`]).
 //!
@@ -22,6 +23,7 @@ mod table;
 
 mod actions;
 mod effects;
+mod failures;
 mod ids;
 mod notation;
 mod records;
@@ -34,6 +36,7 @@ pub use actions::{
     ACTIONS, ActionId, ActionKind, ActionSpec, HTTP_METHODS, ParamDefault, ParamSpec, action, namespaces,
 };
 pub use effects::{CONTACT_CREATED, Caused, Effects, NO_EFFECTS};
+pub use failures::FailureKind;
 pub use ids::UnknownName;
 pub use notation::{catalog_type, contact_set_type, contact_type, record_of};
 pub use records::{

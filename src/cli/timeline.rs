@@ -228,7 +228,7 @@ fn compact(json: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{ActionId, TriggerId};
+    use crate::catalog::{ActionId, FailureKind, TriggerId};
     use crate::runtime::caused::CausedEvent;
     use crate::runtime::record::{RunError, StepError};
     use crate::source::Span;
@@ -277,7 +277,7 @@ mod tests {
             Some("2026-01-03T00:00:30.000Z"),
         );
         second.error =
-            Some(StepError { kind: "error".into(), message: "mailbox unavailable".into(), status: None });
+            Some(StepError { kind: FailureKind::Error, message: "mailbox unavailable".into(), status: None });
         second.route = Some("give_up".into());
         RunRecord {
             id: "run_evt_1".into(),

@@ -21,7 +21,7 @@ use reqwest::{Method, Url};
 use super::config::{ConnectorConfigError, Env, MailchimpConfig, SecretValue, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
 use crate::catalog::ActionId;
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 const PROVIDER: &str = "Mailchimp";
@@ -35,7 +35,7 @@ pub struct MailchimpConnector {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 /// The member id Mailchimp uses for an address: the MD5 of its lower-case form, in hex.

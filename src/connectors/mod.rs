@@ -23,7 +23,7 @@ pub mod sms;
 pub mod template;
 
 use crate::catalog::ActionId;
-use crate::runtime::host::{ActionFailure, ActionRequest};
+use crate::runtime::host::{ActionFailure, ActionRequest, FailureKind};
 use crate::runtime::value::{REDACTED, Value};
 
 use braze::BrazeConnector;
@@ -247,7 +247,7 @@ impl Connectors {
         context: CallContext<'_>,
     ) -> Result<Value, ActionFailure> {
         if let Some(reason) = self.unavailability(request.action) {
-            return Err(ActionFailure::new("invalid_request", reason.to_string()));
+            return Err(ActionFailure::new(FailureKind::InvalidRequest, reason.to_string()));
         }
         let (args, key, timeout) = (request.args, request.idempotency_key, request.timeout_ms);
         tracing::debug!(
@@ -278,7 +278,7 @@ impl Connectors {
             (BrazeTrackUser, .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
             _ => {
                 let reason = ConnectorUnavailable::NoConnector { action };
-                Err(ActionFailure::new("invalid_request", reason.to_string()))
+                Err(ActionFailure::new(FailureKind::InvalidRequest, reason.to_string()))
             }
         };
         result.map_err(|mut failure| {

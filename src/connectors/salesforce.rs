@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 use super::config::{ConnectorConfigError, Env, SalesforceConfig, SecretValue, secret};
 use super::rest::{self, Answer, Call, RestClient, status_failure, text_field};
 use crate::catalog::ActionId;
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::{REDACTED, Value};
 
 const PROVIDER: &str = "Salesforce";
@@ -51,7 +51,7 @@ struct Token {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 /// An object's API name (`Lead`, `Custom_Object__c`).
@@ -148,8 +148,9 @@ impl SalesforceConnector {
         Ok(match action {
             ActionId::SalesforceGetObject => Value::record([("record".to_string(), Value::from_json(&json))]),
             ActionId::SalesforceCreateObject => {
-                let id = text_field(&json, "id")
-                    .ok_or_else(|| ActionFailure::new("error", "Salesforce's answer has no `id`"))?;
+                let id = text_field(&json, "id").ok_or_else(|| {
+                    ActionFailure::new(FailureKind::Error, "Salesforce's answer has no `id`")
+                })?;
                 Value::record([("id".to_string(), Value::String(id))])
             }
             _ => Value::Record(BTreeMap::new()),
@@ -203,13 +204,13 @@ impl SalesforceConnector {
             let mut failure = status_failure("Salesforce's token endpoint", &answer, detail);
             // A refused grant (`invalid_client`, `invalid_grant`) fails the same way again.
             if matches!(answer.status.as_u16(), 400 | 401 | 403) {
-                failure.kind = "auth".to_string();
+                failure.kind = FailureKind::Auth;
             }
             return Err(failure);
         }
-        let value = text_field(&json, "access_token")
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ActionFailure::new("auth", "Salesforce's token answer has no `access_token`"))?;
+        let value = text_field(&json, "access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
+            ActionFailure::new(FailureKind::Auth, "Salesforce's token answer has no `access_token`")
+        })?;
         let ttl = json.get("expires_in").and_then(|v| v.as_u64()).map_or(self.token_ttl, Duration::from_secs);
         let token = Token { value: SecretValue::new(value), expires: Instant::now() + ttl };
         *cached = Some(token.clone());
@@ -227,7 +228,7 @@ fn api_failure(answer: &Answer, json: &serde_json::Value) -> ActionFailure {
     };
     let mut failure = status_failure(PROVIDER, answer, detail);
     if code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED") {
-        failure.kind = "rate_limited".to_string();
+        failure.kind = FailureKind::RateLimited;
     }
     failure
 }

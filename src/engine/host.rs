@@ -20,7 +20,7 @@ use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
 use crate::runtime::caused::Change;
 use crate::runtime::contact::ContactState;
-use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
+use crate::runtime::host::{ActionFailure, ActionRequest, FailureKind, Host, HostError};
 use crate::runtime::value::Value;
 
 /// Why a workflow cannot run in this engine, if it cannot: a step needs a connector
@@ -178,7 +178,7 @@ impl Host for EngineHost {
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
         if let Some(why) = &self.unreadable {
-            return Err(ActionFailure::new("contact_unreadable", why.clone()));
+            return Err(ActionFailure::new(FailureKind::ContactUnreadable, why.clone()));
         }
         if request.action.kind() == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);

@@ -15,7 +15,7 @@ use super::{
     OnFailure, Part, Program, Retry, Route, RouteId, RunStatus, Scope, Step, StepId, StepStatus, Stmt,
     StmtId, StmtKind, TestCase, Ty, Var, Workflow,
 };
-use crate::catalog::{self, ActionId, ActionSpec, ParamDefault, TriggerId};
+use crate::catalog::{self, ActionId, ActionSpec, FailureKind, ParamDefault, TriggerId};
 use crate::check::types::Type;
 use crate::check::{self, ExprTypes, ItemId, WorkflowInfo};
 use crate::diagnostics::{Code, Diagnostic};
@@ -463,7 +463,7 @@ impl<'a> Lower<'a> {
                         ast::MockOutcome::Ok(e) => MockOutcome::Ok(self.expr(e)),
                         ast::MockOutcome::Fail { message, kind } => MockOutcome::Fail {
                             message: self.expr(message),
-                            kind: kind.as_ref().map(|k| k.node.clone()),
+                            kind: kind.as_ref().map(|k| FailureKind::from_name(&k.node)),
                         },
                     };
                     let spec = catalog::action(&m.namespace.node, &m.action.node);

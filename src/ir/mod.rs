@@ -16,7 +16,7 @@ pub use types::Ty;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{ActionId, TriggerId};
+use crate::catalog::{ActionId, FailureKind, TriggerId};
 use crate::source::Span;
 
 /// Bumped whenever the shape of the IR changes; stored IR of another version is
@@ -333,7 +333,7 @@ pub struct Mock {
 #[serde(rename_all = "snake_case")]
 pub enum MockOutcome {
     Ok(ExprId),
-    Fail { message: ExprId, kind: Option<String> },
+    Fail { message: ExprId, kind: Option<FailureKind> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

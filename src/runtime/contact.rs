@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{ActionId, CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
 use crate::runtime::caused::{self, Change};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 type Record = BTreeMap<String, Value>;
@@ -212,7 +212,7 @@ impl ContactState {
         let quantity = optional_int(args, "quantity")?.unwrap_or(1);
         if !(1..=MAX_COUPONS_PER_CALL).contains(&quantity) {
             let message = format!("`quantity` must be from 1 to {MAX_COUPONS_PER_CALL}, not {quantity}");
-            return Err(ActionFailure::new("invalid_value", message));
+            return Err(ActionFailure::new(FailureKind::InvalidValue, message));
         }
         self.contact_ref()?;
         let prefix = code_prefix(&offer);
@@ -280,7 +280,7 @@ fn contact_action(contact: &mut Record, action: ActionId, args: &Args) -> Result
         ActionId::ContactUpdate => {
             if let Some(set) = args.get("set").filter(|v| !v.is_null()) {
                 let Value::Record(set) = set else {
-                    return Err(ActionFailure::new("invalid_value", "`set` must be a record"));
+                    return Err(ActionFailure::new(FailureKind::InvalidValue, "`set` must be a record"));
                 };
                 for (key, value) in set {
                     set_field(contact, key, value)?;
@@ -417,7 +417,7 @@ fn one(key: &str, value: Value) -> Value {
 }
 
 fn invalid(message: &str) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 fn missing(name: &str) -> ActionFailure {
@@ -425,7 +425,10 @@ fn missing(name: &str) -> ActionFailure {
 }
 
 fn wrong(name: &str, expected: &str, found: &Value) -> ActionFailure {
-    ActionFailure::new("invalid_value", format!("`{name}` must be {expected}, not {}", found.kind()))
+    ActionFailure::new(
+        FailureKind::InvalidValue,
+        format!("`{name}` must be {expected}, not {}", found.kind()),
+    )
 }
 
 fn string<'a>(args: &'a Args, name: &str) -> Result<&'a str, ActionFailure> {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::caused::{CausedBy, CausedEvent};
-use crate::catalog::{ActionId, TriggerId};
+use crate::catalog::{ActionId, FailureKind, TriggerId};
 use crate::ir::{RunStatus, StepStatus};
 use crate::source::Span;
 
@@ -67,7 +67,7 @@ pub struct StepRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepError {
-    pub kind: String,
+    pub kind: FailureKind,
     pub message: String,
     pub status: Option<i64>,
 }

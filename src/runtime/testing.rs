@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::admit::{Admission, admit};
 use super::eval::{EvalError, Scope, equal};
 use super::event::{TriggerEvent, from_test_record};
-use super::host::{ActionFailure, Host};
+use super::host::{ActionFailure, FailureKind, Host};
 use super::interp::{Progress, RunStart, RunState, resume, start};
 use super::record::RunRecord;
 use super::sandbox::{ArgsPredicate, MockResult, MockRule, SandboxHost};
@@ -207,7 +207,7 @@ fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> R
             MockOutcome::Ok(id) => MockResult::Ok(constant(&exprs, *id, now)?),
             MockOutcome::Fail { message, kind } => {
                 let message = constant(&exprs, *message, now)?.to_text();
-                MockResult::Fail(ActionFailure::new(kind.clone().unwrap_or_else(|| "error".into()), message))
+                MockResult::Fail(ActionFailure::new(kind.clone().unwrap_or(FailureKind::Error), message))
             }
         };
         let matches: ArgsPredicate = match mock.filter {

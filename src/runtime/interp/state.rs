@@ -176,7 +176,7 @@ impl RunState {
             (Some(e), Some(step)) => Value::record([
                 ("step".to_string(), Value::str(step.clone())),
                 ("message".to_string(), Value::str(e.message.clone())),
-                ("kind".to_string(), Value::str(e.kind.clone())),
+                ("kind".to_string(), Value::str(e.kind.as_str())),
                 ("status".to_string(), e.status.map_or(Value::Null, Value::Int)),
             ]),
             _ => Value::Null,

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::catalog::FailureKind;
 use crate::runtime::contact::{LoyaltyState, code_prefix};
 use crate::runtime::event::TEST_EPOCH;
 use crate::runtime::value::Secret;
@@ -50,7 +51,7 @@ fn contact(host: &SandboxHost) -> Value {
 }
 
 fn kind(result: Result<Value, ActionFailure>) -> String {
-    result.unwrap_err().kind
+    result.unwrap_err().kind.to_string()
 }
 
 #[test]
@@ -276,7 +277,7 @@ fn the_first_matching_mock_wins() {
     h.add_mock(
         MockRule::new(
             ActionId::HttpRequest,
-            MockResult::Fail(ActionFailure::new("error", "connection refused")),
+            MockResult::Fail(ActionFailure::new(FailureKind::Error, "connection refused")),
         )
         .when(to_sponsor),
     );
@@ -306,7 +307,7 @@ fn mocked_internal_actions_leave_the_contact_state_alone() {
     h.add_mock(MockRule::new(ActionId::ContactIssueCoupon, MockResult::Ok(Value::Null)));
     h.add_mock(MockRule::new(
         ActionId::ContactAddToList,
-        MockResult::Fail(ActionFailure::new("error", "down")),
+        MockResult::Fail(ActionFailure::new(FailureKind::Error, "down")),
     ));
     assert_eq!(
         call(&mut h, ActionId::LoyaltyAwardPoints, json!({ "points": 5 })),
