@@ -22,6 +22,7 @@ pub struct ActionRequest<'a> {
     pub run_id: &'a str,
     /// The step's name in the run record.
     pub step: &'a str,
+    /// The action to perform (hosts and connectors dispatch on it).
     pub action: ActionId,
     /// Every parameter with a value, evaluated (secrets included, for the connector).
     pub args: &'a BTreeMap<String, Value>,

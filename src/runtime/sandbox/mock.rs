@@ -24,6 +24,7 @@ pub type ArgsPredicate = Box<dyn Fn(&BTreeMap<String, Value>) -> bool + Send + S
 
 /// One `mock <ns>.<action> [where <cond>] -> …` clause.
 pub struct MockRule {
+    /// The action it answers for.
     pub action: ActionId,
     /// Whether the mock applies to these arguments.
     pub matches: ArgsPredicate,

@@ -34,6 +34,7 @@ pub const SANDBOX_SECRET: &str = "sandbox-secret";
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedCall {
     pub step: String,
+    /// The action called (`ns.action` in messages).
     pub action: ActionId,
     pub attempt: u32,
     /// The arguments as JSON, secrets as `[redacted]`.
