@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use komo::catalog::ActionId;
 use komo::ir::Workflow;
 use komo::runtime::event::{TriggerEvent, from_test_record};
 use komo::runtime::host::{ActionRequest, Host};
@@ -74,8 +75,7 @@ fn compile(src: &str) -> Workflow {
 }
 
 fn event(wf: &Workflow) -> TriggerEvent {
-    let (trigger, _) = komo::catalog::trigger(&wf.trigger).unwrap();
-    from_test_record(trigger, &Value::Record(BTreeMap::new())).unwrap()
+    from_test_record(wf.trigger.spec(), &Value::Record(BTreeMap::new())).unwrap()
 }
 
 fn new_host(event: &TriggerEvent) -> SandboxHost {
@@ -97,7 +97,7 @@ fn args(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
 async fn call(
     host: &mut SandboxHost,
     step: &str,
-    action: &str,
+    action: ActionId,
     args: &BTreeMap<String, Value>,
 ) -> Option<Value> {
     let key = format!("run_bench:{step}");
@@ -120,18 +120,18 @@ async fn hand_written(event: &TriggerEvent) -> bool {
     let _entry = host.entry().await.unwrap();
     if contact.field("points").as_int().unwrap_or(0) >= 0 {
         let _ = (host.contact().await, host.entry().await);
-        call(&mut host, "add_to_list_1", "contact.add_to_list", &args(&[("list", Value::str("Bench"))]))
+        call(&mut host, "add_to_list_1", ActionId::ContactAddToList, &args(&[("list", Value::str("Bench"))]))
             .await;
         let _ = (host.contact().await, host.entry().await);
         let tags = Value::List(vec![Value::str("bench")]);
-        call(&mut host, "update_1", "contact.update", &args(&[("add_tags", tags)])).await;
+        call(&mut host, "update_1", ActionId::ContactUpdate, &args(&[("add_tags", tags)])).await;
         let _ = (host.contact().await, host.entry().await);
         let award = args(&[
             ("points", Value::Int(10)),
             ("program", Value::str("default")),
             ("reason", Value::str("bench")),
         ]);
-        call(&mut host, "award_points_1", "loyalty.award_points", &award).await;
+        call(&mut host, "award_points_1", ActionId::LoyaltyAwardPoints, &award).await;
     }
     let _ = (host.contact().await, host.entry().await); // `wait 0s`: due at once
     let contact = host.contact().await.unwrap();
@@ -141,7 +141,7 @@ async fn hand_written(event: &TriggerEvent) -> bool {
         ("url", Value::str("https://hooks.example.com/bench")),
         ("json", Value::record([("id".to_string(), contact.field("id"))])),
     ]);
-    call(&mut host, "request_1", "http.request", &request).await.is_some()
+    call(&mut host, "request_1", ActionId::HttpRequest, &request).await.is_some()
 }
 
 const EVENTS: usize = 100;

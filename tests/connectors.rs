@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use common::smtp::{Behaviour, SmtpSink};
+use komo::catalog::{ActionId, FailureKind};
 use komo::connectors::config::ConnectorsConfig;
 use komo::connectors::template::Templates;
 use komo::connectors::{CallContext, Connectors, ProjectFiles};
@@ -64,13 +65,13 @@ fn contact() -> Value {
     )
 }
 
-async fn call(c: &Connectors, action: &str, fields: serde_json::Value) -> Result<Value, ActionFailure> {
+async fn call(c: &Connectors, action: ActionId, fields: serde_json::Value) -> Result<Value, ActionFailure> {
     call_as(c, action, fields, "run_1:step_1").await
 }
 
 async fn call_as(
     c: &Connectors,
-    action: &str,
+    action: ActionId,
     fields: serde_json::Value,
     key: &str,
 ) -> Result<Value, ActionFailure> {
@@ -134,7 +135,7 @@ async fn an_email_is_rendered_and_delivered_over_smtp() {
     );
     let out = call(
         &c,
-        "contact.send_email",
+        ActionId::ContactSendEmail,
         json!({ "template": "welcome", "to": "ana@example.com", "data": { "code": "X1<" } }),
     )
     .await
@@ -157,13 +158,13 @@ async fn an_email_is_rendered_and_delivered_over_smtp() {
     assert!(mail.data.contains("Hi Ana, your code is X1<"), "{}", mail.data);
 
     // The same (run, step) again: the same Message-ID; another step: another one.
-    let again = call(&c, "contact.send_email", json!({ "template": "welcome", "to": "ana@example.com", "subject": "Hello", "data": { "code": "X1" } }))
+    let again = call(&c, ActionId::ContactSendEmail, json!({ "template": "welcome", "to": "ana@example.com", "subject": "Hello", "data": { "code": "X1" } }))
         .await
         .unwrap();
     assert_eq!(again.field("message_id").as_str(), Some(message_id.as_str()));
     let other = call_as(
         &c,
-        "contact.send_email",
+        ActionId::ContactSendEmail,
         json!({ "template": "welcome", "to": "ana@example.com", "data": { "code": "X1" } }),
         "run_1:step_2",
     )
@@ -180,19 +181,20 @@ async fn an_email_with_a_missing_variable_fails_naming_it_and_sends_nothing() {
     let c =
         connectors(&email_config(&sink, false), &[sink.addr.to_string()], &[("welcome.html", WELCOME_HTML)]);
     let f = failure(
-        call(&c, "contact.send_email", json!({ "template": "welcome", "to": "ana@example.com" })).await,
+        call(&c, ActionId::ContactSendEmail, json!({ "template": "welcome", "to": "ana@example.com" })).await,
     );
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert_eq!(f.message, "template `welcome.html` uses `data.code`, which is not defined");
     assert!(!f.retryable());
     let f = failure(
-        call(&c, "contact.send_email", json!({ "template": "welcom", "to": "ana@example.com" })).await,
+        call(&c, ActionId::ContactSendEmail, json!({ "template": "welcom", "to": "ana@example.com" })).await,
     );
     assert!(f.message.contains("did you mean `welcome`?"), "{}", f.message);
     let plain =
         connectors(&email_config(&sink, false), &[sink.addr.to_string()], &[("plain.html", "<p>hi</p>")]);
     let f = failure(
-        call(&plain, "contact.send_email", json!({ "template": "plain", "to": "ana@example.com" })).await,
+        call(&plain, ActionId::ContactSendEmail, json!({ "template": "plain", "to": "ana@example.com" }))
+            .await,
     );
     assert!(f.message.starts_with("no subject: pass `subject:`"), "{}", f.message);
     assert!(sink.received().is_empty());
@@ -208,8 +210,8 @@ async fn smtp_refusals_are_kinds_a_retry_understands() {
     let templates = [("welcome.html", WELCOME_HTML)];
     let c = connectors(&email_config(&sink, true), &[sink.addr.to_string()], &templates);
     let send = json!({ "template": "welcome", "to": "ana@example.com", "data": { "code": "A" } });
-    let f = failure(call(&c, "contact.send_email", send.clone()).await);
-    assert_eq!(f.kind, "auth", "{f:?}");
+    let f = failure(call(&c, ActionId::ContactSendEmail, send.clone()).await);
+    assert_eq!(f.kind, FailureKind::Auth, "{f:?}");
     assert!(!f.retryable());
 
     let sink = SmtpSink::start(Behaviour {
@@ -219,13 +221,13 @@ async fn smtp_refusals_are_kinds_a_retry_understands() {
     })
     .await;
     let c = connectors(&email_config(&sink, false), &[sink.addr.to_string()], &templates);
-    let f = failure(call(&c, "contact.send_email", send.clone()).await);
-    assert_eq!(f.kind, "error", "a 451 is transient: {f:?}");
+    let f = failure(call(&c, ActionId::ContactSendEmail, send.clone()).await);
+    assert_eq!(f.kind, FailureKind::Error, "a 451 is transient: {f:?}");
     assert!(f.retryable() && f.message.contains("451"), "{f:?}");
-    call(&c, "contact.send_email", send).await.unwrap();
+    call(&c, ActionId::ContactSendEmail, send).await.unwrap();
     let gone = json!({ "template": "welcome", "to": "gone@example.com", "data": { "code": "A" } });
-    let f = failure(call(&c, "contact.send_email", gone).await);
-    assert_eq!(f.kind, "invalid_request", "{f:?}");
+    let f = failure(call(&c, ActionId::ContactSendEmail, gone).await);
+    assert_eq!(f.kind, FailureKind::InvalidRequest, "{f:?}");
     assert!(!f.retryable() && f.message.contains("550"), "{f:?}");
     assert_eq!(sink.wait_for(1).await.len(), 1);
 }
@@ -237,12 +239,12 @@ async fn a_loopback_smtp_host_needs_allow_hosts() {
     let f = failure(
         call(
             &c,
-            "contact.send_email",
+            ActionId::ContactSendEmail,
             json!({ "template": "welcome", "to": "a@example.com", "data": { "code": "A" } }),
         )
         .await,
     );
-    assert_eq!(f.kind, "invalid_request");
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert!(
         f.message.contains("is a loopback address; allow it in komo.toml [http] allow_hosts"),
         "{}",
@@ -274,7 +276,7 @@ async fn an_sms_is_a_form_post_with_basic_auth_and_an_idempotency_token() {
         .mount(&server)
         .await;
     let c = connectors(&sms_config(&server), &[host_of(&server)], &[]);
-    let out = call(&c, "contact.send_sms", json!({ "message": "You won & more!", "to": "+15550123" }))
+    let out = call(&c, ActionId::ContactSendSms, json!({ "message": "You won & more!", "to": "+15550123" }))
         .await
         .unwrap();
     assert_eq!(out, Value::from_json(&json!({ "message_id": "SM42" })));
@@ -297,13 +299,13 @@ async fn sms_errors_quote_the_provider_and_stop_or_retry() {
         .mount(&server)
         .await;
     let c = connectors(&sms_config(&server), &[host_of(&server)], &[]);
-    let f = failure(call(&c, "contact.send_sms", json!({ "message": "hi", "to": "+1" })).await);
+    let f = failure(call(&c, ActionId::ContactSendSms, json!({ "message": "hi", "to": "+1" })).await);
     assert_eq!((f.kind.as_str(), f.status, f.retryable()), ("http_status", Some(400), false));
     assert_eq!(
         f.message,
         "the SMS provider answered HTTP 400 Bad Request: The 'To' number is not valid. (code 21211)"
     );
-    let f = failure(call(&c, "contact.send_sms", json!({ "message": "hi", "to": "+1" })).await);
+    let f = failure(call(&c, ActionId::ContactSendSms, json!({ "message": "hi", "to": "+1" })).await);
     assert_eq!((f.kind.as_str(), f.status, f.retryable()), ("auth", Some(401), false));
 }
 
@@ -364,7 +366,7 @@ async fn salesforce_objects_are_created_updated_and_read_with_one_cached_token()
     let c = connectors(&salesforce_config(&server), &[host_of(&server)], &[]);
     let created = call(
         &c,
-        "salesforce.create_object",
+        ActionId::SalesforceCreateObject,
         json!({ "object": "Lead", "fields": { "Email": "ana@example.com", "Company": "Acme" } }),
     )
     .await
@@ -372,14 +374,15 @@ async fn salesforce_objects_are_created_updated_and_read_with_one_cached_token()
     assert_eq!(created, Value::from_json(&json!({ "id": "00Q5e000001" })));
     let updated = call(
         &c,
-        "salesforce.update_object",
+        ActionId::SalesforceUpdateObject,
         json!({ "object": "Lead", "id": "00Q5e000001", "fields": { "Status": "Working" } }),
     )
     .await
     .unwrap();
     assert_eq!(updated, Value::from_json(&json!({})));
-    let got =
-        call(&c, "salesforce.get_object", json!({ "object": "Lead", "id": "00Q5e000001" })).await.unwrap();
+    let got = call(&c, ActionId::SalesforceGetObject, json!({ "object": "Lead", "id": "00Q5e000001" }))
+        .await
+        .unwrap();
     assert_eq!(got, Value::from_json(&json!({ "record": { "Id": "00Q5e000001", "Status": "Working" } })));
 }
 
@@ -417,8 +420,9 @@ async fn a_refused_salesforce_token_is_refreshed_once() {
         .await;
     let c = connectors(&salesforce_config(&server), &[host_of(&server)], &[]);
     for _ in 0..2 {
-        let got =
-            call(&c, "salesforce.get_object", json!({ "object": "Contact", "id": "003A" })).await.unwrap();
+        let got = call(&c, ActionId::SalesforceGetObject, json!({ "object": "Contact", "id": "003A" }))
+            .await
+            .unwrap();
         assert_eq!(got.field("record").field("Id").as_str(), Some("003A"));
     }
 }
@@ -443,7 +447,8 @@ async fn salesforce_failures_name_the_error_code_and_choose_the_kind() {
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
     let c = connectors(&salesforce_config(&server), &[host_of(&server)], &[]);
     let f = failure(
-        call(&c, "salesforce.create_object", json!({ "object": "Lead", "fields": { "Emial": "x" } })).await,
+        call(&c, ActionId::SalesforceCreateObject, json!({ "object": "Lead", "fields": { "Emial": "x" } }))
+            .await,
     );
     assert_eq!((f.kind.as_str(), f.status, f.retryable()), ("http_status", Some(400), false));
     assert_eq!(
@@ -451,13 +456,16 @@ async fn salesforce_failures_name_the_error_code_and_choose_the_kind() {
         "Salesforce answered HTTP 400 Bad Request: INVALID_FIELD: No such column 'Emial' on sobject of type Lead"
     );
     let f = failure(
-        call(&c, "salesforce.update_object", json!({ "object": "Lead", "id": "00Q1", "fields": {} })).await,
+        call(&c, ActionId::SalesforceUpdateObject, json!({ "object": "Lead", "id": "00Q1", "fields": {} }))
+            .await,
     );
     assert_eq!((f.kind.as_str(), f.retryable()), ("rate_limited", true));
-    let f = failure(call(&c, "salesforce.get_object", json!({ "object": "Lead", "id": "00Q1" })).await);
+    let f = failure(call(&c, ActionId::SalesforceGetObject, json!({ "object": "Lead", "id": "00Q1" })).await);
     assert_eq!((f.kind.as_str(), f.status, f.retryable()), ("http_status", Some(503), true));
-    let f = failure(call(&c, "salesforce.get_object", json!({ "object": "Lead/../x", "id": "00Q1" })).await);
-    assert_eq!(f.kind, "invalid_request");
+    let f = failure(
+        call(&c, ActionId::SalesforceGetObject, json!({ "object": "Lead/../x", "id": "00Q1" })).await,
+    );
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
 
     let refused = MockServer::start().await;
     Mock::given(path("/services/oauth2/token"))
@@ -467,7 +475,7 @@ async fn salesforce_failures_name_the_error_code_and_choose_the_kind() {
         .mount(&refused)
         .await;
     let c = connectors(&salesforce_config(&refused), &[host_of(&refused)], &[]);
-    let f = failure(call(&c, "salesforce.get_object", json!({ "object": "Lead", "id": "00Q1" })).await);
+    let f = failure(call(&c, ActionId::SalesforceGetObject, json!({ "object": "Lead", "id": "00Q1" })).await);
     assert_eq!((f.kind.as_str(), f.retryable()), ("auth", false));
     assert_eq!(
         f.message,
@@ -505,13 +513,13 @@ async fn mailchimp_upserts_and_tags_the_member_by_the_hash_of_its_address() {
         .mount(&server)
         .await;
     let c = connectors(&mailchimp_config(&server), &[host_of(&server)], &[]);
-    let out = call(&c, "mailchimp.upsert_subscriber", json!({ "list_id": "a1b2c3", "email": "Ana@Example.com", "status": "subscribed", "merge_fields": { "FNAME": "Ana" } }))
+    let out = call(&c, ActionId::MailchimpUpsertSubscriber, json!({ "list_id": "a1b2c3", "email": "Ana@Example.com", "status": "subscribed", "merge_fields": { "FNAME": "Ana" } }))
         .await
         .unwrap();
     assert_eq!(out.field("id").as_str(), Some(hash.as_str()));
     let out = call(
         &c,
-        "mailchimp.tag_subscriber",
+        ActionId::MailchimpTagSubscriber,
         json!({ "list_id": "a1b2c3", "email": "Ana@Example.com", "tags": ["vip", "quiz"] }),
     )
     .await
@@ -533,12 +541,12 @@ async fn mailchimp_rate_limits_carry_retry_after_and_client_errors_stop() {
         .await;
     let c = connectors(&mailchimp_config(&server), &[host_of(&server)], &[]);
     let upsert = json!({ "list_id": "a1b2c3", "email": "ana@example.com", "status": "subscribed" });
-    let f = failure(call(&c, "mailchimp.upsert_subscriber", upsert.clone()).await);
+    let f = failure(call(&c, ActionId::MailchimpUpsertSubscriber, upsert.clone()).await);
     assert_eq!(
         (f.kind.as_str(), f.status, f.retry_after_ms, f.retryable()),
         ("rate_limited", Some(429), Some(7000), true)
     );
-    let f = failure(call(&c, "mailchimp.upsert_subscriber", upsert).await);
+    let f = failure(call(&c, ActionId::MailchimpUpsertSubscriber, upsert).await);
     assert_eq!((f.kind.as_str(), f.retryable()), ("http_status", false));
     assert_eq!(
         f.message,
@@ -573,13 +581,14 @@ async fn braze_tracks_attributes_with_the_external_id_and_a_bearer_key() {
     let c = connectors(&config, &[host_of(&server)], &[]);
     let out = call(
         &c,
-        "braze.track_user",
+        ActionId::BrazeTrackUser,
         json!({ "external_id": "c_1", "attributes": { "last_offer": "save-10", "points": 40 } }),
     )
     .await
     .unwrap();
     assert_eq!(out, Value::from_json(&json!({})));
-    let f = failure(call(&c, "braze.track_user", json!({ "external_id": "c_2", "attributes": {} })).await);
+    let f =
+        failure(call(&c, ActionId::BrazeTrackUser, json!({ "external_id": "c_2", "attributes": {} })).await);
     assert_eq!((f.kind.as_str(), f.status, f.retryable()), ("http_status", Some(500), true));
 }
 
@@ -589,23 +598,24 @@ async fn braze_tracks_attributes_with_the_external_id_and_a_bearer_key() {
 async fn unconfigured_and_unusable_connectors_say_why() {
     let c = connectors("[mailchimp]\napi_key_env = \"UNSET_KEY\"\n", &[], &[]);
     assert_eq!(
-        c.unavailable("mailchimp.upsert_subscriber").unwrap(),
+        c.unavailable(ActionId::MailchimpUpsertSubscriber).unwrap(),
         "the Mailchimp connector ([connectors.mailchimp]) is not usable: the environment variable `UNSET_KEY` (`api_key_env`) is not set"
     );
     assert_eq!(
-        c.unavailable("braze.track_user").unwrap(),
+        c.unavailable(ActionId::BrazeTrackUser).unwrap(),
         "no Braze connector is configured (add [connectors.braze] to komo.toml)"
     );
-    assert_eq!(c.unavailable("http.request"), None);
-    let f = failure(call(&c, "contact.send_sms", json!({ "message": "hi", "to": "+1" })).await);
+    assert_eq!(c.unavailable(ActionId::HttpRequest), None);
+    let f = failure(call(&c, ActionId::ContactSendSms, json!({ "message": "hi", "to": "+1" })).await);
     assert_eq!((f.kind.as_str(), f.retryable()), ("invalid_request", false));
 
     // A REST provider on loopback needs allow_hosts, like http.request.
     let server = MockServer::start().await;
     let config = format!("[braze]\nbase_url = \"{}\"\napi_key_env = \"BRAZE_KEY\"\n", server.uri());
     let c = connectors(&config, &[], &[]);
-    let f = failure(call(&c, "braze.track_user", json!({ "external_id": "c_1", "attributes": {} })).await);
-    assert_eq!(f.kind, "invalid_request");
+    let f =
+        failure(call(&c, ActionId::BrazeTrackUser, json!({ "external_id": "c_1", "attributes": {} })).await);
+    assert_eq!(f.kind, FailureKind::InvalidRequest);
     assert!(f.message.contains("allow it in komo.toml [http] allow_hosts"), "{}", f.message);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -624,12 +634,12 @@ async fn starttls_is_never_downgraded_to_plain() {
     let f = failure(
         call(
             &c,
-            "contact.send_email",
+            ActionId::ContactSendEmail,
             json!({ "template": "welcome", "to": "a@example.com", "data": { "code": "A" } }),
         )
         .await,
     );
-    assert_eq!(f.kind, "error", "{f:?}");
+    assert_eq!(f.kind, FailureKind::Error, "{f:?}");
     assert!(sink.received().is_empty());
 }
 
@@ -653,7 +663,7 @@ async fn silent_servers_time_out() {
     let request = ActionRequest {
         run_id: "run_1",
         step: "step_1",
-        action: "contact.send_email",
+        action: ActionId::ContactSendEmail,
         args: &args,
         attempt: 1,
         idempotency_key: "run_1:step_1",
@@ -674,7 +684,8 @@ async fn silent_servers_time_out() {
     let config = format!("[braze]\nbase_url = \"{}\"\napi_key_env = \"BRAZE_KEY\"\n", server.uri());
     let c = connectors(&config, &[host_of(&server)], &[]);
     let args = self::args(json!({ "external_id": "c_1", "attributes": {} }));
-    let request = ActionRequest { action: "braze.track_user", args: &args, timeout_ms: Some(200), ..request };
+    let request =
+        ActionRequest { action: ActionId::BrazeTrackUser, args: &args, timeout_ms: Some(200), ..request };
     let f =
         failure(c.perform(&request, CallContext { contact: &contact, event: &event, secret: &secret }).await);
     assert_eq!((f.kind.as_str(), f.message.as_str()), ("timeout", "Braze did not answer within 200ms"));
@@ -709,7 +720,7 @@ async fn starttls_upgrades_and_verifies_the_server_certificate() {
     // Trusting the sink's certificate: the session is upgraded before AUTH and DATA.
     let files = ProjectFiles { templates: templates(), smtp_ca_pem: Some(issued.cert.pem().into_bytes()) };
     let c = Connectors::new(&config, &allow, files, &env);
-    call(&c, "contact.send_email", send.clone()).await.unwrap();
+    call(&c, ActionId::ContactSendEmail, send.clone()).await.unwrap();
     let got = sink.wait_for(1).await;
     assert_eq!(got.len(), 1);
     assert!(got[0].encrypted, "the message went over TLS");
@@ -720,8 +731,8 @@ async fn starttls_upgrades_and_verifies_the_server_certificate() {
     untrusted.email.as_mut().unwrap().ca_file = None;
     let c =
         Connectors::new(&untrusted, &allow, ProjectFiles { templates: templates(), smtp_ca_pem: None }, &env);
-    let f = failure(call(&c, "contact.send_email", send).await);
-    assert_eq!(f.kind, "error", "{f:?}");
+    let f = failure(call(&c, ActionId::ContactSendEmail, send).await);
+    assert_eq!(f.kind, FailureKind::Error, "{f:?}");
     assert!(f.message.contains("TLS") || f.message.contains("certificate"), "{}", f.message);
     assert_eq!(sink.received().len(), 1);
 }
@@ -741,7 +752,7 @@ async fn braze_errors_inside_a_success_fail_the_step() {
     let config = format!("[braze]\nbase_url = \"{}\"\napi_key_env = \"BRAZE_KEY\"\n", server.uri());
     let c = connectors(&config, &[host_of(&server)], &[]);
     let f = failure(
-        call(&c, "braze.track_user", json!({ "external_id": "c_1", "attributes": { "a": 1 } })).await,
+        call(&c, ActionId::BrazeTrackUser, json!({ "external_id": "c_1", "attributes": { "a": 1 } })).await,
     );
     assert_eq!((f.kind.as_str(), f.retryable()), ("invalid_request", false));
     assert_eq!(f.message, "Braze processed nothing: 'external_id' or 'braze_id' or 'user_alias' is required");
@@ -756,11 +767,11 @@ fn no_secret_shows_in_the_connectors_debug_form() {
                   [braze]\nbase_url = \"https://rest.iad-01.braze.com\"\napi_key_env = \"BRAZE_KEY\"\n";
     let c = connectors(config, &[], &[]);
     for action in [
-        "contact.send_email",
-        "contact.send_sms",
-        "salesforce.get_object",
-        "mailchimp.tag_subscriber",
-        "braze.track_user",
+        ActionId::ContactSendEmail,
+        ActionId::ContactSendSms,
+        ActionId::SalesforceGetObject,
+        ActionId::MailchimpTagSubscriber,
+        ActionId::BrazeTrackUser,
     ] {
         assert_eq!(c.unavailable(action), None, "{action}");
     }

@@ -503,14 +503,14 @@ fn a_project_reads_its_templates_and_smtp_certificate() {
     let load = |dir: &Path| {
         komo::cli::project::LoadedProject::load(dir).unwrap().engine_project().unwrap().connectors
     };
-    let reason = load(&dir).unavailable("contact.send_email").unwrap();
+    let reason = load(&dir).unavailable(komo::catalog::ActionId::ContactSendEmail).unwrap();
     assert!(reason.ends_with("`ca_file` (`certs/relay-ca.pem`) could not be read"), "{reason}");
     common::write(&dir, "certs/relay-ca.pem", "not a certificate");
-    let reason = load(&dir).unavailable("contact.send_email").unwrap();
+    let reason = load(&dir).unavailable(komo::catalog::ActionId::ContactSendEmail).unwrap();
     assert!(reason.ends_with("`ca_file` (`certs/relay-ca.pem`) holds no PEM certificate"), "{reason}");
     let issued = rcgen::generate_simple_self_signed(vec!["smtp.acme.example".to_string()]).unwrap();
     common::write(&dir, "certs/relay-ca.pem", issued.cert.pem());
     let connectors = load(&dir);
-    assert_eq!(connectors.unavailable("contact.send_email"), None);
+    assert_eq!(connectors.unavailable(komo::catalog::ActionId::ContactSendEmail), None);
     assert!(connectors.templates().unwrap().contains("welcome"));
 }

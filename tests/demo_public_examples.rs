@@ -246,7 +246,7 @@ async fn the_stand_ins_answer_every_connector_as_its_provider_does() {
             let request = ActionRequest {
                 run_id: "run_1",
                 step: action,
-                action,
+                action: action.parse().expect("an action of the catalog"),
                 args: &args,
                 attempt: 1,
                 idempotency_key: "run_1:step",

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use komo::connectors::http::{AddressClass, HttpConfig, HttpConnector, StandIns, classify};
-use komo::runtime::host::ActionFailure;
+use komo::runtime::host::{ActionFailure, FailureKind};
 use komo::runtime::value::{Secret, Value};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -226,7 +226,7 @@ async fn a_server_error_is_an_http_status_failure_without_the_body() {
 
     let f = failure(call(&server.connector(), &args).await);
 
-    assert_eq!(f.kind, "http_status");
+    assert_eq!(f.kind, FailureKind::HttpStatus);
     assert_eq!(f.status, Some(503));
     assert_eq!(f.message, "HTTP 503 Service Unavailable");
     assert!(f.retryable());
@@ -239,7 +239,7 @@ async fn too_many_requests_is_rate_limited_with_the_delay_asked_for() {
 
     let f = failure(call(&server.connector(), &args).await);
 
-    assert_eq!(f.kind, "rate_limited");
+    assert_eq!(f.kind, FailureKind::RateLimited);
     assert_eq!(f.status, Some(429));
     assert_eq!(f.retry_after_ms, Some(7000));
     assert_eq!(f.message, "HTTP 429 Too Many Requests");
@@ -308,7 +308,7 @@ async fn a_closed_port_is_a_connection_error() {
 
     let f = failure(call(&connector, &args).await);
 
-    assert_eq!(f.kind, "error");
+    assert_eq!(f.kind, FailureKind::Error);
     assert_eq!(f.message, format!("could not connect to `{addr}`: connection refused"));
 }
 
@@ -341,7 +341,7 @@ async fn inner_addresses_are_refused_before_any_connection() {
     for host in loopback.iter().chain(&elsewhere) {
         let args = args(json!({ "method": "GET", "url": format!("http://{host}:{port}/") }));
         let f = failure(call(&connector, &args).await);
-        assert_eq!(f.kind, "invalid_request", "{host}: {f:?}");
+        assert_eq!(f.kind, FailureKind::InvalidRequest, "{host}: {f:?}");
         assert!(f.message.contains("allow it in komo.toml [http] allow_hosts"), "{host}: {}", f.message);
         assert!(!f.retryable());
     }
@@ -378,7 +378,7 @@ async fn hosts_allowed_by_name_are_reached() {
     assert_eq!(call(&by_address, &direct).await.unwrap().field("json"), Value::record([]));
     assert_eq!(call(&by_name, &named).await.unwrap().field("status"), Value::Int(200));
     // An entry allows its own name only: `localhost` is not `127.0.0.1`.
-    assert_eq!(failure(call(&by_name, &direct).await).kind, "invalid_request");
+    assert_eq!(failure(call(&by_name, &direct).await).kind, FailureKind::InvalidRequest);
 
     let lines: Vec<String> = server.received().into_iter().map(|r| r.line).collect();
     assert_eq!(lines, ["GET /a HTTP/1.1", "GET /b HTTP/1.1"]);
@@ -487,7 +487,7 @@ async fn only_the_stand_ins_origin_goes_to_it_and_its_host_is_allowed_only_throu
     // The stand-in's own address, called directly, is still refused by the guard.
     let direct = args(json!({ "method": "GET", "url": server.url("/alerts") }));
     let f = failure(call(&connector, &direct).await);
-    assert_eq!(f.kind, "invalid_request", "{}", f.message);
+    assert_eq!(f.kind, FailureKind::InvalidRequest, "{}", f.message);
     assert!(server.received().is_empty());
     assert_eq!(server.connections(), 0);
 }

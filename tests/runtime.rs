@@ -26,8 +26,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 fn host_for(program: &Program) -> (SandboxHost, komo::runtime::event::TriggerEvent) {
     let wf = &program.workflows[0];
-    let (trigger, _) = komo::catalog::trigger(&wf.trigger).unwrap();
-    let event = from_test_record(trigger, &Value::Record(Default::default())).unwrap();
+    let event = from_test_record(wf.trigger.spec(), &Value::Record(Default::default())).unwrap();
     let mut host = SandboxHost::new(event.occurred_at, "run_1", 7);
     host.set_contact(&Value::record([("email".to_string(), Value::str("ana@example.com"))]));
     (host, event)
@@ -102,7 +101,7 @@ fn a_conversion_failing_in_an_argument_fails_the_step_which_on_failure_handles()
     assert_eq!(record.status, RunStatus::Succeeded);
     let step = &record.steps[0];
     assert_eq!(step.status, komo::ir::StepStatus::Failed);
-    assert_eq!(step.error.as_ref().unwrap().kind, "invalid_value");
+    assert_eq!(step.error.as_ref().unwrap().kind, komo::catalog::FailureKind::InvalidValue);
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! Actions: what a step may call, its parameters, output and effects.
 //!
-//! In: nothing; [`ACTIONS`] is a static table. Out: lookups by `namespace.name`, for the
-//! checker, the lowering, the sandbox, the engine's host and the language server.
+//! In: nothing; [`ACTIONS`] is a static table, [`ActionId`] its typed id. Out: lookups by
+//! `namespace.name` (for the checker, the lowering and the language server) and by id
+//! (for the IR, the interpreter, the sandbox, the engine's host and the connectors).
 
 use super::effects::{Caused, Effects, NO_EFFECTS};
 use super::notation::record_of;
+use super::table::catalog_table;
 use super::triggers::ContextName;
 use crate::check::types::Type;
 
@@ -47,6 +49,7 @@ const fn p(name: &'static str, ty: &'static str, default: ParamDefault, doc: &'s
 /// One action of the catalog.
 #[derive(Debug)]
 pub struct ActionSpec {
+    pub id: ActionId,
     pub namespace: &'static str,
     pub name: &'static str,
     /// The platform's own module name (`ContactEmailSend`).
@@ -85,8 +88,14 @@ impl ActionSpec {
 use ActionKind::{External, Internal};
 use ParamDefault::{Absent, ContactField, Literal, Required};
 
-pub const ACTIONS: &[ActionSpec] = &[
-    ActionSpec {
+catalog_table! {
+    /// An action of the catalog: a `Copy` id whose [`spec`](ActionId::spec) is its entry
+    /// of [`ACTIONS`]. In the IR and every JSON form it is its full name
+    /// (`"contact.send_email"`): see its `Display`, `FromStr` and serde impls.
+    pub enum ActionId;
+    /// Every action, in [`ActionId`] order.
+    pub static ACTIONS: [ActionSpec];
+    ContactUpdate {
         namespace: "contact",
         name: "update",
         module: "ContactUpdate",
@@ -110,7 +119,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             causes: &[Caused::PropertyUpdatedFromSet],
         },
     },
-    ActionSpec {
+    ContactAddToList {
         namespace: "contact",
         name: "add_to_list",
         module: "ContactAddToList",
@@ -121,7 +130,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[Caused::ListAdded] },
     },
-    ActionSpec {
+    ContactRemoveFromList {
         namespace: "contact",
         name: "remove_from_list",
         module: "ContactRemoveFromList",
@@ -132,7 +141,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: Effects { writes: &["lists"], writes_set_keys: false, causes: &[] },
     },
-    ActionSpec {
+    ContactSendEmail {
         namespace: "contact",
         name: "send_email",
         module: "ContactEmailSend",
@@ -148,7 +157,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    ContactSendSms {
         namespace: "contact",
         name: "send_sms",
         module: "ContactSmsSend",
@@ -162,7 +171,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    ContactIssueCoupon {
         namespace: "contact",
         name: "issue_coupon",
         module: "ContactCouponIssue",
@@ -176,7 +185,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: Effects { writes: &[], writes_set_keys: false, causes: &[Caused::CouponIssued] },
     },
-    ActionSpec {
+    ContactAssignAchievement {
         namespace: "contact",
         name: "assign_achievement",
         module: "AssignContactAchievement",
@@ -187,7 +196,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: Effects { writes: &["achievements"], writes_set_keys: false, causes: &[] },
     },
-    ActionSpec {
+    LoyaltyAwardPoints {
         namespace: "loyalty",
         name: "award_points",
         module: "LoyaltyAwardPoints",
@@ -206,7 +215,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             causes: &[Caused::PropertyUpdated(&["points"])],
         },
     },
-    ActionSpec {
+    LoyaltyAddToTier {
         namespace: "loyalty",
         name: "add_to_tier",
         module: "LoyaltyAddToTier",
@@ -224,7 +233,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             causes: &[Caused::PropertyUpdated(&["tier"])],
         },
     },
-    ActionSpec {
+    EntryAddTags {
         namespace: "entry",
         name: "add_tags",
         module: "CompetitionEntryAddTags",
@@ -235,7 +244,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: Some(ContextName::Entry),
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    GiftcardSendFromTemplate {
         namespace: "giftcard",
         name: "send_from_template",
         module: "LocalCardSendCardFromTemplate",
@@ -246,7 +255,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    GiftcardGenerateCampaignGift {
         namespace: "giftcard",
         name: "generate_campaign_gift",
         module: "LocalCardGenerateCampaignGift",
@@ -257,7 +266,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    SalesforceGetObject {
         namespace: "salesforce",
         name: "get_object",
         module: "Salesforce: Get Object",
@@ -271,7 +280,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    SalesforceCreateObject {
         namespace: "salesforce",
         name: "create_object",
         module: "SalesforceCreateObject",
@@ -285,7 +294,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    SalesforceUpdateObject {
         namespace: "salesforce",
         name: "update_object",
         module: "Salesforce: Update Object",
@@ -300,7 +309,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    MailchimpUpsertSubscriber {
         namespace: "mailchimp",
         name: "upsert_subscriber",
         module: "Mailchimp: Upsert Subscriber",
@@ -316,7 +325,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    MailchimpTagSubscriber {
         namespace: "mailchimp",
         name: "tag_subscriber",
         module: "Mailchimp: Tag Subscriber",
@@ -331,7 +340,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    BrazeTrackUser {
         namespace: "braze",
         name: "track_user",
         module: "Braze: Track User",
@@ -345,7 +354,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-    ActionSpec {
+    HttpRequest {
         namespace: "http",
         name: "request",
         module: "HttpRequest",
@@ -363,11 +372,28 @@ pub const ACTIONS: &[ActionSpec] = &[
         needs: None,
         effects: NO_EFFECTS,
     },
-];
+}
 
 /// The action `namespace.name`.
 pub fn action(namespace: &str, name: &str) -> Option<&'static ActionSpec> {
     ACTIONS.iter().find(|a| a.namespace == namespace && a.name == name)
+}
+
+impl ActionId {
+    /// The action whose full name is `full_name` (`contact.send_email`).
+    pub fn from_name(full_name: &str) -> Option<ActionId> {
+        ACTIONS
+            .iter()
+            .find(|a| {
+                full_name.strip_prefix(a.namespace).and_then(|rest| rest.strip_prefix('.')) == Some(a.name)
+            })
+            .map(|a| a.id)
+    }
+
+    /// Its kind: internal or external.
+    pub fn kind(self) -> ActionKind {
+        self.spec().kind
+    }
 }
 
 /// The action namespaces, for suggestions.

@@ -7,6 +7,7 @@
 //! sandbox and the engine).
 
 use super::records::{CONTACT_SETTABLE_FIELDS, is_standard_field};
+use super::triggers::TriggerId;
 
 /// An event the engine raises for a change it made itself (`catalog.md`, "What actions
 /// change, and the events they cause"). Each is raised only when something really
@@ -29,13 +30,18 @@ pub enum Caused {
 
 impl Caused {
     /// The trigger the event is matched to.
-    pub fn trigger(self) -> &'static str {
+    pub fn trigger_id(self) -> TriggerId {
         match self {
-            Caused::Identified => "Contact.Identified",
-            Caused::PropertyUpdatedFromSet | Caused::PropertyUpdated(_) => "Contact.PropertyUpdated",
-            Caused::ListAdded => "Contact.ListAdded",
-            Caused::CouponIssued => "Coupon.Issued",
+            Caused::Identified => TriggerId::ContactIdentified,
+            Caused::PropertyUpdatedFromSet | Caused::PropertyUpdated(_) => TriggerId::ContactPropertyUpdated,
+            Caused::ListAdded => TriggerId::ContactListAdded,
+            Caused::CouponIssued => TriggerId::CouponIssued,
         }
+    }
+
+    /// The canonical name of the trigger the event is matched to (its `type`).
+    pub fn trigger(self) -> &'static str {
+        self.trigger_id().name()
     }
 }
 

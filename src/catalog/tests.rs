@@ -13,11 +13,11 @@ fn known_notation(text: &str) -> bool {
 #[test]
 fn every_type_in_the_tables_is_known() {
     let mut all: Vec<&str> = Vec::new();
-    for a in ACTIONS {
+    for a in &ACTIONS {
         all.extend(a.params.iter().map(|p| p.ty));
         all.extend(a.output.iter().map(|(_, t)| *t));
     }
-    for t in TRIGGERS {
+    for t in &TRIGGERS {
         all.extend(t.fields.iter().map(|(_, t)| *t));
     }
     for c in ContextName::ALL {
@@ -31,7 +31,7 @@ fn every_type_in_the_tables_is_known() {
 
 #[test]
 fn optional_params_are_absent_or_defaulted() {
-    for a in ACTIONS {
+    for a in &ACTIONS {
         for p in a.params {
             let optional = p.ty.ends_with('?');
             assert_eq!(
@@ -64,7 +64,7 @@ fn the_effect_table_says_what_each_action_writes() {
     assert!(!update.may_write("email", Some(&team)));
     assert!(effects("loyalty", "award_points").may_write("tier", None));
     assert!(effects("contact", "add_to_list").may_write("lists", None));
-    for a in ACTIONS {
+    for a in &ACTIONS {
         if a.kind == ActionKind::External {
             assert_eq!(a.effects, NO_EFFECTS, "{}", a.full_name());
         }

@@ -1,10 +1,12 @@
 //! Triggers: what fires a workflow, the context records it carries, where it may listen.
 //!
-//! In: nothing; [`TRIGGERS`] is a static table. Out: lookups by name and alias, for the
-//! checker, the runtime's event admission, the engine and the language server.
+//! In: nothing; [`TRIGGERS`] is a static table, [`TriggerId`] its typed id. Out: lookups
+//! by name and alias, for the checker, the runtime's event admission, the engine and the
+//! language server, and by id (for the IR and the interpreter).
 
 use super::notation::record_of;
 use super::records::{CARD_FIELDS, COUPON_FIELDS, ENTRY_FIELDS, HUB_FIELDS, PRIZE_FIELDS, RECEIPT_FIELDS};
+use super::table::catalog_table;
 use crate::check::types::Type;
 
 /// A context record a trigger can carry besides `contact`, `event` and `run`.
@@ -109,6 +111,8 @@ const fn opt(name: ContextName) -> Carried {
 /// One trigger of the catalog.
 #[derive(Debug)]
 pub struct TriggerSpec {
+    pub id: TriggerId,
+    /// The canonical name (`Contact.Identified`).
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     /// When it fires, for hover text and docs.
@@ -146,8 +150,15 @@ const CONTACT_SCOPES: &[ScopeKind] = &[AtWorkspace, AtHub];
 const GAMEPLAY: &[Carried] = &[req(Hub), req(Card)];
 const GAMEPLAY_ENTRY: &[Carried] = &[req(Hub), req(Card), req(Entry)];
 
-pub const TRIGGERS: &[TriggerSpec] = &[
-    TriggerSpec {
+catalog_table! {
+    /// A trigger of the catalog: a `Copy` id whose [`spec`](TriggerId::spec) is its entry
+    /// of [`TRIGGERS`]. In the IR and every JSON form it is its canonical name
+    /// (`"Contact.Identified"`, never an alias): see its `Display`, `FromStr` and serde
+    /// impls.
+    pub enum TriggerId;
+    /// Every trigger, in [`TriggerId`] order.
+    pub static TRIGGERS: [TriggerSpec];
+    ContactIdentified {
         name: "Contact.Identified",
         aliases: &["Contact.Created"],
         fires_when: "a contact is first created or identified",
@@ -157,7 +168,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    ContactPropertyUpdated {
         name: "Contact.PropertyUpdated",
         aliases: &[],
         fires_when: "a contact field changes",
@@ -167,7 +178,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    ContactVerifiedSso {
         name: "Contact.Verified.Sso",
         aliases: &[],
         fires_when: "a contact verifies through SSO",
@@ -177,7 +188,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    ContactListAdded {
         name: "Contact.ListAdded",
         aliases: &[],
         fires_when: "a contact joins a list",
@@ -187,7 +198,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    GameplayAction {
         name: "Gameplay.Action",
         aliases: &[],
         fires_when: "any action inside an experience",
@@ -197,7 +208,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    GameplayEnded {
         name: "Gameplay.Ended",
         aliases: &[],
         fires_when: "the user completes or leaves an experience",
@@ -207,7 +218,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    GameplayDataCaptured {
         name: "Gameplay.DataCaptured",
         aliases: &[],
         fires_when: "a form is submitted (all entries, disqualified too)",
@@ -217,7 +228,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    GameplayDataCapturedQualified {
         name: "Gameplay.DataCapturedQualified",
         aliases: &[],
         fires_when: "a qualified entry is submitted",
@@ -227,7 +238,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    CardCompleted {
         name: "Card.Completed",
         aliases: &[],
         fires_when: "an experience is finished",
@@ -237,7 +248,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    PrizeAwarded {
         name: "Prize.Awarded",
         aliases: &["Prize.Won"],
         fires_when: "a prize is won",
@@ -247,7 +258,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    CouponIssued {
         name: "Coupon.Issued",
         aliases: &[],
         fires_when: "a coupon is issued",
@@ -257,7 +268,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    CouponRedeemed {
         name: "Coupon.Redeemed",
         aliases: &[],
         fires_when: "a coupon is redeemed",
@@ -267,7 +278,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: CONTACT_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    CompetitionEntryTagAdded {
         name: "CompetitionEntry.TagAdded",
         aliases: &[],
         fires_when: "a tag is added to an entry by hand",
@@ -277,7 +288,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    CompetitionEntryTagRemoved {
         name: "CompetitionEntry.TagRemoved",
         aliases: &[],
         fires_when: "a tag is removed from an entry by hand",
@@ -287,7 +298,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    ReceiptValidated {
         name: "Receipt.Validated",
         aliases: &[],
         fires_when: "an uploaded receipt passes validation",
@@ -297,7 +308,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    ReceiptRejected {
         name: "Receipt.Rejected",
         aliases: &[],
         fires_when: "an uploaded receipt fails validation",
@@ -307,7 +318,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: ALL_SCOPES,
         contact_optional: false,
     },
-    TriggerSpec {
+    WebhookReceived {
         name: "Webhook.Received",
         aliases: &[],
         fires_when: "an outside system posts to the workflow's inbound URL",
@@ -317,7 +328,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
         scopes: &[AtWorkspace],
         contact_optional: true,
     },
-];
+}
 
 /// The trigger named `name`, and whether the name was an alias.
 pub fn trigger(name: &str) -> Option<(&'static TriggerSpec, bool)> {
@@ -330,6 +341,18 @@ pub fn trigger(name: &str) -> Option<(&'static TriggerSpec, bool)> {
             None
         }
     })
+}
+
+impl TriggerId {
+    /// The trigger whose canonical name is `name` (an alias is not one).
+    pub fn from_name(name: &str) -> Option<TriggerId> {
+        TRIGGERS.iter().find(|t| t.name == name).map(|t| t.id)
+    }
+
+    /// The canonical name (`Contact.Identified`).
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
 }
 
 /// Every trigger name and alias, for suggestions.

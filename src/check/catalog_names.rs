@@ -12,7 +12,7 @@ use super::errors::CheckError;
 use super::project_catalog::{Kind, TemplateVar, named_param};
 use super::stmt::FlowChecker;
 use super::types::Type;
-use crate::catalog::{self, ActionSpec};
+use crate::catalog::{self, ActionId, ActionSpec};
 use crate::diagnostics::did_you_mean;
 use crate::syntax::ast::{ActionCall, Expr, ExprKind};
 
@@ -29,12 +29,11 @@ impl FlowChecker {
 
     /// Every catalog check of one call.
     pub fn catalog_checks(&mut self, spec: &'static ActionSpec, call: &ActionCall) {
-        let full = spec.full_name();
         let program = Self::argument(spec, call, "program")
             .and_then(plain_string)
             .map_or_else(|| "default".to_string(), |(name, _)| name);
         for param in spec.params {
-            let Some(kind) = named_param(&full, param.name) else { continue };
+            let Some(kind) = named_param(spec.id, param.name) else { continue };
             let Some(value) = Self::argument(spec, call, param.name) else { continue };
             let Some((name, _)) = plain_string(value) else { continue };
             let Some(declared) = self.env.project_catalog.names(kind, &program) else { continue };
@@ -53,10 +52,10 @@ impl FlowChecker {
                 program,
             });
         }
-        if full == "contact.update" {
+        if spec.id == ActionId::ContactUpdate {
             self.declared_properties(call);
         }
-        if full == "contact.send_email" {
+        if spec.id == ActionId::ContactSendEmail {
             self.template_variables(spec, call);
         }
     }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::types::{Type, named_type};
+use crate::catalog::ActionId;
 
 /// What a project declares. `None` for a kind means "not declared": anything goes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,17 +81,18 @@ impl Kind {
 }
 
 /// Which action parameters name a catalog thing.
-pub fn named_param(action: &str, param: &str) -> Option<Kind> {
+pub fn named_param(action: ActionId, param: &str) -> Option<Kind> {
+    use ActionId::*;
     Some(match (action, param) {
-        ("contact.add_to_list" | "contact.remove_from_list", "list") => Kind::List,
-        ("contact.send_email", "template") => Kind::Template,
-        ("contact.issue_coupon", "offer") => Kind::Offer,
-        ("contact.assign_achievement", "achievement") => Kind::Achievement,
-        ("loyalty.award_points" | "loyalty.add_to_tier", "program") => Kind::Program,
-        ("loyalty.add_to_tier", "tier") => Kind::Tier,
-        ("giftcard.send_from_template", "template") => Kind::GiftcardTemplate,
-        ("giftcard.generate_campaign_gift", "campaign") => Kind::Campaign,
-        ("mailchimp.upsert_subscriber" | "mailchimp.tag_subscriber", "list_id") => Kind::MailchimpList,
+        (ContactAddToList | ContactRemoveFromList, "list") => Kind::List,
+        (ContactSendEmail, "template") => Kind::Template,
+        (ContactIssueCoupon, "offer") => Kind::Offer,
+        (ContactAssignAchievement, "achievement") => Kind::Achievement,
+        (LoyaltyAwardPoints | LoyaltyAddToTier, "program") => Kind::Program,
+        (LoyaltyAddToTier, "tier") => Kind::Tier,
+        (GiftcardSendFromTemplate, "template") => Kind::GiftcardTemplate,
+        (GiftcardGenerateCampaignGift, "campaign") => Kind::Campaign,
+        (MailchimpUpsertSubscriber | MailchimpTagSubscriber, "list_id") => Kind::MailchimpList,
         _ => return None,
     })
 }

@@ -11,7 +11,7 @@ use super::errors::{Because, CheckError};
 use super::expr::condition_facts;
 use super::flow::{Flow, ForgetCause, LetBinding, Reach, join};
 use super::types::Type;
-use crate::catalog::{self, ActionSpec, ContextName, ParamDefault};
+use crate::catalog::{self, ActionId, ActionSpec, ContextName, ParamDefault};
 use crate::diagnostics::did_you_mean;
 use crate::source::Span;
 use crate::syntax::ast::{
@@ -306,7 +306,7 @@ impl FlowChecker {
             };
             let context = format!("`{}` of `{full}`", param.name);
             self.env.expect(&arg.value, &ty, flow, &context);
-            if full == "http.request" && param.name == "method" {
+            if spec.id == ActionId::HttpRequest && param.name == "method" {
                 check_method(&mut self.env, &arg.value);
             }
         }
@@ -322,7 +322,7 @@ impl FlowChecker {
                 forgotten: flow.why_forgotten("contact"),
             });
         }
-        if full == "contact.update" {
+        if spec.id == ActionId::ContactUpdate {
             self.settable_fields(spec, call);
         }
         self.catalog_checks(spec, call);

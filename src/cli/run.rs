@@ -19,6 +19,7 @@ use clap::{Args, ValueEnum};
 use super::compile::{self, Loaded};
 use super::project::LoadedProject;
 use super::{Console, Exit, timeline};
+use crate::catalog::TriggerId;
 use crate::connectors::Connectors;
 use crate::connectors::live::LiveHost;
 use crate::diagnostics::did_you_mean;
@@ -282,12 +283,12 @@ fn read_json(path: &Path) -> Result<serde_json::Value, RunInputError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Listed {
     name: String,
-    trigger: String,
+    trigger: TriggerId,
 }
 
 impl Listed {
     fn of(wf: &Workflow) -> Listed {
-        Listed { name: wf.name.clone(), trigger: wf.trigger.clone() }
+        Listed { name: wf.name.clone(), trigger: wf.trigger }
     }
 }
 
@@ -297,11 +298,11 @@ enum WorkflowChoiceError {
     /// `--workflow` names no workflow of the file; `suggestion` is the closest name.
     Unknown { name: String, suggestion: Option<String>, available: Vec<Listed> },
     /// `--workflow` names a workflow of another trigger.
-    WrongTrigger { name: String, listens: String, trigger: String },
+    WrongTrigger { name: String, listens: TriggerId, trigger: TriggerId },
     /// No workflow of the file listens to the event's trigger.
-    NoneListens { trigger: String, available: Vec<Listed> },
+    NoneListens { trigger: TriggerId, available: Vec<Listed> },
     /// Several do, and `--workflow` does not choose.
-    Several { trigger: String, fitting: Vec<Listed> },
+    Several { trigger: TriggerId, fitting: Vec<Listed> },
 }
 
 impl fmt::Display for WorkflowChoiceError {
@@ -344,7 +345,7 @@ fn choose_workflow<'p>(
     named: Option<&str>,
     event: &TriggerEvent,
 ) -> Result<&'p Workflow, WorkflowChoiceError> {
-    let trigger = event.trigger.name;
+    let trigger = event.trigger.id;
     let all = || workflows.iter().map(Listed::of).collect();
     if let Some(name) = named {
         let Some(wf) = workflows.iter().find(|wf| wf.name == name) else {
@@ -355,8 +356,8 @@ fn choose_workflow<'p>(
         if wf.trigger != trigger {
             return Err(WorkflowChoiceError::WrongTrigger {
                 name: name.to_owned(),
-                listens: wf.trigger.clone(),
-                trigger: trigger.to_owned(),
+                listens: wf.trigger,
+                trigger,
             });
         }
         return Ok(wf);
@@ -364,9 +365,9 @@ fn choose_workflow<'p>(
     let fitting: Vec<&Workflow> = workflows.iter().filter(|wf| wf.trigger == trigger).collect();
     match fitting.as_slice() {
         [wf] => Ok(wf),
-        [] => Err(WorkflowChoiceError::NoneListens { trigger: trigger.to_owned(), available: all() }),
+        [] => Err(WorkflowChoiceError::NoneListens { trigger, available: all() }),
         several => Err(WorkflowChoiceError::Several {
-            trigger: trigger.to_owned(),
+            trigger,
             fitting: several.iter().map(|wf| Listed::of(wf)).collect(),
         }),
     }

@@ -124,7 +124,7 @@ fn events(record: &RunRecord) -> Vec<String> {
 
     let ran: Vec<&StepRecord> = record.steps.iter().filter(|s| ran(s)).collect();
     let name_width = ran.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
-    let action_width = ran.iter().map(|s| s.action.chars().count()).max().unwrap_or(0);
+    let action_width = ran.iter().map(|s| s.action.to_string().chars().count()).max().unwrap_or(0);
     let detail_indent = " ".repeat(TIME_WIDTH + 4);
 
     let mut lines = Vec::new();
@@ -228,6 +228,7 @@ fn compact(json: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{ActionId, FailureKind, TriggerId};
     use crate::runtime::caused::CausedEvent;
     use crate::runtime::record::{RunError, StepError};
     use crate::source::Span;
@@ -235,7 +236,7 @@ mod tests {
     fn step(name: &str, status: StepStatus, started: Option<&str>, finished: Option<&str>) -> StepRecord {
         StepRecord {
             name: name.into(),
-            action: "contact.send_email".into(),
+            action: ActionId::ContactSendEmail,
             status,
             attempts: u32::from(started.is_some()),
             started_at: started.map(Into::into),
@@ -276,14 +277,14 @@ mod tests {
             Some("2026-01-03T00:00:30.000Z"),
         );
         second.error =
-            Some(StepError { kind: "error".into(), message: "mailbox unavailable".into(), status: None });
+            Some(StepError { kind: FailureKind::Error, message: "mailbox unavailable".into(), status: None });
         second.route = Some("give_up".into());
         RunRecord {
             id: "run_evt_1".into(),
             workflow: "welcome".into(),
             version: 1,
             status: RunStatus::Failed,
-            trigger: "Contact.Identified".into(),
+            trigger: TriggerId::ContactIdentified,
             event: serde_json::json!({ "id": "evt_1" }),
             started_at: "2026-01-01T00:00:00.000Z".into(),
             finished_at: Some("2026-01-03T00:00:30.000Z".into()),

@@ -14,7 +14,7 @@ use reqwest::{Method, Url};
 
 use super::config::{BrazeConfig, ConnectorConfigError, Env, SecretValue, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 const PROVIDER: &str = "Braze";
@@ -28,7 +28,7 @@ pub struct BrazeConnector {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 impl BrazeConnector {

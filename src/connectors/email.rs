@@ -29,7 +29,7 @@ use super::http::guard::{self, AllowList, Refused};
 use super::http::refused;
 use super::rest;
 use super::template::{Templates, valid_name};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::{Value, format_duration};
 
 /// Sends `contact.send_email`.
@@ -48,7 +48,7 @@ pub struct EmailConnector {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 impl EmailConnector {
@@ -128,7 +128,7 @@ impl EmailConnector {
             Ok(Ok(_response)) => Ok(Value::record([("message_id".to_string(), Value::String(message_id))])),
             Ok(Err(failure)) => Err(failure),
             Err(_) => Err(ActionFailure::new(
-                "timeout",
+                FailureKind::Timeout,
                 format!(
                     "the SMTP server did not accept the message within {}",
                     format_duration(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX))
@@ -192,7 +192,9 @@ impl EmailConnector {
             Some(ip) => vec![std::net::SocketAddr::new(ip, self.port)],
             None => tokio::net::lookup_host((bare.as_str(), self.port))
                 .await
-                .map_err(|e| ActionFailure::new("error", format!("could not resolve `{}`: {e}", self.host)))?
+                .map_err(|e| {
+                    ActionFailure::new(FailureKind::Error, format!("could not resolve `{}`: {e}", self.host))
+                })?
                 .collect(),
         };
         for addr in addrs {
@@ -217,7 +219,7 @@ impl EmailConnector {
             }
             parameters
                 .build_rustls()
-                .map_err(|e| ActionFailure::new("error", format!("TLS could not be set up: {e}")))
+                .map_err(|e| ActionFailure::new(FailureKind::Error, format!("TLS could not be set up: {e}")))
         };
         let mode = match self.tls {
             TlsMode::None => Tls::None,
@@ -241,23 +243,29 @@ impl EmailConnector {
         let target = format!("{}:{}", self.host, self.port);
         let code = error.status().map(|c| c.to_string());
         if error.is_timeout() {
-            return ActionFailure::new("timeout", format!("the SMTP server `{target}` timed out"));
+            return ActionFailure::new(FailureKind::Timeout, format!("the SMTP server `{target}` timed out"));
         }
         if error.is_permanent() {
             let auth = matches!(code.as_deref(), Some("530" | "534" | "535" | "538"));
-            let kind = if auth { "auth" } else { "invalid_request" };
+            let kind = if auth { FailureKind::Auth } else { FailureKind::InvalidRequest };
             return ActionFailure::new(kind, format!("the SMTP server `{target}` refused: {error}"));
         }
         if error.is_transient() {
-            return ActionFailure::new("error", format!("the SMTP server `{target}` deferred: {error}"));
+            return ActionFailure::new(
+                FailureKind::Error,
+                format!("the SMTP server `{target}` deferred: {error}"),
+            );
         }
         if error.is_tls() {
             return ActionFailure::new(
-                "error",
+                FailureKind::Error,
                 format!("TLS with the SMTP server `{target}` failed: {error}"),
             );
         }
-        ActionFailure::new("error", format!("sending through the SMTP server `{target}` failed: {error}"))
+        ActionFailure::new(
+            FailureKind::Error,
+            format!("sending through the SMTP server `{target}` failed: {error}"),
+        )
     }
 }
 

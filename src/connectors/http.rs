@@ -23,7 +23,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::{REDACTED, Value, format_duration};
 
 pub use guard::{AddressClass, classify};
@@ -139,7 +139,7 @@ impl HttpConnector {
         match tokio::time::timeout(Duration::from_millis(ms), attempt).await {
             Ok(result) => result,
             Err(_) => Err(ActionFailure::new(
-                "timeout",
+                FailureKind::Timeout,
                 format!(
                     "no complete response within {}",
                     format_duration(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -154,7 +154,8 @@ impl HttpConnector {
         secret: &(dyn Fn(&str) -> Option<String> + Sync),
         idempotency_key: &str,
     ) -> Result<Value, ActionFailure> {
-        let clients = self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.to_string()))?;
+        let clients =
+            self.clients.as_ref().map_err(|e| ActionFailure::new(FailureKind::Error, e.to_string()))?;
         let mut outgoing = request::outgoing(args)?;
         let original_host = self.stand_in(&mut outgoing);
         let allowed = self.allow.allows(&outgoing.host, outgoing.port)
@@ -207,9 +208,9 @@ async fn send(
         return Err(response::status_failure(status, response.headers(), jiff::Timestamp::now()));
     }
     response::output(response).await.map_err(|e| match e {
-        BodyError::TooLarge => ActionFailure::new("error", "response larger than 1 MiB"),
+        BodyError::TooLarge => ActionFailure::new(FailureKind::Error, "response larger than 1 MiB"),
         BodyError::Read(e) => ActionFailure::new(
-            "error",
+            FailureKind::Error,
             format!("reading the response from `{}` failed: {}", outgoing.host, root_cause(&e)),
         ),
     })
@@ -218,7 +219,7 @@ async fn send(
 /// The failure for a refused address, with the allow-list entry that would permit it.
 pub(super) fn refused(host: &str, port: u16, refused: &Refused) -> ActionFailure {
     ActionFailure::new(
-        "invalid_request",
+        FailureKind::InvalidRequest,
         format!("{refused}; allow it in komo.toml [http] allow_hosts (\"{host}:{port}\")"),
     )
 }
@@ -232,19 +233,25 @@ pub(super) fn send_failure(host: &str, port: u16, error: &reqwest::Error) -> Act
             return refused(host, port, r);
         }
         if let Some(u) = inner.downcast_ref::<Unresolved>() {
-            return ActionFailure::new("error", u.to_string());
+            return ActionFailure::new(FailureKind::Error, u.to_string());
         }
         source = inner.source();
     }
     let target = format!("{host}:{port}");
     if error.is_connect() && error.is_timeout() {
-        ActionFailure::new("timeout", format!("could not connect to `{target}` within 5s"))
+        ActionFailure::new(FailureKind::Timeout, format!("could not connect to `{target}` within 5s"))
     } else if error.is_timeout() {
-        ActionFailure::new("timeout", format!("request to `{target}` timed out: {}", root_cause(error)))
+        ActionFailure::new(
+            FailureKind::Timeout,
+            format!("request to `{target}` timed out: {}", root_cause(error)),
+        )
     } else if error.is_connect() {
-        ActionFailure::new("error", format!("could not connect to `{target}`: {}", root_cause(error)))
+        ActionFailure::new(
+            FailureKind::Error,
+            format!("could not connect to `{target}`: {}", root_cause(error)),
+        )
     } else {
-        ActionFailure::new("error", format!("request to `{target}` failed: {}", root_cause(error)))
+        ActionFailure::new(FailureKind::Error, format!("request to `{target}` failed: {}", root_cause(error)))
     }
 }
 

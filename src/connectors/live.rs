@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CallContext, Connectors};
-use crate::catalog::{self, ActionKind};
+use crate::catalog::ActionKind;
 use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
 use crate::runtime::sandbox::SandboxHost;
 use crate::runtime::value::Value;
@@ -77,8 +77,7 @@ impl Host for LiveHost {
     }
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
-        let spec = request.action.split_once('.').and_then(|(ns, name)| catalog::action(ns, name));
-        if spec.is_some_and(|s| s.kind == ActionKind::External) {
+        if request.action.kind() == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();
             let contact = self.sandbox.contact_state().contact();

@@ -20,7 +20,8 @@ use reqwest::{Method, Url};
 
 use super::config::{ConnectorConfigError, Env, MailchimpConfig, SecretValue, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
-use crate::runtime::host::ActionFailure;
+use crate::catalog::ActionId;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 const PROVIDER: &str = "Mailchimp";
@@ -34,7 +35,7 @@ pub struct MailchimpConnector {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 /// The member id Mailchimp uses for an address: the MD5 of its lower-case form, in hex.
@@ -79,7 +80,7 @@ impl MailchimpConnector {
     pub(super) async fn perform(
         &self,
         client: &RestClient,
-        action: &str,
+        action: ActionId,
         args: &BTreeMap<String, Value>,
         timeout_ms: Option<u64>,
     ) -> Result<Value, ActionFailure> {
@@ -89,7 +90,7 @@ impl MailchimpConnector {
         let hash = subscriber_hash(email);
         let member = ["3.0", "lists", list, "members", hash.as_str()];
         let call = match action {
-            "upsert_subscriber" => {
+            ActionId::MailchimpUpsertSubscriber => {
                 let status = string_arg(args, "status").unwrap_or("subscribed");
                 let merge_fields = match args.get("merge_fields") {
                     Some(fields @ Value::Record(_)) => fields.to_json(),
@@ -102,7 +103,7 @@ impl MailchimpConnector {
                 });
                 Call::new(Method::PUT, rest::join(&self.base_url, &member)).json(body)
             }
-            "tag_subscriber" => {
+            ActionId::MailchimpTagSubscriber => {
                 let tags: Vec<serde_json::Value> = match args.get("tags") {
                     Some(Value::List(tags)) => tags
                         .iter()
@@ -115,7 +116,7 @@ impl MailchimpConnector {
                 Call::new(Method::POST, rest::join(&self.base_url, &path))
                     .json(serde_json::json!({ "tags": tags }))
             }
-            other => return Err(invalid(format!("unknown action `mailchimp.{other}`"))),
+            other => return Err(invalid(format!("`{other}` is not a Mailchimp action"))),
         };
         let call = call.basic_auth("komo", self.api_key.expose())?;
         let answer = client.send(PROVIDER, call, rest::timeout(self.timeout_ms, timeout_ms)).await?;
@@ -128,7 +129,7 @@ impl MailchimpConnector {
             return Err(status_failure(PROVIDER, &answer, detail));
         }
         Ok(match action {
-            "upsert_subscriber" => {
+            ActionId::MailchimpUpsertSubscriber => {
                 let id = text_field(&json, "id").unwrap_or(hash);
                 Value::record([("id".to_string(), Value::String(id))])
             }

@@ -22,7 +22,8 @@ pub mod salesforce;
 pub mod sms;
 pub mod template;
 
-use crate::runtime::host::{ActionFailure, ActionRequest};
+use crate::catalog::ActionId;
+use crate::runtime::host::{ActionFailure, ActionRequest, FailureKind};
 use crate::runtime::value::{REDACTED, Value};
 
 use braze::BrazeConnector;
@@ -69,7 +70,7 @@ pub struct Connectors {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectorUnavailable {
     /// The action is not one a connector sends.
-    NoConnector { action: String },
+    NoConnector { action: ActionId },
     /// The connector's table (`[connectors.<table>]`) is absent.
     NotConfigured { name: &'static str, table: &'static str },
     /// The connector's table is there but cannot be used.
@@ -109,16 +110,27 @@ impl std::fmt::Debug for CallContext<'_> {
     }
 }
 
-/// `(table in komo.toml, name in messages)` of the connector an external action uses.
-pub fn connector_of(action: &str) -> Option<(&'static str, &'static str)> {
-    Some(match action.split_once('.')? {
-        ("contact", "send_email") => ("email", "email"),
-        ("contact", "send_sms") => ("sms", "SMS"),
-        ("salesforce", _) => ("salesforce", "Salesforce"),
-        ("mailchimp", _) => ("mailchimp", "Mailchimp"),
-        ("braze", _) => ("braze", "Braze"),
-        ("http", _) => ("http", "HTTP"),
-        _ => return None,
+/// `(table in komo.toml, name in messages)` of the connector an external action uses;
+/// `None` for an internal action.
+pub fn connector_of(action: ActionId) -> Option<(&'static str, &'static str)> {
+    use ActionId::*;
+    Some(match action {
+        ContactSendEmail => ("email", "email"),
+        ContactSendSms => ("sms", "SMS"),
+        SalesforceGetObject | SalesforceCreateObject | SalesforceUpdateObject => ("salesforce", "Salesforce"),
+        MailchimpUpsertSubscriber | MailchimpTagSubscriber => ("mailchimp", "Mailchimp"),
+        BrazeTrackUser => ("braze", "Braze"),
+        HttpRequest => ("http", "HTTP"),
+        ContactUpdate
+        | ContactAddToList
+        | ContactRemoveFromList
+        | ContactIssueCoupon
+        | ContactAssignAchievement
+        | LoyaltyAwardPoints
+        | LoyaltyAddToTier
+        | EntryAddTags
+        | GiftcardSendFromTemplate
+        | GiftcardGenerateCampaignGift => return None,
     })
 }
 
@@ -210,9 +222,9 @@ impl Connectors {
     }
 
     /// Why `action` (an external action) cannot be sent here, or `None` if it can.
-    pub fn unavailability(&self, action: &str) -> Option<ConnectorUnavailable> {
+    pub fn unavailability(&self, action: ActionId) -> Option<ConnectorUnavailable> {
         let Some((table, name)) = connector_of(action) else {
-            return Some(ConnectorUnavailable::NoConnector { action: action.to_string() });
+            return Some(ConnectorUnavailable::NoConnector { action });
         };
         match self.state(table) {
             Some(Ok(())) => None,
@@ -224,7 +236,7 @@ impl Connectors {
     }
 
     /// [`Connectors::unavailability`] in words.
-    pub fn unavailable(&self, action: &str) -> Option<String> {
+    pub fn unavailable(&self, action: ActionId) -> Option<String> {
         self.unavailability(action).map(|reason| reason.to_string())
     }
 
@@ -235,31 +247,38 @@ impl Connectors {
         context: CallContext<'_>,
     ) -> Result<Value, ActionFailure> {
         if let Some(reason) = self.unavailability(request.action) {
-            return Err(ActionFailure::new("invalid_request", reason.to_string()));
+            return Err(ActionFailure::new(FailureKind::InvalidRequest, reason.to_string()));
         }
-        let (ns, name) = request.action.split_once('.').unwrap_or_default();
         let (args, key, timeout) = (request.args, request.idempotency_key, request.timeout_ms);
         tracing::debug!(
             run = request.run_id,
             step = request.step,
-            action = request.action,
+            action = %request.action,
             attempt = request.attempt,
             "connector call"
         );
-        let result = match (ns, &self.email, &self.sms, &self.salesforce, &self.mailchimp, &self.braze) {
-            ("http", ..) => self.http.request(args, context.secret, key, timeout).await,
-            ("contact", Some(Ok(email)), ..) if name == "send_email" => {
+        use ActionId::*;
+        let action = request.action;
+        let result = match (action, &self.email, &self.sms, &self.salesforce, &self.mailchimp, &self.braze) {
+            (HttpRequest, ..) => self.http.request(args, context.secret, key, timeout).await,
+            (ContactSendEmail, Some(Ok(email)), ..) => {
                 email.send(args, context.contact, context.event, key, timeout).await
             }
-            ("contact", _, Some(Ok(sms)), ..) if name == "send_sms" => {
-                sms.send(&self.rest, args, key, timeout).await
+            (ContactSendSms, _, Some(Ok(sms)), ..) => sms.send(&self.rest, args, key, timeout).await,
+            (
+                SalesforceGetObject | SalesforceCreateObject | SalesforceUpdateObject,
+                _,
+                _,
+                Some(Ok(sf)),
+                ..,
+            ) => sf.perform(&self.rest, action, args, timeout).await,
+            (MailchimpUpsertSubscriber | MailchimpTagSubscriber, _, _, _, Some(Ok(mc)), _) => {
+                mc.perform(&self.rest, action, args, timeout).await
             }
-            ("salesforce", _, _, Some(Ok(sf)), ..) => sf.perform(&self.rest, name, args, timeout).await,
-            ("mailchimp", _, _, _, Some(Ok(mc)), _) => mc.perform(&self.rest, name, args, timeout).await,
-            ("braze", .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
+            (BrazeTrackUser, .., Some(Ok(braze))) => braze.track_user(&self.rest, args, timeout).await,
             _ => {
-                let reason = ConnectorUnavailable::NoConnector { action: request.action.to_string() };
-                Err(ActionFailure::new("invalid_request", reason.to_string()))
+                let reason = ConnectorUnavailable::NoConnector { action };
+                Err(ActionFailure::new(FailureKind::InvalidRequest, reason.to_string()))
             }
         };
         result.map_err(|mut failure| {

@@ -19,7 +19,7 @@ use super::config::ConnectorConfigError;
 use super::http::guard::{self, AllowList, Refused};
 use super::http::response::{MAX_RESPONSE_BYTES, retry_after_ms};
 use super::http::{ClientStartError, client_pair, refused, root_cause, send_failure};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::format_duration;
 
 /// A connector's timeout when its table sets none.
@@ -50,8 +50,9 @@ impl Call {
 
     /// `Authorization: <value>`, marked sensitive (never printed by the client).
     pub fn authorization(mut self, value: &str) -> Result<Call, ActionFailure> {
-        let mut header = HeaderValue::from_str(value)
-            .map_err(|_| ActionFailure::new("auth", "the credentials are not valid in an HTTP header"))?;
+        let mut header = HeaderValue::from_str(value).map_err(|_| {
+            ActionFailure::new(FailureKind::Auth, "the credentials are not valid in an HTTP header")
+        })?;
         header.set_sensitive(true);
         self.headers.insert(reqwest::header::AUTHORIZATION, header);
         Ok(self)
@@ -116,7 +117,7 @@ impl RestClient {
         match tokio::time::timeout(timeout, self.attempt(call)).await {
             Ok(result) => result,
             Err(_) => Err(ActionFailure::new(
-                "timeout",
+                FailureKind::Timeout,
                 format!(
                     "{provider} did not answer within {}",
                     format_duration(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX))
@@ -127,7 +128,7 @@ impl RestClient {
 
     async fn attempt(&self, call: Call) -> Result<Answer, ActionFailure> {
         let (guarded, allowed) =
-            self.clients.as_ref().map_err(|e| ActionFailure::new("error", e.to_string()))?;
+            self.clients.as_ref().map_err(|e| ActionFailure::new(FailureKind::Error, e.to_string()))?;
         let host = call.url.host_str().unwrap_or_default().to_string();
         let port = call.url.port_or_known_default().unwrap_or(0);
         let is_allowed = self.allow.allows(&host, port);
@@ -157,14 +158,14 @@ impl RestClient {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
-                        return Err(ActionFailure::new("error", "response larger than 1 MiB"));
+                        return Err(ActionFailure::new(FailureKind::Error, "response larger than 1 MiB"));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
                 Err(e) => {
                     return Err(ActionFailure::new(
-                        "error",
+                        FailureKind::Error,
                         format!("reading the response from `{host}` failed: {}", root_cause(&e)),
                     ));
                 }
@@ -192,9 +193,9 @@ fn form_encode(fields: &[(&'static str, String)]) -> String {
 pub(super) fn status_failure(provider: &str, answer: &Answer, detail: Option<String>) -> ActionFailure {
     let status = answer.status;
     let kind = match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "auth",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        _ => "http_status",
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => FailureKind::Auth,
+        StatusCode::TOO_MANY_REQUESTS => FailureKind::RateLimited,
+        _ => FailureKind::HttpStatus,
     };
     let mut message = match status.canonical_reason() {
         Some(reason) => format!("{provider} answered HTTP {} {reason}", status.as_u16()),

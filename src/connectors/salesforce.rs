@@ -22,7 +22,8 @@ use tokio::sync::Mutex;
 
 use super::config::{ConnectorConfigError, Env, SalesforceConfig, SecretValue, secret};
 use super::rest::{self, Answer, Call, RestClient, status_failure, text_field};
-use crate::runtime::host::ActionFailure;
+use crate::catalog::ActionId;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::{REDACTED, Value};
 
 const PROVIDER: &str = "Salesforce";
@@ -50,7 +51,7 @@ struct Token {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 /// An object's API name (`Lead`, `Custom_Object__c`).
@@ -115,19 +116,21 @@ impl SalesforceConnector {
     pub(super) async fn perform(
         &self,
         client: &RestClient,
-        action: &str,
+        action: ActionId,
         args: &BTreeMap<String, Value>,
         timeout_ms: Option<u64>,
     ) -> Result<Value, ActionFailure> {
         let object = object_name(args)?;
         let sobjects = ["services", "data", self.api_version.as_str(), "sobjects", object];
         let (method, url, body) = match action {
-            "get_object" => (Method::GET, self.url(&sobjects, Some(record_id(args)?)), None),
-            "create_object" => (Method::POST, self.url(&sobjects, Some("")), Some(fields(args)?)),
-            "update_object" => {
+            ActionId::SalesforceGetObject => (Method::GET, self.url(&sobjects, Some(record_id(args)?)), None),
+            ActionId::SalesforceCreateObject => {
+                (Method::POST, self.url(&sobjects, Some("")), Some(fields(args)?))
+            }
+            ActionId::SalesforceUpdateObject => {
                 (Method::PATCH, self.url(&sobjects, Some(record_id(args)?)), Some(fields(args)?))
             }
-            other => return Err(invalid(format!("unknown action `salesforce.{other}`"))),
+            other => return Err(invalid(format!("`{other}` is not a Salesforce action"))),
         };
         let timeout = rest::timeout(self.timeout_ms, timeout_ms);
         let mut token = self.token(client, timeout, false).await?;
@@ -143,10 +146,11 @@ impl SalesforceConnector {
             return Err(scrub_token(api_failure(&answer, &json), &token));
         }
         Ok(match action {
-            "get_object" => Value::record([("record".to_string(), Value::from_json(&json))]),
-            "create_object" => {
-                let id = text_field(&json, "id")
-                    .ok_or_else(|| ActionFailure::new("error", "Salesforce's answer has no `id`"))?;
+            ActionId::SalesforceGetObject => Value::record([("record".to_string(), Value::from_json(&json))]),
+            ActionId::SalesforceCreateObject => {
+                let id = text_field(&json, "id").ok_or_else(|| {
+                    ActionFailure::new(FailureKind::Error, "Salesforce's answer has no `id`")
+                })?;
                 Value::record([("id".to_string(), Value::String(id))])
             }
             _ => Value::Record(BTreeMap::new()),
@@ -200,13 +204,13 @@ impl SalesforceConnector {
             let mut failure = status_failure("Salesforce's token endpoint", &answer, detail);
             // A refused grant (`invalid_client`, `invalid_grant`) fails the same way again.
             if matches!(answer.status.as_u16(), 400 | 401 | 403) {
-                failure.kind = "auth".to_string();
+                failure.kind = FailureKind::Auth;
             }
             return Err(failure);
         }
-        let value = text_field(&json, "access_token")
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ActionFailure::new("auth", "Salesforce's token answer has no `access_token`"))?;
+        let value = text_field(&json, "access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
+            ActionFailure::new(FailureKind::Auth, "Salesforce's token answer has no `access_token`")
+        })?;
         let ttl = json.get("expires_in").and_then(|v| v.as_u64()).map_or(self.token_ttl, Duration::from_secs);
         let token = Token { value: SecretValue::new(value), expires: Instant::now() + ttl };
         *cached = Some(token.clone());
@@ -224,7 +228,7 @@ fn api_failure(answer: &Answer, json: &serde_json::Value) -> ActionFailure {
     };
     let mut failure = status_failure(PROVIDER, answer, detail);
     if code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED") {
-        failure.kind = "rate_limited".to_string();
+        failure.kind = FailureKind::RateLimited;
     }
     failure
 }

@@ -13,7 +13,7 @@ use reqwest::{Method, Url};
 
 use super::config::{ConnectorConfigError, Env, SecretValue, SmsConfig, secret};
 use super::rest::{self, Call, RestClient, status_failure, text_field};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 const PROVIDER: &str = "the SMS provider";
@@ -29,7 +29,7 @@ pub struct SmsConnector {
 }
 
 fn invalid(message: impl Into<String>) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 impl SmsConnector {
@@ -78,8 +78,9 @@ impl SmsConnector {
             };
             return Err(status_failure(PROVIDER, &answer, detail));
         }
-        let sid = text_field(&json, "sid")
-            .ok_or_else(|| ActionFailure::new("error", "the SMS provider's answer has no `sid`"))?;
+        let sid = text_field(&json, "sid").ok_or_else(|| {
+            ActionFailure::new(FailureKind::Error, "the SMS provider's answer has no `sid`")
+        })?;
         Ok(Value::record([("message_id".to_string(), Value::String(sid))]))
     }
 }

@@ -14,7 +14,7 @@ use std::fmt;
 
 use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 /// The project's email templates.
@@ -84,7 +84,7 @@ impl std::error::Error for TemplateError {}
 
 impl From<TemplateError> for ActionFailure {
     fn from(error: TemplateError) -> ActionFailure {
-        ActionFailure::new("invalid_request", error.to_string())
+        ActionFailure::new(FailureKind::InvalidRequest, error.to_string())
     }
 }
 
@@ -265,7 +265,7 @@ mod tests {
     fn a_missing_variable_fails_naming_it() {
         let t = templates(&[("order.html", "<p>{{ contact.first_name }} {{ data.order.id }}</p>")]);
         let f = ActionFailure::from(t.render("order", &contact(), &Value::Null, &Value::Null).unwrap_err());
-        assert_eq!(f.kind, "invalid_request");
+        assert_eq!(f.kind, FailureKind::InvalidRequest);
         assert_eq!(f.message, "template `order.html` uses `data.order.id`, which is not defined");
         let f = templates(&[("x.html", "{{ nothing }}")]).render("x", &contact(), &Value::Null, &Value::Null);
         assert!(f.unwrap_err().to_string().starts_with("template `x.html` failed: undefined value"));

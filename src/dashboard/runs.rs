@@ -243,7 +243,7 @@ fn head(record: &RunRecord) -> RunHead {
         workflow: record.workflow.clone(),
         version: record.version,
         status: record.status.as_str().to_string(),
-        trigger: record.trigger.clone(),
+        trigger: record.trigger.to_string(),
         started_at: record.started_at.clone(),
         finished_at: record.finished_at.clone().unwrap_or_default(),
         duration: span(&record.started_at, record.finished_at.as_deref()),

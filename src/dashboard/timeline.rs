@@ -99,7 +99,7 @@ fn step_row(step: &StepRecord, axis: &Axis, now: i64) -> TimelineRow {
     TimelineRow {
         kind: "step",
         name: step.name.clone(),
-        action: step.action.clone(),
+        action: step.action.to_string(),
         status: step.status.as_str().to_string(),
         clock: step.started_at.as_deref().map(clock).unwrap_or_default(),
         started_at: step.started_at.clone().unwrap_or_default(),
@@ -177,13 +177,14 @@ pub fn timeline(run: &RunRecord, now: i64) -> Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{ActionId, TriggerId};
     use crate::ir::{RunStatus, StepStatus};
     use crate::source::Span;
 
     fn step(name: &str, status: StepStatus, at: Option<(&str, &str)>) -> StepRecord {
         StepRecord {
             name: name.into(),
-            action: "contact.add_tags".into(),
+            action: ActionId::ContactUpdate,
             status,
             attempts: u32::from(at.is_some()),
             started_at: at.map(|a| a.0.to_string()),
@@ -202,7 +203,7 @@ mod tests {
             workflow: "w".into(),
             version: 1,
             status: RunStatus::Succeeded,
-            trigger: "Contact.Identified".into(),
+            trigger: TriggerId::ContactIdentified,
             event: serde_json::Value::Null,
             started_at: "2026-11-29T09:00:00.000Z".into(),
             finished_at: Some("2026-11-29T09:00:10.000Z".into()),

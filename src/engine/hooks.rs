@@ -10,6 +10,7 @@ use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 
 use super::error::EngineError;
+use crate::catalog::TriggerId;
 
 /// How far a signature's timestamp may be from now.
 pub const TOLERANCE_SECONDS: i64 = 5 * 60;
@@ -69,7 +70,7 @@ pub fn envelope(
     };
     Ok(serde_json::json!({
         "id": id,
-        "type": "Webhook.Received",
+        "type": TriggerId::WebhookReceived.name(),
         "occurred_at": occurred_at.to_string(),
         "data": { "body": body, "headers": headers },
     }))

@@ -15,24 +15,22 @@ use std::sync::Arc;
 use super::clock::Clock;
 use super::error::EngineError;
 use super::store::{Store, StoreError};
-use crate::catalog::{self, ActionKind};
+use crate::catalog::ActionKind;
 use crate::connectors::{CallContext, Connectors};
 use crate::ir::Workflow;
 use crate::runtime::caused::Change;
 use crate::runtime::contact::ContactState;
-use crate::runtime::host::{ActionFailure, ActionRequest, Host, HostError};
+use crate::runtime::host::{ActionFailure, ActionRequest, FailureKind, Host, HostError};
 use crate::runtime::value::Value;
 
 /// Why a workflow cannot run in this engine, if it cannot: a step needs a connector
 /// that is not configured (or not usable), named with the reason.
 pub fn unavailable_connector(wf: &Workflow, connectors: &Connectors) -> Option<String> {
     wf.steps.iter().find_map(|step| {
-        let (ns, name) = step.action.split_once('.')?;
-        let spec = catalog::action(ns, name)?;
-        if spec.kind != ActionKind::External {
+        if step.action.kind() != ActionKind::External {
             return None;
         }
-        let reason = connectors.unavailable(&step.action)?;
+        let reason = connectors.unavailable(step.action)?;
         Some(format!("step `{}` uses `{}`: {reason}", step.name, step.action))
     })
 }
@@ -179,17 +177,10 @@ impl Host for EngineHost {
     }
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
-        let spec = request.action.split_once('.').and_then(|(ns, name)| catalog::action(ns, name));
-        let Some(spec) = spec else {
-            return Err(ActionFailure::new(
-                "invalid_request",
-                format!("unknown action `{}`", request.action),
-            ));
-        };
         if let Some(why) = &self.unreadable {
-            return Err(ActionFailure::new("contact_unreadable", why.clone()));
+            return Err(ActionFailure::new(FailureKind::ContactUnreadable, why.clone()));
         }
-        if spec.kind == ActionKind::External {
+        if request.action.kind() == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);
             let resolve = move |name: &str| secrets.get(name).cloned();
             let contact = self.state.contact();

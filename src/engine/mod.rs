@@ -234,7 +234,14 @@ impl Engine {
         }
         let ir_json =
             ir::stored::to_json(&wf).map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
-        self.store.activate_version(ws, name, &row.source, &ir_json, &wf.trigger, self.clock.now_ms())?;
+        self.store.activate_version(
+            ws,
+            name,
+            &row.source,
+            &ir_json,
+            wf.trigger.name(),
+            self.clock.now_ms(),
+        )?;
         self.lifecycle_changed();
         self.workflow(ws, name)
     }

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value as J, json};
 
 use super::error::EngineError;
+use crate::catalog::TriggerId;
 
 /// Keys of the platform's events that are not captured attributes.
 const PLATFORM_KEYS: &[&str] = &[
@@ -83,8 +84,8 @@ pub fn adapt(body: &J) -> Result<Option<(String, String, J)>, EngineError> {
     let id = required(obj, "id")?;
     let kind = required(obj, "event")?;
     let trigger = match kind.as_str() {
-        "CompetitionEntrySuccess" => "Gameplay.DataCaptured",
-        "PrizeAwarded" => "Prize.Awarded",
+        "CompetitionEntrySuccess" => TriggerId::GameplayDataCaptured,
+        "PrizeAwarded" => TriggerId::PrizeAwarded,
         _ => return Ok(None),
     };
     let occurred_at = timestamp(obj)?;
@@ -105,7 +106,7 @@ pub fn adapt(body: &J) -> Result<Option<(String, String, J)>, EngineError> {
     }
     let mut envelope = Map::new();
     envelope.insert("id".into(), J::String(id.clone()));
-    envelope.insert("type".into(), J::String(trigger.into()));
+    envelope.insert("type".into(), J::String(trigger.name().into()));
     envelope.insert("occurred_at".into(), J::String(occurred_at));
     if !contact.is_empty() {
         envelope.insert("contact".into(), J::Object(contact));
@@ -114,7 +115,7 @@ pub fn adapt(body: &J) -> Result<Option<(String, String, J)>, EngineError> {
     envelope.insert("card".into(), card);
     let entry = text(obj, "competition_entry_id").map(|e| json!({ "id": e, "tags": [] }));
     match trigger {
-        "Gameplay.DataCaptured" => {
+        TriggerId::GameplayDataCaptured => {
             let entry =
                 entry.ok_or_else(|| invalid("competition_entry_id", "`competition_entry_id` is missing"))?;
             envelope.insert("entry".into(), entry);

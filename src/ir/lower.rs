@@ -15,12 +15,17 @@ use super::{
     OnFailure, Part, Program, Retry, Route, RouteId, RunStatus, Scope, Step, StepId, StepStatus, Stmt,
     StmtId, StmtKind, TestCase, Ty, Var, Workflow,
 };
-use crate::catalog::{self, ParamDefault};
+use crate::catalog::{self, ActionId, ActionSpec, FailureKind, ParamDefault, TriggerId};
 use crate::check::types::Type;
 use crate::check::{self, ExprTypes, ItemId, WorkflowInfo};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
+
+/// What an unresolved action or trigger lowers to, next to the error that refuses the
+/// program (like `StepId(0)` for an unknown step): never seen outside lowering.
+const PLACEHOLDER_ACTION: ActionId = ActionId::HttpRequest;
+const PLACEHOLDER_TRIGGER: TriggerId = TriggerId::WebhookReceived;
 
 /// Why a program could not be lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,16 +204,23 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|s| Step {
                 name: s.name.clone(),
-                action: s.action.map_or_else(String::new, catalog::ActionSpec::full_name),
+                action: self.resolved_action(s.action, s.span, || format!("step `{}`", s.name)),
                 span: s.span,
             })
             .collect();
+        let trigger = match self.info.trigger {
+            Some(spec) => spec.id,
+            None => {
+                self.error(wf.name.span, "a workflow whose trigger the checker did not resolve");
+                PLACEHOLDER_TRIGGER
+            }
+        };
         Workflow {
             name: wf.name.node.clone(),
             title,
             doc: wf.doc.clone(),
             scope,
-            trigger: self.info.trigger.map_or_else(String::new, |t| t.name.to_string()),
+            trigger,
             filter,
             form,
             steps,
@@ -451,10 +463,13 @@ impl<'a> Lower<'a> {
                         ast::MockOutcome::Ok(e) => MockOutcome::Ok(self.expr(e)),
                         ast::MockOutcome::Fail { message, kind } => MockOutcome::Fail {
                             message: self.expr(message),
-                            kind: kind.as_ref().map(|k| k.node.clone()),
+                            kind: kind.as_ref().map(|k| FailureKind::from_name(&k.node)),
                         },
                     };
-                    case.mocks.push(Mock { action: m.full_name(), filter, outcome, span: clause.span });
+                    let spec = catalog::action(&m.namespace.node, &m.action.node);
+                    let action =
+                        self.resolved_action(spec, clause.span, || format!("mock `{}`", m.full_name()));
+                    case.mocks.push(Mock { action, filter, outcome, span: clause.span });
                 }
                 ast::TestClause::Expect(x) => {
                     let kind = match x {
@@ -490,10 +505,10 @@ impl<'a> Lower<'a> {
                                 self.locals.clear();
                                 id
                             });
-                            ExpectKind::Event { trigger: self.trigger_name(trigger), filter }
+                            ExpectKind::Event { trigger: self.trigger_id(trigger), filter }
                         }
                         ast::Expectation::NoEvent { trigger } => {
-                            ExpectKind::NoEvent(self.trigger_name(trigger))
+                            ExpectKind::NoEvent(self.trigger_id(trigger))
                         }
                     };
                     case.expects.push(Expect { kind, span: clause.span });
@@ -504,13 +519,29 @@ impl<'a> Lower<'a> {
         case
     }
 
-    /// The canonical name of a trigger the checker resolved.
-    fn trigger_name(&mut self, trigger: &ast::Ident) -> String {
+    /// A trigger the checker resolved (aliases to the canonical trigger).
+    fn trigger_id(&mut self, trigger: &ast::Ident) -> TriggerId {
         match catalog::trigger(&trigger.node) {
-            Some((spec, _)) => spec.name.to_string(),
+            Some((spec, _)) => spec.id,
             None => {
                 self.error(trigger.span, format!("unknown trigger `{}`", trigger.node));
-                trigger.node.clone()
+                PLACEHOLDER_TRIGGER
+            }
+        }
+    }
+
+    /// An action the checker resolved for `what` (a step, a mock).
+    fn resolved_action(
+        &mut self,
+        spec: Option<&ActionSpec>,
+        span: Span,
+        what: impl FnOnce() -> String,
+    ) -> ActionId {
+        match spec {
+            Some(spec) => spec.id,
+            None => {
+                self.error(span, format!("the checker resolved no action for {}", what()));
+                PLACEHOLDER_ACTION
             }
         }
     }

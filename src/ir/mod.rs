@@ -3,8 +3,9 @@
 //! In: checked ASTs, through [`lower`]. Out: a flat, versioned, serde form of each
 //! workflow (and test): arenas of expressions, statements and blocks addressed by typed
 //! ids; names resolved (variables to [`Var`], steps to [`StepId`], routes to
-//! [`RouteId`], arguments to their parameters with defaults filled in); each expression
-//! with its static type. The interpreter never looks at the AST.
+//! [`RouteId`], actions and triggers to the catalog's [`ActionId`] and [`TriggerId`],
+//! arguments to their parameters with defaults filled in); each expression with its
+//! static type. The interpreter never looks at the AST.
 
 mod lower;
 pub mod stored;
@@ -15,6 +16,7 @@ pub use types::Ty;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{ActionId, FailureKind, TriggerId};
 use crate::source::Span;
 
 /// Bumped whenever the shape of the IR changes; stored IR of another version is
@@ -61,8 +63,8 @@ pub struct Workflow {
     pub title: Option<String>,
     pub doc: Option<String>,
     pub scope: Scope,
-    /// The canonical trigger name (aliases resolved).
-    pub trigger: String,
+    /// The trigger (its canonical name in JSON: aliases resolved).
+    pub trigger: TriggerId,
     /// The trigger's `where` filter.
     pub filter: Option<ExprId>,
     /// The `form` fields: name and type.
@@ -105,8 +107,8 @@ impl Workflow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub name: String,
-    /// `ns.action`.
-    pub action: String,
+    /// The action (`ns.action` in JSON).
+    pub action: ActionId,
     pub span: Span,
 }
 
@@ -319,8 +321,8 @@ impl TestCase {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Mock {
-    /// `ns.action`.
-    pub action: String,
+    /// The action mocked (`ns.action` in JSON).
+    pub action: ActionId,
     /// Over the action's parameters (as `Var::Local`).
     pub filter: Option<ExprId>,
     pub outcome: MockOutcome,
@@ -331,7 +333,7 @@ pub struct Mock {
 #[serde(rename_all = "snake_case")]
 pub enum MockOutcome {
     Ok(ExprId),
-    Fail { message: ExprId, kind: Option<String> },
+    Fail { message: ExprId, kind: Option<FailureKind> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -349,14 +351,14 @@ pub enum ExpectKind {
     CalledWith(StepId, ExprId),
     Took(i64),
     That(ExprId),
-    /// `expect event T [where c]`: the run caused a `trigger` event (its canonical name)
-    /// for which `filter` holds; the event's fields are `Var::Local`s of the filter.
+    /// `expect event T [where c]`: the run caused a `trigger` event for which `filter`
+    /// holds; the event's fields are `Var::Local`s of the filter.
     Event {
-        trigger: String,
+        trigger: TriggerId,
         filter: Option<ExprId>,
     },
     /// `expect no event T`: the run caused no `trigger` event.
-    NoEvent(String),
+    NoEvent(TriggerId),
 }
 
 /// The statuses of a run (`catalog.md`).

@@ -106,4 +106,18 @@ mod tests {
         );
         assert!(matches!(from_json("{\"name\": 3}"), Err(StoredIrError::Unreadable(_))));
     }
+
+    #[test]
+    fn actions_and_triggers_are_stored_by_name_and_read_back_checked() {
+        let json = to_json(&workflow()).unwrap_or_default();
+        assert!(json.contains(r#""trigger":"Contact.Identified""#), "{json}");
+        assert!(json.contains(r#""action":"contact.add_to_list""#), "{json}");
+        for (from, to, why) in [
+            ("contact.add_to_list", "contact.add_to_lists", "unknown action `contact.add_to_lists`"),
+            ("Contact.Identified", "Contact.Created", "unknown trigger `Contact.Created`"),
+        ] {
+            let error = from_json(&json.replace(from, to)).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.starts_with("the stored IR is unreadable: ") && error.contains(why), "{error}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{self, Caused, is_standard_field};
+use crate::catalog::{ActionId, Caused, is_standard_field};
 use crate::runtime::value::Value;
 
 /// One event a step caused, as the run's journal keeps it.
@@ -93,11 +93,11 @@ impl Change {
 /// fields and properties it may change, its lists), to take before and after it; `None`
 /// when it causes nothing. Cheaper than copying the whole contact twice per action.
 pub fn watched(
-    action: &str,
+    action: ActionId,
     args: &BTreeMap<String, Value>,
     contact: Option<&BTreeMap<String, Value>>,
 ) -> Option<Value> {
-    let spec = action.split_once('.').and_then(|(ns, name)| catalog::action(ns, name))?;
+    let spec = action.spec();
     if spec.effects.causes.is_empty() {
         return None;
     }
@@ -130,18 +130,15 @@ pub fn watched(
 }
 
 /// The events `action` caused, from the contact (or its [`watched`] part) before and
-/// after it and the coupons it issued (`offer`, `code`). An action the catalog does not
-/// know causes nothing.
+/// after it and the coupons it issued (`offer`, `code`).
 pub fn changes(
-    action: &str,
+    action: ActionId,
     args: &BTreeMap<String, Value>,
     before: &Value,
     after: &Value,
     coupons: &[(String, String)],
 ) -> Vec<Change> {
-    let Some(spec) = action.split_once('.').and_then(|(ns, name)| catalog::action(ns, name)) else {
-        return Vec::new();
-    };
+    let spec = action.spec();
     let mut out = Vec::new();
     for cause in spec.effects.causes {
         match *cause {
@@ -241,22 +238,27 @@ mod tests {
         let before = contact(serde_json::json!({ "email": "a@x.io", "properties": { "vip": false } }));
         let after = contact(serde_json::json!({ "email": "a@x.io", "properties": { "vip": true } }));
         let set = args(serde_json::json!({ "set": { "email": "a@x.io", "vip": true } }));
-        let out = changes("contact.update", &set, &before, &after, &[]);
+        let out = changes(ActionId::ContactUpdate, &set, &before, &after, &[]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].kind, "Contact.PropertyUpdated");
         assert_eq!(
             out[0].data,
             serde_json::json!({ "changed": ["vip"], "old": { "vip": false }, "new": { "vip": true } })
         );
-        assert!(changes("contact.update", &set, &after, &after, &[]).is_empty());
+        assert!(changes(ActionId::ContactUpdate, &set, &after, &after, &[]).is_empty());
     }
 
     #[test]
     fn tags_count_as_a_change() {
         let before = contact(serde_json::json!({}));
         let after = contact(serde_json::json!({ "tags": ["a"] }));
-        let out =
-            changes("contact.update", &args(serde_json::json!({ "add_tags": ["a"] })), &before, &after, &[]);
+        let out = changes(
+            ActionId::ContactUpdate,
+            &args(serde_json::json!({ "add_tags": ["a"] })),
+            &before,
+            &after,
+            &[],
+        );
         assert_eq!(out[0].data["changed"], serde_json::json!(["tags"]));
     }
 
@@ -265,27 +267,32 @@ mod tests {
         let before = contact(serde_json::json!({ "lists": ["A"] }));
         let after = contact(serde_json::json!({ "lists": ["A", "VIP"] }));
         let vip = args(serde_json::json!({ "list": "VIP" }));
-        let out = changes("contact.add_to_list", &vip, &before, &after, &[]);
+        let out = changes(ActionId::ContactAddToList, &vip, &before, &after, &[]);
         assert_eq!(
             out.iter().map(|c| &c.data).collect::<Vec<_>>(),
             vec![&serde_json::json!({ "list": "VIP" })]
         );
-        assert!(changes("contact.add_to_list", &vip, &after, &after, &[]).is_empty());
+        assert!(changes(ActionId::ContactAddToList, &vip, &after, &after, &[]).is_empty());
     }
 
     #[test]
     fn points_and_coupons() {
         let before = contact(serde_json::json!({}));
         let after = contact(serde_json::json!({ "points": 50 }));
-        let out =
-            changes("loyalty.award_points", &args(serde_json::json!({ "points": 50 })), &before, &after, &[]);
+        let out = changes(
+            ActionId::LoyaltyAwardPoints,
+            &args(serde_json::json!({ "points": 50 })),
+            &before,
+            &after,
+            &[],
+        );
         assert_eq!(out[0].data["changed"], serde_json::json!(["points"]));
-        assert!(changes("loyalty.award_points", &BTreeMap::new(), &after, &after, &[]).is_empty());
+        assert!(changes(ActionId::LoyaltyAwardPoints, &BTreeMap::new(), &after, &after, &[]).is_empty());
         let coupons = [("Save 10".to_string(), "C1".to_string()), ("Save 10".to_string(), "C2".to_string())];
-        let out = changes("contact.issue_coupon", &BTreeMap::new(), &before, &before, &coupons);
+        let out = changes(ActionId::ContactIssueCoupon, &BTreeMap::new(), &before, &before, &coupons);
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].coupon, Some(serde_json::json!({ "id": "C2", "code": "C2", "offer": "Save 10" })));
-        assert!(changes("contact.send_email", &BTreeMap::new(), &before, &after, &[]).is_empty());
+        assert!(changes(ActionId::ContactSendEmail, &BTreeMap::new(), &before, &after, &[]).is_empty());
     }
 
     #[test]

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
+use crate::catalog::{ActionId, CONTACT_OWNED_FIELDS, CONTACT_SETTABLE_FIELDS};
 use crate::runtime::caused::{self, Change};
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 type Record = BTreeMap<String, Value>;
@@ -145,7 +145,7 @@ impl ContactState {
 
     /// Performs an internal action. On failure the state is unchanged. What it really
     /// changed is kept as events it caused, for [`ContactState::take_changes`].
-    pub fn perform(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+    pub fn perform(&mut self, action: ActionId, args: &Args) -> Result<Value, ActionFailure> {
         let Some(before) = caused::watched(action, args, self.contact.as_ref()) else {
             return self.apply(action, args);
         };
@@ -163,15 +163,15 @@ impl ContactState {
         std::mem::take(&mut self.changes)
     }
 
-    fn apply(&mut self, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+    fn apply(&mut self, action: ActionId, args: &Args) -> Result<Value, ActionFailure> {
         match action {
-            "entry.add_tags" => {
+            ActionId::EntryAddTags => {
                 let tags = string_list(args, "tags", true)?;
                 let entry = self.entry.as_mut().ok_or_else(|| invalid("the run has no competition entry"))?;
                 update_list(entry, "tags", |list| add_unique(list, &tags));
                 Ok(empty())
             }
-            "giftcard.send_from_template" => {
+            ActionId::GiftcardSendFromTemplate => {
                 let template = string(args, "template")?;
                 self.contact_ref()?;
                 self.gift_cards_sent = self.gift_cards_sent.saturating_add(1);
@@ -179,16 +179,16 @@ impl ContactState {
                 self.gifts.push(Gift { source: template.to_string(), id: id.clone() });
                 Ok(one("card_id", Value::str(id)))
             }
-            "giftcard.generate_campaign_gift" => {
+            ActionId::GiftcardGenerateCampaignGift => {
                 let campaign = string(args, "campaign")?;
                 self.contact_ref()?;
                 let code = self.next_code(&format!("GIFT-{}", code_prefix(campaign)));
                 self.gifts.push(Gift { source: campaign.to_string(), id: code.clone() });
                 Ok(one("code", Value::str(code)))
             }
-            "contact.issue_coupon" => self.issue_coupon(args),
-            "loyalty.award_points" => self.award_points(args),
-            "loyalty.add_to_tier" => self.add_to_tier(args),
+            ActionId::ContactIssueCoupon => self.issue_coupon(args),
+            ActionId::LoyaltyAwardPoints => self.award_points(args),
+            ActionId::LoyaltyAddToTier => self.add_to_tier(args),
             _ => {
                 // The rest act on the contact alone: change a copy, keep it on success.
                 let mut contact = self.contact_ref()?.clone();
@@ -212,7 +212,7 @@ impl ContactState {
         let quantity = optional_int(args, "quantity")?.unwrap_or(1);
         if !(1..=MAX_COUPONS_PER_CALL).contains(&quantity) {
             let message = format!("`quantity` must be from 1 to {MAX_COUPONS_PER_CALL}, not {quantity}");
-            return Err(ActionFailure::new("invalid_value", message));
+            return Err(ActionFailure::new(FailureKind::InvalidValue, message));
         }
         self.contact_ref()?;
         let prefix = code_prefix(&offer);
@@ -275,12 +275,12 @@ impl ContactState {
 }
 
 /// The `contact.*` actions that change only the contact record.
-fn contact_action(contact: &mut Record, action: &str, args: &Args) -> Result<Value, ActionFailure> {
+fn contact_action(contact: &mut Record, action: ActionId, args: &Args) -> Result<Value, ActionFailure> {
     match action {
-        "contact.update" => {
+        ActionId::ContactUpdate => {
             if let Some(set) = args.get("set").filter(|v| !v.is_null()) {
                 let Value::Record(set) = set else {
-                    return Err(ActionFailure::new("invalid_value", "`set` must be a record"));
+                    return Err(ActionFailure::new(FailureKind::InvalidValue, "`set` must be a record"));
                 };
                 for (key, value) in set {
                     set_field(contact, key, value)?;
@@ -294,17 +294,17 @@ fn contact_action(contact: &mut Record, action: &str, args: &Args) -> Result<Val
             });
             Ok(empty())
         }
-        "contact.add_to_list" => {
+        ActionId::ContactAddToList => {
             let list = string(args, "list")?.to_string();
             update_list(contact, "lists", |lists| add_unique(lists, &[list]));
             Ok(empty())
         }
-        "contact.remove_from_list" => {
+        ActionId::ContactRemoveFromList => {
             let list = string(args, "list")?;
             update_list(contact, "lists", |lists| lists.retain(|l| l.as_str() != Some(list)));
             Ok(empty())
         }
-        "contact.assign_achievement" => {
+        ActionId::ContactAssignAchievement => {
             let achievement = string(args, "achievement")?.to_string();
             update_list(contact, "achievements", |list| add_unique(list, &[achievement]));
             Ok(empty())
@@ -417,7 +417,7 @@ fn one(key: &str, value: Value) -> Value {
 }
 
 fn invalid(message: &str) -> ActionFailure {
-    ActionFailure::new("invalid_request", message)
+    ActionFailure::new(FailureKind::InvalidRequest, message)
 }
 
 fn missing(name: &str) -> ActionFailure {
@@ -425,7 +425,10 @@ fn missing(name: &str) -> ActionFailure {
 }
 
 fn wrong(name: &str, expected: &str, found: &Value) -> ActionFailure {
-    ActionFailure::new("invalid_value", format!("`{name}` must be {expected}, not {}", found.kind()))
+    ActionFailure::new(
+        FailureKind::InvalidValue,
+        format!("`{name}` must be {expected}, not {}", found.kind()),
+    )
 }
 
 fn string<'a>(args: &'a Args, name: &str) -> Result<&'a str, ActionFailure> {
@@ -514,7 +517,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&state).unwrap(), STORED_BEFORE_THE_RENAME);
         let mut state = state;
         let args: Args = [("offer".to_string(), Value::str("Welcome 10%"))].into_iter().collect();
-        let issued = state.perform("contact.issue_coupon", &args).unwrap();
+        let issued = state.perform(ActionId::ContactIssueCoupon, &args).unwrap();
         assert_eq!(issued.field("codes"), Value::List(vec![Value::str("WELCOME-10-0003")]));
     }
 }

@@ -10,8 +10,11 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::catalog::FailureKind;
+
 use super::caused::Change;
 use super::value::Value;
+use crate::catalog::ActionId;
 
 /// One attempt of one action.
 #[derive(Clone, Debug)]
@@ -19,8 +22,8 @@ pub struct ActionRequest<'a> {
     pub run_id: &'a str,
     /// The step's name in the run record.
     pub step: &'a str,
-    /// `ns.action`.
-    pub action: &'a str,
+    /// The action to perform (hosts and connectors dispatch on it).
+    pub action: ActionId,
     /// Every parameter with a value, evaluated (secrets included, for the connector).
     pub args: &'a BTreeMap<String, Value>,
     /// 1 for the first attempt.
@@ -33,10 +36,8 @@ pub struct ActionRequest<'a> {
 /// Why an attempt failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionFailure {
-    /// `error`, `timeout`, `http_status`, `auth`, `rate_limited`, `invalid_request`,
-    /// `invalid_value` (an argument did not convert), `contact_unreadable` (the engine
-    /// cannot read the contact's stored state).
-    pub kind: String,
+    /// What went wrong, for the retry policy and `error.kind` (its name in JSON).
+    pub kind: FailureKind,
     pub message: String,
     /// The HTTP status, for `http_status`.
     pub status: Option<i64>,
@@ -45,22 +46,27 @@ pub struct ActionFailure {
 }
 
 impl ActionFailure {
-    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> ActionFailure {
-        ActionFailure { kind: kind.into(), message: message.into(), status: None, retry_after_ms: None }
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> ActionFailure {
+        ActionFailure { kind, message: message.into(), status: None, retry_after_ms: None }
     }
 
     /// Whether another attempt may succeed. `auth`, `invalid_request` and
     /// `invalid_value` will fail the same way again, and so will an `http_status` with a
     /// 4xx status (the provider refused this request), except 408 Request Timeout, 409
     /// Conflict, 425 Too Early and 429 Too Many Requests. `timeout`, `rate_limited`,
-    /// `error` and 5xx statuses are retried.
+    /// `error`, 5xx statuses and a mock's kind of its own are retried.
     pub fn retryable(&self) -> bool {
-        match self.kind.as_str() {
-            "auth" | "invalid_request" | "invalid_value" | "contact_unreadable" => false,
-            "http_status" => {
+        match self.kind {
+            FailureKind::Auth
+            | FailureKind::InvalidRequest
+            | FailureKind::InvalidValue
+            | FailureKind::ContactUnreadable => false,
+            FailureKind::HttpStatus => {
                 !self.status.is_some_and(|s| (400..500).contains(&s) && !matches!(s, 408 | 409 | 425 | 429))
             }
-            _ => true,
+            FailureKind::Error | FailureKind::Timeout | FailureKind::RateLimited | FailureKind::Other(_) => {
+                true
+            }
         }
     }
 }
@@ -124,8 +130,10 @@ mod tests {
 
     #[test]
     fn final_failures_are_not_retried() {
-        let with_status =
-            |kind: &str, status: Option<i64>| ActionFailure { status, ..ActionFailure::new(kind, "") };
+        let with_status = |kind: &str, status: Option<i64>| ActionFailure {
+            status,
+            ..ActionFailure::new(FailureKind::from_name(kind), "")
+        };
         for (kind, status, retryable) in [
             ("auth", Some(401), false),
             ("invalid_request", None, false),
@@ -142,6 +150,7 @@ mod tests {
             ("rate_limited", Some(429), true),
             ("timeout", None, true),
             ("error", None, true),
+            ("network", None, true),
         ] {
             assert_eq!(with_status(kind, status).retryable(), retryable, "{kind} {status:?}");
         }

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::caused::{CausedBy, CausedEvent};
+use crate::catalog::{ActionId, FailureKind, TriggerId};
 use crate::ir::{RunStatus, StepStatus};
 use crate::source::Span;
 
@@ -17,7 +18,7 @@ pub struct RunRecord {
     pub workflow: String,
     pub version: i64,
     pub status: RunStatus,
-    pub trigger: String,
+    pub trigger: TriggerId,
     pub event: serde_json::Value,
     pub started_at: String,
     pub finished_at: Option<String>,
@@ -51,7 +52,7 @@ pub struct CausedRun {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub name: String,
-    pub action: String,
+    pub action: ActionId,
     pub status: StepStatus,
     pub attempts: u32,
     pub started_at: Option<String>,
@@ -66,7 +67,7 @@ pub struct StepRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepError {
-    pub kind: String,
+    pub kind: FailureKind,
     pub message: String,
     pub status: Option<i64>,
 }

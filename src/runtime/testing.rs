@@ -13,12 +13,11 @@ use std::sync::Arc;
 use super::admit::{Admission, admit};
 use super::eval::{EvalError, Scope, equal};
 use super::event::{TriggerEvent, from_test_record};
-use super::host::{ActionFailure, Host};
+use super::host::{ActionFailure, FailureKind, Host};
 use super::interp::{Progress, RunStart, RunState, resume, start};
 use super::record::RunRecord;
 use super::sandbox::{ArgsPredicate, MockResult, MockRule, SandboxHost};
 use super::value::Value;
-use crate::catalog;
 use crate::ir::{
     BinOp, Expect, ExpectKind, Expr, ExprId, ExprKind, MockOutcome, Program, RunStatus, TestCase,
 };
@@ -107,10 +106,7 @@ pub async fn run_test(program: &Program, case: &TestCase) -> TestOutcome {
         outcome.failures.push(failure(case.span, format!("no workflow `{}`", case.workflow)));
         return outcome;
     };
-    let Some((trigger, _)) = catalog::trigger(&wf.trigger) else {
-        outcome.failures.push(failure(case.span, format!("unknown trigger `{}`", wf.trigger)));
-        return outcome;
-    };
+    let trigger = wf.trigger.spec();
     let default_start: jiff::Timestamp =
         "2026-01-01T00:00:00Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let record = match case.event.map(|id| constant(&case.exprs, id, default_start)) {
@@ -211,7 +207,7 @@ fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> R
             MockOutcome::Ok(id) => MockResult::Ok(constant(&exprs, *id, now)?),
             MockOutcome::Fail { message, kind } => {
                 let message = constant(&exprs, *message, now)?.to_text();
-                MockResult::Fail(ActionFailure::new(kind.clone().unwrap_or_else(|| "error".into()), message))
+                MockResult::Fail(ActionFailure::new(kind.clone().unwrap_or(FailureKind::Error), message))
             }
         };
         let matches: ArgsPredicate = match mock.filter {
@@ -238,7 +234,7 @@ fn add_mocks(host: &mut SandboxHost, case: &TestCase, now: jiff::Timestamp) -> R
                 })
             }
         };
-        host.add_mock(MockRule { action: mock.action.clone(), matches, outcome });
+        host.add_mock(MockRule { action: mock.action, matches, outcome });
     }
     Ok(())
 }
@@ -351,8 +347,8 @@ impl Finals<'_> {
                 }
             }
             ExpectKind::That(id) => self.that(case, *id, span),
-            ExpectKind::Event { trigger, filter } => self.caused_event(case, trigger, *filter, span),
-            ExpectKind::NoEvent(trigger) => self.no_caused_event(trigger, span),
+            ExpectKind::Event { trigger, filter } => self.caused_event(case, trigger.name(), *filter, span),
+            ExpectKind::NoEvent(trigger) => self.no_caused_event(trigger.name(), span),
         }
     }
 

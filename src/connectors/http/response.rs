@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 
-use crate::runtime::host::ActionFailure;
+use crate::runtime::host::{ActionFailure, FailureKind};
 use crate::runtime::value::Value;
 
 /// The largest response body `http.request` accepts (1 MiB).
@@ -24,7 +24,11 @@ pub(super) fn status_failure(status: StatusCode, headers: &HeaderMap, now: jiff:
         Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
         None => format!("HTTP {}", status.as_u16()),
     };
-    let kind = if status == StatusCode::TOO_MANY_REQUESTS { "rate_limited" } else { "http_status" };
+    let kind = if status == StatusCode::TOO_MANY_REQUESTS {
+        FailureKind::RateLimited
+    } else {
+        FailureKind::HttpStatus
+    };
     let retry_after_ms =
         headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| retry_after_ms(v, now));
     ActionFailure {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::state::{Frame, FrameKind, Pending, RunState};
 use super::{Next, STEP_BUDGET, Stop, enter_route, eval_with, live, park_until};
 use crate::ir::{Action, OnFailure, StepStatus, StmtId, StmtKind, Workflow};
-use crate::runtime::host::{ActionFailure, ActionRequest, Host};
+use crate::runtime::host::{ActionFailure, ActionRequest, FailureKind, Host};
 use crate::runtime::record::StepError;
 use crate::runtime::value::Value;
 use crate::source::Span;
@@ -33,8 +33,11 @@ pub(super) async fn action_stmt<H: Host + Send>(
         return Next::Done;
     };
     let index = action.step.index();
-    let (name, action_name) =
-        wf.step(action.step).map_or((String::new(), String::new()), |s| (s.name.clone(), s.action.clone()));
+    let Some(step) = wf.step(action.step) else {
+        st.fail("internal error: a step is missing from the IR".into(), None, span, now);
+        return Next::Done;
+    };
+    let name = step.name.clone();
     if attempt == 1 {
         st.budget_used += 1;
         if st.budget_used > STEP_BUDGET {
@@ -46,8 +49,8 @@ pub(super) async fn action_stmt<H: Host + Send>(
     let args = match evaluate_args(wf, st, host, run, action).await {
         Ok(args) => Ok(args),
         Err(Stop::Host(e)) => return Next::Interrupted(e),
-        Err(Stop::Eval(e)) => Err(ActionFailure::new("invalid_value", e.message)),
-        Err(Stop::Fatal(e)) => Err(ActionFailure::new("contact_unreadable", e.message)),
+        Err(Stop::Eval(e)) => Err(ActionFailure::new(FailureKind::InvalidValue, e.message)),
+        Err(Stop::Fatal(e)) => Err(ActionFailure::new(FailureKind::ContactUnreadable, e.message)),
     };
     if let Some(state) = st.steps.get_mut(index) {
         if attempt == 1 {
@@ -64,7 +67,7 @@ pub(super) async fn action_stmt<H: Host + Send>(
             let request = ActionRequest {
                 run_id: &st.id,
                 step: &name,
-                action: &action_name,
+                action: step.action,
                 args: &args,
                 attempt,
                 idempotency_key: &key,
@@ -204,7 +207,10 @@ async fn perform<H: Host + Send>(
         Some(ms) => {
             match tokio::time::timeout(std::time::Duration::from_millis(ms), host.perform(request)).await {
                 Ok(result) => result,
-                Err(_) => Err(ActionFailure::new("timeout", format!("the attempt took longer than {ms} ms"))),
+                Err(_) => Err(ActionFailure::new(
+                    FailureKind::Timeout,
+                    format!("the attempt took longer than {ms} ms"),
+                )),
             }
         }
         None => host.perform(request).await,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::TriggerId;
 use crate::ir::{BlockId, RunStatus, StepStatus, StmtId, Workflow};
 use crate::runtime::caused::CausedEvent;
 use crate::runtime::event::TriggerEvent;
@@ -64,7 +65,7 @@ pub struct RunState {
     pub id: String,
     pub workflow: String,
     pub version: i64,
-    pub trigger: String,
+    pub trigger: TriggerId,
     pub status: RunStatus,
     pub started_at: jiff::Timestamp,
     pub finished_at: Option<jiff::Timestamp>,
@@ -119,7 +120,7 @@ pub fn start(wf: &Workflow, run: RunStart, event: &TriggerEvent) -> RunState {
         id: run.id,
         workflow: wf.name.clone(),
         version: run.version,
-        trigger: wf.trigger.clone(),
+        trigger: wf.trigger,
         status: RunStatus::Pending,
         started_at: run.started_at,
         finished_at: None,
@@ -175,7 +176,7 @@ impl RunState {
             (Some(e), Some(step)) => Value::record([
                 ("step".to_string(), Value::str(step.clone())),
                 ("message".to_string(), Value::str(e.message.clone())),
-                ("kind".to_string(), Value::str(e.kind.clone())),
+                ("kind".to_string(), Value::str(e.kind.as_str())),
                 ("status".to_string(), e.status.map_or(Value::Null, Value::Int)),
             ]),
             _ => Value::Null,
@@ -194,7 +195,7 @@ impl RunState {
                 let ran = state.status.is_some();
                 StepRecord {
                     name: step.name.clone(),
-                    action: step.action.clone(),
+                    action: step.action,
                     status: state.status.unwrap_or(StepStatus::Skipped),
                     attempts: state.attempts,
                     started_at: state.started_at.map(format_millis),
@@ -227,7 +228,7 @@ impl RunState {
             workflow: self.workflow.clone(),
             version: self.version,
             status: self.status,
-            trigger: self.trigger.clone(),
+            trigger: self.trigger,
             event,
             started_at: format_millis(self.started_at),
             finished_at: self.finished_at.map(format_millis),

@@ -6,29 +6,30 @@
 
 use std::collections::BTreeMap;
 
+use crate::catalog::ActionId;
 use crate::runtime::value::Value;
 
 /// The default output of an external action (an empty record for any action without a
 /// specific one).
-pub fn default_output(action: &str, step: &str, run_id: &str, args: &BTreeMap<String, Value>) -> Value {
+pub fn default_output(action: ActionId, step: &str, run_id: &str, args: &BTreeMap<String, Value>) -> Value {
     let field = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
     let text = |name: &str| args.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
     let one = |name: &str, value: Value| Value::record([(name.to_string(), value)]);
     match action {
-        "contact.send_email" | "contact.send_sms" => {
+        ActionId::ContactSendEmail | ActionId::ContactSendSms => {
             one("message_id", Value::str(format!("msg_{run_id}_{step}")))
         }
-        "salesforce.create_object" => {
+        ActionId::SalesforceCreateObject => {
             let id = format!("{}{}", salesforce_prefix(&text("object")), base62(&[run_id, step], 15));
             one("id", Value::str(id))
         }
-        "salesforce.get_object" => one("record", one("Id", field("id"))),
-        "mailchimp.upsert_subscriber" => {
+        ActionId::SalesforceGetObject => one("record", one("Id", field("id"))),
+        ActionId::MailchimpUpsertSubscriber => {
             let email = text("email").to_lowercase();
             let id = format!("{:016x}{:016x}", hash(&[&email], 1), hash(&[&email], 2));
             one("id", Value::str(id))
         }
-        "http.request" => Value::record([
+        ActionId::HttpRequest => Value::record([
             ("status".to_string(), Value::Int(200)),
             ("headers".to_string(), Value::Record(BTreeMap::new())),
             ("body".to_string(), Value::str("")),

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::catalog::ActionId;
 use crate::runtime::host::ActionFailure;
 use crate::runtime::value::Value;
 
@@ -23,8 +24,8 @@ pub type ArgsPredicate = Box<dyn Fn(&BTreeMap<String, Value>) -> bool + Send + S
 
 /// One `mock <ns>.<action> [where <cond>] -> …` clause.
 pub struct MockRule {
-    /// `ns.action`.
-    pub action: String,
+    /// The action it answers for.
+    pub action: ActionId,
     /// Whether the mock applies to these arguments.
     pub matches: ArgsPredicate,
     pub outcome: MockResult,
@@ -32,8 +33,8 @@ pub struct MockRule {
 
 impl MockRule {
     /// A mock of `action` that applies to every call.
-    pub fn new(action: impl Into<String>, outcome: MockResult) -> MockRule {
-        MockRule { action: action.into(), matches: Box::new(|_| true), outcome }
+    pub fn new(action: ActionId, outcome: MockResult) -> MockRule {
+        MockRule { action, matches: Box::new(|_| true), outcome }
     }
 
     /// The same mock, applying only where `matches` holds.
@@ -45,7 +46,7 @@ impl MockRule {
     }
 
     /// Whether this mock answers the call.
-    pub fn applies(&self, action: &str, args: &BTreeMap<String, Value>) -> bool {
+    pub fn applies(&self, action: ActionId, args: &BTreeMap<String, Value>) -> bool {
         self.action == action && (self.matches)(args)
     }
 }

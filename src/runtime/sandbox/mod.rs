@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 pub use mock::{ArgsPredicate, MockResult, MockRule};
 
-use crate::catalog::{self, ActionKind, ActionSpec, catalog_type};
+use crate::catalog::{ActionId, ActionKind, ActionSpec, catalog_type};
 use crate::ir::Ty;
 use crate::runtime::caused::Change;
 use crate::runtime::contact::ContactState;
@@ -34,8 +34,8 @@ pub const SANDBOX_SECRET: &str = "sandbox-secret";
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedCall {
     pub step: String,
-    /// `ns.action`.
-    pub action: String,
+    /// The action called (`ns.action` in messages).
+    pub action: ActionId,
     pub attempt: u32,
     /// The arguments as JSON, secrets as `[redacted]`.
     pub args: serde_json::Value,
@@ -151,10 +151,7 @@ impl SandboxHost {
     /// internal action leaves the contact state alone), then internal actions act on it
     /// and external ones are recorded with a plausible output.
     pub fn perform_now(&mut self, request: &ActionRequest<'_>) -> Result<Value, ActionFailure> {
-        let Some(spec) = find_action(request.action) else {
-            let message = format!("unknown action `{}`", request.action);
-            return Err(ActionFailure::new("invalid_request", message));
-        };
+        let spec = request.action.spec();
         if let Some(rule) = self.mocks.iter().find(|m| m.applies(request.action, request.args)) {
             let outcome = match &rule.outcome {
                 MockResult::Ok(record) => Ok(merge(self.default_output(spec, request), record)),
@@ -191,7 +188,7 @@ impl SandboxHost {
     fn record(&mut self, request: &ActionRequest<'_>, mocked: bool, outcome: Result<Value, ActionFailure>) {
         self.calls.push(RecordedCall {
             step: request.step.to_string(),
-            action: request.action.to_string(),
+            action: request.action,
             attempt: request.attempt,
             args: Value::Record(request.args.clone()).to_json(),
             at: self.clock,
@@ -199,11 +196,6 @@ impl SandboxHost {
             outcome,
         });
     }
-}
-
-fn find_action(name: &str) -> Option<&'static ActionSpec> {
-    let (namespace, action) = name.split_once('.')?;
-    catalog::action(namespace, action)
 }
 
 /// `base` with `over`'s fields on top (`over` as a whole when either is not a record).

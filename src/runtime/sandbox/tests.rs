@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::catalog::FailureKind;
 use crate::runtime::contact::{LoyaltyState, code_prefix};
 use crate::runtime::event::TEST_EPOCH;
 use crate::runtime::value::Secret;
@@ -25,7 +26,7 @@ fn args(json: serde_json::Value) -> BTreeMap<String, Value> {
 fn call_attempt(
     host: &mut SandboxHost,
     step: &str,
-    action: &str,
+    action: ActionId,
     args: &BTreeMap<String, Value>,
     attempt: u32,
 ) -> Result<Value, ActionFailure> {
@@ -41,7 +42,7 @@ fn call_attempt(
     host.perform_now(&request)
 }
 
-fn call(host: &mut SandboxHost, action: &str, given: serde_json::Value) -> Result<Value, ActionFailure> {
+fn call(host: &mut SandboxHost, action: ActionId, given: serde_json::Value) -> Result<Value, ActionFailure> {
     call_attempt(host, "step_1", action, &args(given), 1)
 }
 
@@ -50,7 +51,7 @@ fn contact(host: &SandboxHost) -> Value {
 }
 
 fn kind(result: Result<Value, ActionFailure>) -> String {
-    result.unwrap_err().kind
+    result.unwrap_err().kind.to_string()
 }
 
 #[test]
@@ -105,7 +106,7 @@ fn the_contact_starts_from_defaults() {
     assert_eq!(c.field("created_at"), Value::Timestamp("2025-01-01T00:00:00Z".parse().unwrap()));
     h.set_contact(&Value::Null);
     assert_eq!(contact(&h), Value::Null);
-    assert_eq!(kind(call(&mut h, "contact.add_to_list", json!({ "list": "L" }))), "invalid_request");
+    assert_eq!(kind(call(&mut h, ActionId::ContactAddToList, json!({ "list": "L" }))), "invalid_request");
     assert_eq!(h.contact_state().entry(), Value::Null);
 }
 
@@ -115,7 +116,7 @@ fn contact_update_sets_fields_properties_and_tags() {
     h.set_contact(&rec(json!({ "tags": ["a", "b"], "properties": { "team": "Blues", "old": 1 } })));
     let out = call(
         &mut h,
-        "contact.update",
+        ActionId::ContactUpdate,
         json!({ "set": { "first_name": "Ana", "team": "Reds", "old": null },
                 "add_tags": ["c", "a", "c"], "remove_tags": ["b"] }),
     );
@@ -125,7 +126,8 @@ fn contact_update_sets_fields_properties_and_tags() {
     assert_eq!(c.field("properties"), rec(json!({ "team": "Reds" })));
     assert_eq!(c.field("tags"), rec(json!(["a", "c"])));
     // Owned fields cannot be set, and a failed update changes nothing.
-    let failed = call(&mut h, "contact.update", json!({ "set": { "last_name": "Silva", "points": 5 } }));
+    let failed =
+        call(&mut h, ActionId::ContactUpdate, json!({ "set": { "last_name": "Silva", "points": 5 } }));
     assert_eq!(kind(failed), "invalid_request");
     assert_eq!(contact(&h), c);
 }
@@ -134,32 +136,32 @@ fn contact_update_sets_fields_properties_and_tags() {
 fn lists_and_achievements_never_repeat() {
     let mut h = host();
     for list in ["News", "VIP", "News"] {
-        assert_eq!(call(&mut h, "contact.add_to_list", json!({ "list": list })), Ok(rec(json!({}))));
+        assert_eq!(call(&mut h, ActionId::ContactAddToList, json!({ "list": list })), Ok(rec(json!({}))));
     }
     assert_eq!(contact(&h).field("lists"), rec(json!(["News", "VIP"])));
-    call(&mut h, "contact.remove_from_list", json!({ "list": "News" })).unwrap();
-    call(&mut h, "contact.remove_from_list", json!({ "list": "Absent" })).unwrap();
+    call(&mut h, ActionId::ContactRemoveFromList, json!({ "list": "News" })).unwrap();
+    call(&mut h, ActionId::ContactRemoveFromList, json!({ "list": "Absent" })).unwrap();
     assert_eq!(contact(&h).field("lists"), rec(json!(["VIP"])));
     for a in ["first_win", "first_win", "streak"] {
-        call(&mut h, "contact.assign_achievement", json!({ "achievement": a })).unwrap();
+        call(&mut h, ActionId::ContactAssignAchievement, json!({ "achievement": a })).unwrap();
     }
     assert_eq!(contact(&h).field("achievements"), rec(json!(["first_win", "streak"])));
-    assert_eq!(kind(call(&mut h, "contact.add_to_list", json!({}))), "invalid_request");
-    assert_eq!(kind(call(&mut h, "contact.add_to_list", json!({ "list": 3 }))), "invalid_value");
+    assert_eq!(kind(call(&mut h, ActionId::ContactAddToList, json!({}))), "invalid_request");
+    assert_eq!(kind(call(&mut h, ActionId::ContactAddToList, json!({ "list": 3 }))), "invalid_value");
 }
 
 #[test]
 fn coupons_have_deterministic_codes() {
     let mut h = host();
-    let out = call(&mut h, "contact.issue_coupon", json!({ "offer": "welcome10", "quantity": 1 }));
+    let out = call(&mut h, ActionId::ContactIssueCoupon, json!({ "offer": "welcome10", "quantity": 1 }));
     assert_eq!(out, Ok(rec(json!({ "codes": ["WELCOME10-0001"] }))));
-    let out = call(&mut h, "contact.issue_coupon", json!({ "offer": "welcome10", "quantity": 2 }));
+    let out = call(&mut h, ActionId::ContactIssueCoupon, json!({ "offer": "welcome10", "quantity": 2 }));
     assert_eq!(out, Ok(rec(json!({ "codes": ["WELCOME10-0002", "WELCOME10-0003"] }))));
-    let out = call(&mut h, "contact.issue_coupon", json!({ "offer": "Summer sale 20%" }));
+    let out = call(&mut h, ActionId::ContactIssueCoupon, json!({ "offer": "Summer sale 20%" }));
     assert_eq!(out, Ok(rec(json!({ "codes": ["SUMMER-SALE-20-0001"] }))));
     assert_eq!(h.contact_state().coupons().len(), 4);
     assert_eq!(
-        kind(call(&mut h, "contact.issue_coupon", json!({ "offer": "x", "quantity": 0 }))),
+        kind(call(&mut h, ActionId::ContactIssueCoupon, json!({ "offer": "x", "quantity": 0 }))),
         "invalid_value"
     );
     assert_eq!(code_prefix("%%"), "CODE");
@@ -169,27 +171,30 @@ fn coupons_have_deterministic_codes() {
 fn the_default_program_is_the_contacts_points_and_tier() {
     let mut h = host();
     assert_eq!(
-        call(&mut h, "loyalty.award_points", json!({ "points": 50 })),
+        call(&mut h, ActionId::LoyaltyAwardPoints, json!({ "points": 50 })),
         Ok(rec(json!({ "balance": 50 })))
     );
-    let out =
-        call(&mut h, "loyalty.award_points", json!({ "points": -20, "program": "default", "reason": "x" }));
+    let out = call(
+        &mut h,
+        ActionId::LoyaltyAwardPoints,
+        json!({ "points": -20, "program": "default", "reason": "x" }),
+    );
     assert_eq!(out, Ok(rec(json!({ "balance": 30 }))));
     assert_eq!(contact(&h).field("points"), Value::Int(30));
-    let out = call(&mut h, "loyalty.award_points", json!({ "points": 5, "program": "partners" }));
+    let out = call(&mut h, ActionId::LoyaltyAwardPoints, json!({ "points": 5, "program": "partners" }));
     assert_eq!(out, Ok(rec(json!({ "balance": 5 }))));
     assert_eq!(contact(&h).field("points"), Value::Int(30));
     assert_eq!(h.contact_state().loyalty("partners").points, 5);
     // No overdraft.
-    assert_eq!(kind(call(&mut h, "loyalty.award_points", json!({ "points": -31 }))), "invalid_request");
+    assert_eq!(kind(call(&mut h, ActionId::LoyaltyAwardPoints, json!({ "points": -31 }))), "invalid_request");
     assert_eq!(contact(&h).field("points"), Value::Int(30));
 
     assert_eq!(
-        call(&mut h, "loyalty.add_to_tier", json!({ "tier": "Gold" })),
+        call(&mut h, ActionId::LoyaltyAddToTier, json!({ "tier": "Gold" })),
         Ok(rec(json!({ "tier": "Gold" })))
     );
     assert_eq!(contact(&h).field("tier"), Value::str("Gold"));
-    call(&mut h, "loyalty.add_to_tier", json!({ "tier": "Silver", "program": "partners" })).unwrap();
+    call(&mut h, ActionId::LoyaltyAddToTier, json!({ "tier": "Silver", "program": "partners" })).unwrap();
     assert_eq!(contact(&h).field("tier"), Value::str("Gold"));
     assert_eq!(h.contact_state().loyalty("partners").tier.as_deref(), Some("Silver"));
     assert_eq!(h.contact_state().loyalty("default"), LoyaltyState { points: 30, tier: Some("Gold".into()) });
@@ -198,20 +203,20 @@ fn the_default_program_is_the_contacts_points_and_tier() {
 #[test]
 fn entry_tags_need_an_entry() {
     let mut h = host();
-    assert_eq!(kind(call(&mut h, "entry.add_tags", json!({ "tags": ["a"] }))), "invalid_request");
+    assert_eq!(kind(call(&mut h, ActionId::EntryAddTags, json!({ "tags": ["a"] }))), "invalid_request");
     h.set_entry(rec(json!({ "id": "e1", "tags": ["x"] })));
-    assert_eq!(call(&mut h, "entry.add_tags", json!({ "tags": ["a", "x", "b"] })), Ok(rec(json!({}))));
+    assert_eq!(call(&mut h, ActionId::EntryAddTags, json!({ "tags": ["a", "x", "b"] })), Ok(rec(json!({}))));
     assert_eq!(h.contact_state().entry(), rec(json!({ "id": "e1", "tags": ["x", "a", "b"] })));
 }
 
 #[test]
 fn gifts_are_numbered() {
     let mut h = host();
-    let out = call(&mut h, "giftcard.send_from_template", json!({ "template": "bday" }));
+    let out = call(&mut h, ActionId::GiftcardSendFromTemplate, json!({ "template": "bday" }));
     assert_eq!(out, Ok(rec(json!({ "card_id": "gift_1" }))));
-    let out = call(&mut h, "giftcard.send_from_template", json!({ "template": "bday" }));
+    let out = call(&mut h, ActionId::GiftcardSendFromTemplate, json!({ "template": "bday" }));
     assert_eq!(out, Ok(rec(json!({ "card_id": "gift_2" }))));
-    let out = call(&mut h, "giftcard.generate_campaign_gift", json!({ "campaign": "xmas" }));
+    let out = call(&mut h, ActionId::GiftcardGenerateCampaignGift, json!({ "campaign": "xmas" }));
     assert_eq!(out, Ok(rec(json!({ "code": "GIFT-XMAS-0001" }))));
     assert_eq!(h.contact_state().gifts().len(), 3);
     assert!(h.calls().is_empty(), "internal actions are not recorded");
@@ -225,14 +230,15 @@ fn external_calls_are_recorded_with_plausible_outputs() {
         "headers".into(),
         Value::record([("Authorization".into(), Value::Secret(Secret::new("TOKEN")))]),
     );
-    let out = call_attempt(&mut h, "post", "http.request", &given, 1);
+    let out = call_attempt(&mut h, "post", ActionId::HttpRequest, &given, 1);
     assert_eq!(out, Ok(rec(json!({ "status": 200, "headers": {}, "body": "", "json": null }))));
-    let email = call(&mut h, "contact.send_email", json!({ "template": "welcome", "to": "ana@example.com" }));
+    let email =
+        call(&mut h, ActionId::ContactSendEmail, json!({ "template": "welcome", "to": "ana@example.com" }));
     assert_eq!(email, Ok(rec(json!({ "message_id": "msg_run_1_step_1" }))));
 
     let calls = h.calls();
     assert_eq!(calls.len(), 2);
-    assert_eq!((calls[0].step.as_str(), calls[0].action.as_str()), ("post", "http.request"));
+    assert_eq!((calls[0].step.as_str(), calls[0].action), ("post", ActionId::HttpRequest));
     assert_eq!(calls[0].args["headers"], json!({ "Authorization": "[redacted]" }));
     assert_eq!(calls[0].at, TEST_EPOCH);
     assert!(!calls[0].mocked);
@@ -240,7 +246,7 @@ fn external_calls_are_recorded_with_plausible_outputs() {
 
     let lead = |h: &mut SandboxHost, step| {
         let given = args(json!({ "object": "Lead", "fields": { "Email": "ana@example.com" } }));
-        call_attempt(h, step, "salesforce.create_object", &given, 1).unwrap().field("id")
+        call_attempt(h, step, ActionId::SalesforceCreateObject, &given, 1).unwrap().field("id")
     };
     let id = lead(&mut h, "lead");
     let text = id.as_str().unwrap();
@@ -248,29 +254,18 @@ fn external_calls_are_recorded_with_plausible_outputs() {
     assert_eq!(lead(&mut h, "lead"), id);
     assert_ne!(lead(&mut h, "other"), id);
 
-    let got = call(&mut h, "salesforce.get_object", json!({ "object": "Lead", "id": "00Q1" }));
+    let got = call(&mut h, ActionId::SalesforceGetObject, json!({ "object": "Lead", "id": "00Q1" }));
     assert_eq!(got, Ok(rec(json!({ "record": { "Id": "00Q1" } }))));
     let sub = |h: &mut SandboxHost, email| {
-        call(h, "mailchimp.upsert_subscriber", json!({ "list_id": "a1", "email": email }))
+        call(h, ActionId::MailchimpUpsertSubscriber, json!({ "list_id": "a1", "email": email }))
             .unwrap()
             .field("id")
     };
     let id = sub(&mut h, "Ana@Example.com");
     assert_eq!(id, sub(&mut h, "ana@example.com"));
     assert!(id.as_str().is_some_and(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())));
-    assert_eq!(call(&mut h, "braze.track_user", json!({ "attributes": {} })), Ok(rec(json!({}))));
+    assert_eq!(call(&mut h, ActionId::BrazeTrackUser, json!({ "attributes": {} })), Ok(rec(json!({}))));
     assert_eq!(h.calls().len(), 9);
-}
-
-#[test]
-fn unknown_actions_are_invalid_requests() {
-    let mut h = host();
-    let failure = call(&mut h, "contact.send_mail", json!({})).unwrap_err();
-    assert_eq!(
-        (failure.kind.as_str(), failure.message.as_str()),
-        ("invalid_request", "unknown action `contact.send_mail`")
-    );
-    assert_eq!(kind(call(&mut h, "nonsense", json!({}))), "invalid_request");
 }
 
 #[test]
@@ -280,19 +275,25 @@ fn the_first_matching_mock_wins() {
         a.get("url").and_then(Value::as_str).is_some_and(|u| u.contains("sponsor-a"))
     };
     h.add_mock(
-        MockRule::new("http.request", MockResult::Fail(ActionFailure::new("error", "connection refused")))
-            .when(to_sponsor),
+        MockRule::new(
+            ActionId::HttpRequest,
+            MockResult::Fail(ActionFailure::new(FailureKind::Error, "connection refused")),
+        )
+        .when(to_sponsor),
     );
-    h.add_mock(MockRule::new("http.request", MockResult::Ok(rec(json!({ "status": 201, "body": "made" })))));
-    h.add_mock(MockRule::new("http.request", MockResult::Ok(rec(json!({ "status": 500 })))));
+    h.add_mock(MockRule::new(
+        ActionId::HttpRequest,
+        MockResult::Ok(rec(json!({ "status": 201, "body": "made" }))),
+    ));
+    h.add_mock(MockRule::new(ActionId::HttpRequest, MockResult::Ok(rec(json!({ "status": 500 })))));
 
     let sponsor = args(json!({ "method": "POST", "url": "https://sponsor-a.example.com/leads" }));
     for attempt in 1..=3 {
-        let failure = call_attempt(&mut h, "post", "http.request", &sponsor, attempt).unwrap_err();
+        let failure = call_attempt(&mut h, "post", ActionId::HttpRequest, &sponsor, attempt).unwrap_err();
         assert_eq!(failure.message, "connection refused");
     }
     let other = args(json!({ "method": "POST", "url": "https://default.example.com/leads" }));
-    let out = call_attempt(&mut h, "post_default", "http.request", &other, 1);
+    let out = call_attempt(&mut h, "post_default", ActionId::HttpRequest, &other, 1);
     assert_eq!(out, Ok(rec(json!({ "status": 201, "headers": {}, "body": "made", "json": null }))));
     assert_eq!(h.calls().len(), 4);
     assert!(h.calls().iter().all(|c| c.mocked));
@@ -302,24 +303,27 @@ fn the_first_matching_mock_wins() {
 #[test]
 fn mocked_internal_actions_leave_the_contact_state_alone() {
     let mut h = host();
-    h.add_mock(MockRule::new("loyalty.award_points", MockResult::Ok(rec(json!({ "balance": 999 })))));
-    h.add_mock(MockRule::new("contact.issue_coupon", MockResult::Ok(Value::Null)));
-    h.add_mock(MockRule::new("contact.add_to_list", MockResult::Fail(ActionFailure::new("error", "down"))));
+    h.add_mock(MockRule::new(ActionId::LoyaltyAwardPoints, MockResult::Ok(rec(json!({ "balance": 999 })))));
+    h.add_mock(MockRule::new(ActionId::ContactIssueCoupon, MockResult::Ok(Value::Null)));
+    h.add_mock(MockRule::new(
+        ActionId::ContactAddToList,
+        MockResult::Fail(ActionFailure::new(FailureKind::Error, "down")),
+    ));
     assert_eq!(
-        call(&mut h, "loyalty.award_points", json!({ "points": 5 })),
+        call(&mut h, ActionId::LoyaltyAwardPoints, json!({ "points": 5 })),
         Ok(rec(json!({ "balance": 999 })))
     );
     assert_eq!(contact(&h).field("points"), Value::Int(0));
     assert_eq!(
-        call(&mut h, "contact.issue_coupon", json!({ "offer": "x" })),
+        call(&mut h, ActionId::ContactIssueCoupon, json!({ "offer": "x" })),
         Ok(rec(json!({ "codes": [] })))
     );
     assert!(h.contact_state().coupons().is_empty());
-    assert_eq!(call(&mut h, "contact.add_to_list", json!({ "list": "L" })).unwrap_err().message, "down");
+    assert_eq!(call(&mut h, ActionId::ContactAddToList, json!({ "list": "L" })).unwrap_err().message, "down");
     assert_eq!(contact(&h).field("lists"), rec(json!([])));
     assert_eq!(h.calls().len(), 3);
     // Unmocked actions still act on the contact state.
-    call(&mut h, "contact.assign_achievement", json!({ "achievement": "a" })).unwrap();
+    call(&mut h, ActionId::ContactAssignAchievement, json!({ "achievement": "a" })).unwrap();
     assert_eq!(contact(&h).field("achievements"), rec(json!(["a"])));
 }
 
@@ -337,7 +341,7 @@ async fn the_host_trait_answers_at_once() {
     let request = ActionRequest {
         run_id: "run_1",
         step: "add_to_list_1",
-        action: "contact.add_to_list",
+        action: ActionId::ContactAddToList,
         args: &given,
         attempt: 1,
         idempotency_key: "k",
