@@ -10,7 +10,7 @@ mod common;
 mod webdriver;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -24,23 +24,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn demo_copy(test: &str) -> PathBuf {
-    let dir = common::scratch("browser", test);
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-    for sub in ["workflows", "events"] {
-        for entry in std::fs::read_dir(demo.join(sub)).unwrap() {
-            let path = entry.unwrap().path();
-            common::write(
-                &dir,
-                &format!("{sub}/{}", path.file_name().unwrap().to_str().unwrap()),
-                std::fs::read(&path).unwrap(),
-            );
-        }
-    }
-    common::write(&dir, "komo.toml", std::fs::read(demo.join("komo.toml")).unwrap());
-    dir
 }
 
 /// Starts `komo serve` on a free port: the server and its address.
@@ -99,7 +82,7 @@ async fn unlabelled_controls(browser: &Browser) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_activate_run_follow_the_timeline_and_replay() {
-    let dir = demo_copy("demo");
+    let dir = common::demo_copy("browser", "demo", &["workflows", "events"]);
     let created = common::komo(&dir, &["keys", "create"]);
     assert!(created.status.success(), "{}", common::stderr(&created));
     let key = common::stdout(&created).trim().to_string();

@@ -17,7 +17,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -166,27 +166,9 @@ fn runs_of<'a>(records: &'a [Value], workflow: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r["workflow"] == workflow).collect()
 }
 
-/// The demo project, copied (without its store).
-fn demo_copy() -> PathBuf {
-    let dir = common::scratch("caused", "demo");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-    for sub in ["workflows", "templates"] {
-        for entry in std::fs::read_dir(demo.join(sub)).unwrap() {
-            let path = entry.unwrap().path();
-            common::write(
-                &dir,
-                &format!("{sub}/{}", path.file_name().unwrap().to_str().unwrap()),
-                std::fs::read(&path).unwrap(),
-            );
-        }
-    }
-    common::write(&dir, "komo.toml", std::fs::read(demo.join("komo.toml")).unwrap());
-    dir
-}
-
 #[test]
 fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows() {
-    let dir = demo_copy();
+    let dir = common::demo_copy("caused", "demo", &["workflows", "templates"]);
     let key = key(&dir);
     let server = Server::start(&dir);
     let api = Api::new(&server.base, &key);

@@ -144,3 +144,19 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A copy of `examples/demo` (its `komo.toml` and the given folders, e.g. `workflows`)
+/// in a fresh scratch directory, without its store.
+pub fn demo_copy(group: &str, test: &str, folders: &[&str]) -> PathBuf {
+    let dir = scratch(group, test);
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    for sub in folders {
+        for entry in fs::read_dir(demo.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            write(&dir, &format!("{sub}/{name}"), fs::read(&path).unwrap());
+        }
+    }
+    write(&dir, "komo.toml", fs::read(demo.join("komo.toml")).unwrap());
+    dir
+}
