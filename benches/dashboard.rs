@@ -27,6 +27,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use komo::cli::project::open_engine;
+use komo::engine::store::StoreLocation;
 use tower::ServiceExt;
 
 const RUNS: i64 = 100_000;
@@ -123,10 +124,13 @@ fn check_plans(db: &std::path::Path) {
 fn setup(runtime: &tokio::runtime::Runtime) -> Setup {
     let dir = project();
     let db = dir.join("komo.db");
-    let engine = Arc::new(open_engine(&dir, Some(&db)).unwrap());
-    let key = engine.create_key().unwrap();
-    engine.activate("bench", "welcome").unwrap();
-    engine.activate("bench", "quiz").unwrap();
+    let engine = runtime.block_on(async {
+        let engine = Arc::new(open_engine(&dir, Some(&StoreLocation::Sqlite(db.clone()))).await.unwrap());
+        engine.activate("bench", "welcome").await.unwrap();
+        engine.activate("bench", "quiz").await.unwrap();
+        engine
+    });
+    let key = runtime.block_on(engine.create_key()).unwrap();
     let app = komo::server::router(Arc::clone(&engine));
     // One real run, whose stored state the seeded rows copy.
     runtime.block_on(async {
@@ -135,7 +139,7 @@ fn setup(runtime: &tokio::runtime::Runtime) -> Setup {
         let event = r#"{ "id": "seed", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "contact": { "email": "ana@example.com" }, "data": {} }"#;
         let started = engine.ingest("bench", event.as_bytes()).await.unwrap();
         let id = started.runs[0].id.clone();
-        while engine.run("bench", &id).unwrap().finished_at.is_none() {
+        while engine.run("bench", &id).await.unwrap().finished_at.is_none() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         stop.send(true).unwrap();

@@ -109,9 +109,9 @@ async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> D
 
 async fn round(round: usize, events: usize, clients: usize) -> Round {
     let dir = project(round);
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
-    let key = engine.create_key().unwrap();
-    engine.activate("bench", "reference").unwrap();
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let key = engine.create_key().await.unwrap();
+    engine.activate("bench", "reference").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1/events", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

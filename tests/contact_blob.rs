@@ -79,7 +79,7 @@ fn created(id: &str, email: &str) -> Value {
 
 async fn record_when(engine: &Engine, run: &str, status: &str) -> Value {
     eventually(&format!("run {run} is {status}"), async || {
-        let record = serde_json::to_value(engine.run("acme", run).unwrap()).unwrap();
+        let record = serde_json::to_value(engine.run("acme", run).await.unwrap()).unwrap();
         if record["status"] == status { Ok(record) } else { Err(record["status"].clone()) }
     })
     .await
@@ -92,13 +92,14 @@ struct Opened {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
-fn open(test: &str) -> Opened {
+async fn open(test: &str) -> Opened {
     let dir = project(test);
     let clock = common::manual_clock();
-    let engine =
-        Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, Clock::from(clock.clone())).unwrap());
+    let engine = Arc::new(
+        komo::cli::project::open_engine_with_clock(&dir, None, Clock::from(clock.clone())).await.unwrap(),
+    );
     for wf in ["welcome", "scored", "listed"] {
-        engine.activate("acme", wf).unwrap();
+        engine.activate("acme", wf).await.unwrap();
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&engine).run_scheduler(stopped));
@@ -123,7 +124,7 @@ fn assert_failed_on_contact(record: &Value, step: &str, contact: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_for_an_unreadable_contact_fails_its_steps_and_leaves_the_row() {
-    let Opened { dir, engine, clock, stop } = open("ingest");
+    let Opened { dir, engine, clock, stop } = open("ingest").await;
     let (_, first) = ingest(&engine, created("e1", "ana@example.com")).await.remove(0);
     record_when(&engine, &first, "waiting").await;
     clock.advance(WAIT);
@@ -140,14 +141,14 @@ async fn ingest_for_an_unreadable_contact_fails_its_steps_and_leaves_the_row() {
     assert_failed_on_contact(&record, "award_points_1", &id);
     assert_eq!(stored(&dir, &id), GARBAGE, "the row is untouched");
     // The API says what is wrong instead of showing an empty contact.
-    let error = engine.contact("acme", &id).unwrap_err().to_string();
+    let error = engine.contact("acme", &id).await.unwrap_err().to_string();
     assert!(error.contains("cannot be read"), "{error}");
     stop.send(true).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_resumed_after_a_wait_fails_on_an_unreadable_contact_and_leaves_the_row() {
-    let Opened { dir, engine, clock, stop } = open("resume");
+    let Opened { dir, engine, clock, stop } = open("resume").await;
     let runs = ingest(&engine, created("e1", "bo@example.com")).await;
     let welcome = runs.iter().find(|(w, _)| w == "welcome").unwrap().1.clone();
     record_when(&engine, &welcome, "waiting").await;
@@ -161,12 +162,12 @@ async fn a_run_resumed_after_a_wait_fails_on_an_unreadable_contact_and_leaves_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_started_by_a_caused_event_fails_on_an_unreadable_contact_and_leaves_the_row() {
-    let Opened { dir, engine, clock, stop } = open("caused");
+    let Opened { dir, engine, clock, stop } = open("caused").await;
     let runs = ingest(&engine, created("e1", "cy@example.com")).await;
     let welcome = runs.iter().find(|(w, _)| w == "welcome").unwrap().1.clone();
     // welcome's list add raised Contact.ListAdded, which started `listed` (now waiting).
     let listed = eventually("welcome caused a run", async || {
-        engine.run("acme", &welcome).unwrap().caused_runs.first().map(|run| run.id.clone())
+        engine.run("acme", &welcome).await.unwrap().caused_runs.first().map(|run| run.id.clone())
     })
     .await;
     record_when(&engine, &listed, "waiting").await;

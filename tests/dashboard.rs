@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use common::eventually;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use komo::engine::store::StoreLocation;
 use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::json;
 use tower::ServiceExt;
@@ -111,30 +111,31 @@ struct Dash {
 }
 
 impl Dash {
-    fn open(test: &str) -> Dash {
+    async fn open(test: &str) -> Dash {
         let dir = common::project(
             "dashboard",
             test,
             "acme",
             &[("welcome.komo", WELCOME), ("broken.komo", BROKEN), ("listed.komo", LISTED)],
         );
-        let db: PathBuf = dir.join("shared.db");
+        let db = StoreLocation::Sqlite(dir.join("shared.db"));
         let clock = common::manual_clock();
-        let open = |dir: &std::path::Path| {
+        let open = async |dir: &std::path::Path| {
             Arc::new(
                 komo::cli::project::open_engine_with_clock(dir, Some(&db), Clock::from(clock.clone()))
+                    .await
                     .unwrap(),
             )
         };
-        let engine = open(&dir);
+        let engine = open(&dir).await;
         let other_dir = dir.join("globex");
         common::write(&other_dir, "komo.toml", "[workspace]\nid = \"globex\"\n");
         common::write(&other_dir, "workflows/other_only.komo", OTHER);
-        let other = open(&other_dir);
+        let other = open(&other_dir).await;
         Dash {
             clock,
-            key: engine.create_key().unwrap(),
-            other_key: other.create_key().unwrap(),
+            key: engine.create_key().await.unwrap(),
+            other_key: other.create_key().await.unwrap(),
             app: komo::server::router(Arc::clone(&engine)),
             engine,
             _other: other,
@@ -194,8 +195,8 @@ impl Dash {
         self.send("POST", uri, Some(&s.cookie), Some(&form), &[]).await
     }
 
-    fn status_of(&self, name: &str) -> String {
-        self.engine.workflow("acme", name).unwrap().summary.status.as_str().to_string()
+    async fn status_of(&self, name: &str) -> String {
+        self.engine.workflow("acme", name).await.unwrap().summary.status.as_str().to_string()
     }
 
     fn scheduler(&self) -> tokio::sync::watch::Sender<bool> {
@@ -215,7 +216,7 @@ impl Dash {
     /// Waits for the run to end, moving the clock past its wait once it parks there.
     async fn finished(&self, id: &str) {
         let status = eventually(&format!("run {id} parked or finished"), async || {
-            let status = self.engine.run("acme", id).unwrap().status.as_str().to_string();
+            let status = self.engine.run("acme", id).await.unwrap().status.as_str().to_string();
             if matches!(status.as_str(), "pending" | "running") { Err(status) } else { Ok(status) }
         })
         .await;
@@ -223,7 +224,7 @@ impl Dash {
             self.clock.advance(WAIT);
         }
         eventually(&format!("run {id} finished"), async || {
-            self.engine.run("acme", id).unwrap().finished_at.is_some()
+            self.engine.run("acme", id).await.unwrap().finished_at.is_some()
         })
         .await;
     }
@@ -231,7 +232,7 @@ impl Dash {
 
 #[tokio::test]
 async fn without_a_session_every_page_and_action_sends_to_the_sign_in() {
-    let dash = Dash::open("no_session");
+    let dash = Dash::open("no_session").await;
     for (method, uri, to) in [
         ("GET", "/", "/login"),
         ("GET", "/runs?status=failed", "/login?next=%2Fruns%3Fstatus%3Dfailed"),
@@ -246,7 +247,7 @@ async fn without_a_session_every_page_and_action_sends_to_the_sign_in() {
             assert_eq!((page.status, page.location()), (StatusCode::SEE_OTHER, to), "{method} {uri}");
         }
     }
-    assert_eq!(dash.status_of("welcome"), "draft");
+    assert_eq!(dash.status_of("welcome").await, "draft");
     let login = dash.send("GET", "/login?next=%2Fruns", None, None, &[]).await;
     assert_eq!(login.status, StatusCode::OK);
     login.assert_has(r#"<input id="key" name="key" type="password""#);
@@ -256,7 +257,7 @@ async fn without_a_session_every_page_and_action_sends_to_the_sign_in() {
 
 #[tokio::test]
 async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it() {
-    let dash = Dash::open("sign_in");
+    let dash = Dash::open("sign_in").await;
     let wrong = dash.send("POST", "/login", None, Some("key=komo_nope"), &[]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     wrong.assert_has("unknown API key");
@@ -316,15 +317,15 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it()
     assert_eq!(dash.get(&b, "/").await.status, StatusCode::OK, "the other session lives on");
 
     // An expired session is no session.
-    let (expired, _) = dash.engine.sign_in(&dash.key, 0).unwrap().unwrap();
+    let (expired, _) = dash.engine.sign_in(&dash.key, 0).await.unwrap().unwrap();
     assert_eq!(dash.send("GET", "/", Some(&expired), None, &[]).await.location(), "/login");
-    assert!(dash.engine.session(&expired).unwrap().is_none());
-    assert!(dash.engine.sign_in("komo_unknown", 1000).unwrap().is_none());
+    assert!(dash.engine.session(&expired).await.unwrap().is_none());
+    assert!(dash.engine.sign_in("komo_unknown", 1000).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn the_workflows_page_lists_filters_and_searches() {
-    let dash = Dash::open("workflows");
+    let dash = Dash::open("workflows").await;
     let s = dash.sign_in().await;
     let page = dash.get(&s, "/").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -374,7 +375,7 @@ async fn the_workflows_page_lists_filters_and_searches() {
 
 #[tokio::test]
 async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
-    let dash = Dash::open("lifecycle");
+    let dash = Dash::open("lifecycle").await;
     let s = dash.sign_in().await;
 
     let refused = dash.post(&s, "/workflows/broken/activate", "back=list").await;
@@ -382,21 +383,21 @@ async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
     refused.assert_has("`broken` was not activated: it has errors");
     refused.assert_has("add_to_lst");
     refused.assert_has("<code>broken.komo:4:");
-    assert_eq!(dash.status_of("broken"), "draft");
+    assert_eq!(dash.status_of("broken").await, "draft");
 
     let activated = dash.post(&s, "/workflows/welcome/activate", "back=list").await;
     assert_eq!(
         (activated.status, activated.location()),
         (StatusCode::SEE_OTHER, "/?done=activate&name=welcome")
     );
-    assert_eq!(dash.status_of("welcome"), "active");
+    assert_eq!(dash.status_of("welcome").await, "active");
     dash.get(&s, activated.location()).await.assert_has("`welcome` activated.");
 
     for (action, status) in [("pause", "paused"), ("resume", "active"), ("deactivate", "inactive")] {
         let page = dash.post(&s, &format!("/workflows/welcome/{action}"), "back=workflow").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{action}: {}", page.body);
         assert_eq!(page.location(), format!("/workflows/welcome?done={action}&name=welcome"));
-        assert_eq!(dash.status_of("welcome"), status);
+        assert_eq!(dash.status_of("welcome").await, status);
     }
     let conflict = dash.post(&s, "/workflows/welcome/pause", "").await;
     assert_eq!(conflict.status, StatusCode::CONFLICT);
@@ -406,7 +407,7 @@ async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
     assert_eq!(cloned.location(), "/workflows/welcome_copy?done=clone&name=welcome_copy");
     let named = dash.post(&s, "/workflows/welcome/clone", "name=greeting").await;
     assert_eq!(named.location(), "/workflows/greeting?done=clone&name=greeting");
-    assert_eq!(dash.status_of("greeting"), "draft");
+    assert_eq!(dash.status_of("greeting").await, "draft");
     let bad_name = dash.post(&s, "/workflows/welcome/clone", "name=Not+Snake").await;
     assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
     bad_name.assert_has("is not a valid workflow name");
@@ -419,7 +420,7 @@ async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
 
 #[tokio::test]
 async fn actions_without_the_session_token_are_refused() {
-    let dash = Dash::open("csrf");
+    let dash = Dash::open("csrf").await;
     let s = dash.sign_in().await;
     let other = dash.sign_in().await;
     let stop = dash.scheduler();
@@ -450,16 +451,20 @@ async fn actions_without_the_session_token_are_refused() {
         )
         .await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
-    assert_eq!(dash.status_of("welcome"), "active");
-    assert_eq!(dash.engine.runs("acme", &Default::default()).unwrap().runs.len(), 1, "nothing was replayed");
-    assert!(dash.engine.workflow("acme", "x").is_err());
+    assert_eq!(dash.status_of("welcome").await, "active");
+    assert_eq!(
+        dash.engine.runs("acme", &Default::default()).await.unwrap().runs.len(),
+        1,
+        "nothing was replayed"
+    );
+    assert!(dash.engine.workflow("acme", "x").await.is_err());
     assert_eq!(dash.get(&s, "/").await.status, StatusCode::OK, "still signed in");
     stop.send(true).unwrap();
 }
 
 #[tokio::test]
 async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs() {
-    let dash = Dash::open("workflow_page");
+    let dash = Dash::open("workflow_page").await;
     let s = dash.sign_in().await;
     let draft = dash.get(&s, "/workflows/welcome").await;
     assert_eq!(draft.status, StatusCode::OK);
@@ -493,7 +498,7 @@ async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs() {
 
 #[tokio::test]
 async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
-    let dash = Dash::open("runs");
+    let dash = Dash::open("runs").await;
     let s = dash.sign_in().await;
     let empty = dash.get(&s, "/runs").await;
     assert_eq!(empty.status, StatusCode::OK);
@@ -560,7 +565,7 @@ async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
 
 #[tokio::test]
 async fn the_run_page_draws_the_timeline_and_replays_the_run() {
-    let dash = Dash::open("run_page");
+    let dash = Dash::open("run_page").await;
     let s = dash.sign_in().await;
     dash.post(&s, "/workflows/welcome/activate", "").await;
     let run = dash.event("evt_t1").await.remove(0);
@@ -620,14 +625,14 @@ async fn the_run_page_draws_the_timeline_and_replays_the_run() {
 
 #[tokio::test]
 async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
-    let dash = Dash::open("caused");
+    let dash = Dash::open("caused").await;
     let s = dash.sign_in().await;
     dash.post(&s, "/workflows/welcome/activate", "").await;
     dash.post(&s, "/workflows/listed/activate", "").await;
     let stop = dash.scheduler();
     let welcome = dash.event("evt_c1").await.remove(0);
     dash.finished(&welcome).await;
-    let caused = dash.engine.run("acme", &welcome).unwrap().caused_runs;
+    let caused = dash.engine.run("acme", &welcome).await.unwrap().caused_runs;
     assert_eq!(caused.len(), 1, "{caused:?}");
     let listed = caused[0].id.clone();
     dash.finished(&listed).await;
@@ -652,7 +657,7 @@ async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
 
 #[tokio::test]
 async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs() {
-    let dash = Dash::open("isolation");
+    let dash = Dash::open("isolation").await;
     let acme = dash.sign_in().await;
     dash.post(&acme, "/workflows/welcome/activate", "").await;
     let run = dash.event("evt_i1").await.remove(0);
@@ -675,7 +680,7 @@ async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs() {
     assert!(!runs.has(&run));
     let by_name = dash.get(&globex, "/runs?workflow=welcome").await;
     by_name.assert_has("No runs.");
-    assert_eq!(dash.status_of("welcome"), "active");
+    assert_eq!(dash.status_of("welcome").await, "active");
     // The other way round too.
     assert_eq!(dash.get(&acme, "/workflows/other_only").await.status, StatusCode::NOT_FOUND);
     // A session's token does not work for another session.
@@ -693,7 +698,7 @@ async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs() {
 
 #[tokio::test]
 async fn assets_are_embedded() {
-    let dash = Dash::open("assets");
+    let dash = Dash::open("assets").await;
     let css = dash.send("GET", "/assets/dashboard.css", None, None, &[]).await;
     assert_eq!(
         (css.status, css.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap()),

@@ -49,15 +49,15 @@ fn envelope(id: &str, email: &str) -> Vec<u8> {
 /// The run's record once its status is `status`.
 async fn wait_for(engine: &Engine, run: &str, status: &str) -> serde_json::Value {
     eventually(&format!("run {run} is {status}"), async || {
-        let record = serde_json::to_value(engine.run("acme", run).unwrap()).unwrap();
+        let record = serde_json::to_value(engine.run("acme", run).await.unwrap()).unwrap();
         if record["status"] == status { Ok(record) } else { Err(record["status"].clone()) }
     })
     .await
 }
 
 /// The engine of `dir` on `clock`.
-fn open_on(dir: &std::path::Path, clock: &ManualClock) -> Arc<Engine> {
-    Arc::new(komo::cli::project::open_engine_with_clock(dir, None, Clock::from(clock.clone())).unwrap())
+async fn open_on(dir: &std::path::Path, clock: &ManualClock) -> Arc<Engine> {
+    Arc::new(komo::cli::project::open_engine_with_clock(dir, None, Clock::from(clock.clone())).await.unwrap())
 }
 
 fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
@@ -70,13 +70,13 @@ fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
 async fn an_event_runs_the_active_workflows_durably() {
     let dir = project("durable", WORKFLOWS);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock);
-    let drafts = engine.workflows("acme").unwrap();
+    let engine = open_on(&dir, &clock).await;
+    let drafts = engine.workflows("acme").await.unwrap();
     assert_eq!(drafts.iter().map(|w| w.status.as_str()).collect::<Vec<_>>(), vec!["draft", "draft"]);
     // Drafts start nothing.
     assert!(engine.ingest("acme", &envelope("e0", "zoe@example.com")).await.unwrap().runs.is_empty());
 
-    let active = engine.activate("acme", "welcome").unwrap();
+    let active = engine.activate("acme", "welcome").await.unwrap();
     assert_eq!(active.summary.version, Some(1));
     let stop = start_scheduler(&engine);
     let answer = engine.ingest("acme", &envelope("e1", "ana@example.com")).await.unwrap();
@@ -90,7 +90,7 @@ async fn an_event_runs_the_active_workflows_durably() {
     clock.advance(Duration::from_secs(1));
     let record = wait_for(&engine, &answer.runs[0].id, "succeeded").await;
     assert_eq!(record["steps"][1]["output"]["balance"], 50);
-    let contact = engine.contact_by_email("acme", "ana@example.com").unwrap();
+    let contact = engine.contact_by_email("acme", "ana@example.com").await.unwrap();
     assert_eq!(contact["points"], 50);
     assert_eq!(contact["lists"], serde_json::json!(["New Users"]));
     assert_eq!(contact["tags"], serde_json::json!(["balance-50"]));
@@ -101,8 +101,8 @@ async fn an_event_runs_the_active_workflows_durably() {
 async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     let dir = project("restart", WORKFLOWS);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock);
-    engine.activate("acme", "welcome").unwrap();
+    let engine = open_on(&dir, &clock).await;
+    engine.activate("acme", "welcome").await.unwrap();
     let run = engine.ingest("acme", &envelope("e1", "kim@example.com")).await.unwrap().runs.remove(0);
     // Advance it to the wait, then "crash" (drop the engine without finishing).
     let stop = start_scheduler(&engine);
@@ -112,10 +112,10 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     // The wait passes while the engine is down: the restarted one resumes the run once.
     clock.advance(Duration::from_secs(2));
 
-    let engine = open_on(&dir, &clock);
+    let engine = open_on(&dir, &clock).await;
     let stop = start_scheduler(&engine);
     wait_for(&engine, &run.id, "succeeded").await;
-    let contact = engine.contact_by_email("acme", "kim@example.com").unwrap();
+    let contact = engine.contact_by_email("acme", "kim@example.com").await.unwrap();
     assert_eq!(contact["points"], 50, "the award before the wait applied once");
     stop.send(true).unwrap();
 }
@@ -123,8 +123,8 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matching_applies_scope_and_the_filter() {
     let dir = project("matching", WORKFLOWS);
-    let engine = open_engine(&dir, None).unwrap();
-    engine.activate("acme", "sports_only").unwrap();
+    let engine = open_engine(&dir, None).await.unwrap();
+    engine.activate("acme", "sports_only").await.unwrap();
     let ended = |id: &str, hub: &str, completed: bool| {
         format!(r#"{{ "id": "{id}", "type": "Gameplay.Ended", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "a@example.com" }}, "hub": {{ "id": "{hub}", "name": "H" }}, "card": {{ "id": "c", "name": "C", "type": "Quiz" }}, "data": {{ "completed": {completed}, "duration": "1m", "score": 5 }} }}"#).into_bytes()
     };
@@ -139,8 +139,8 @@ async fn matching_applies_scope_and_the_filter() {
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored() {
     let dir = project("refused", WORKFLOWS);
-    let engine = open_engine(&dir, None).unwrap();
-    engine.activate("acme", "welcome").unwrap();
+    let engine = open_engine(&dir, None).await.unwrap();
+    engine.activate("acme", "welcome").await.unwrap();
     let bad = br#"{ "id": "x", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "data": { "source": 42 } }"#;
     match engine.ingest("acme", bad).await {
         Err(EngineError::Invalid { field, .. }) => assert_eq!(field.as_deref(), Some("data.source")),
@@ -151,41 +151,42 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         Err(EngineError::BadRequest(_))
     ));
     assert!(matches!(engine.ingest("acme", b"not json").await, Err(EngineError::BadRequest(_))));
-    assert!(engine.runs("acme", &RunFilter::default()).unwrap().runs.is_empty());
+    assert!(engine.runs("acme", &RunFilter::default()).await.unwrap().runs.is_empty());
 }
 
-#[test]
-fn lifecycle_and_activation_refusals() {
+#[tokio::test]
+async fn lifecycle_and_activation_refusals() {
     let dir = project("lifecycle", WORKFLOWS);
-    let engine = open_engine(&dir, None).unwrap();
-    assert!(matches!(engine.pause("acme", "welcome"), Err(EngineError::Conflict(_))));
+    let engine = open_engine(&dir, None).await.unwrap();
+    assert!(matches!(engine.pause("acme", "welcome").await, Err(EngineError::Conflict(_))));
     engine
         .save_draft(
             "acme",
             "broken",
             "workflow broken {\n  scope workspace\n  trigger Contact.Identifed\n}\n",
         )
+        .await
         .unwrap();
-    match engine.activate("acme", "broken") {
+    match engine.activate("acme", "broken").await {
         Err(EngineError::Refused { diagnostics }) => {
             assert_eq!(diagnostics["diagnostics"][0]["code"], "K0301")
         }
         other => panic!("{other:?}"),
     }
     let email = "workflow mailer {\n  scope workspace\n  trigger Contact.Identified\n  contact.send_email(template: \"t\", to: \"a@example.com\")\n}\n";
-    engine.save_draft("acme", "mailer", email).unwrap();
+    engine.save_draft("acme", "mailer", email).await.unwrap();
     assert!(
-        matches!(engine.activate("acme", "mailer"), Err(EngineError::Invalid { .. })),
+        matches!(engine.activate("acme", "mailer").await, Err(EngineError::Invalid { .. })),
         "no email connector yet"
     );
-    engine.activate("acme", "welcome").unwrap();
-    assert_eq!(engine.pause("acme", "welcome").unwrap().summary.status.as_str(), "paused");
-    assert_eq!(engine.resume("acme", "welcome").unwrap().summary.status.as_str(), "active");
-    assert_eq!(engine.deactivate("acme", "welcome").unwrap().summary.status.as_str(), "inactive");
-    let copy = engine.clone_workflow("acme", "welcome", None).unwrap();
+    engine.activate("acme", "welcome").await.unwrap();
+    assert_eq!(engine.pause("acme", "welcome").await.unwrap().summary.status.as_str(), "paused");
+    assert_eq!(engine.resume("acme", "welcome").await.unwrap().summary.status.as_str(), "active");
+    assert_eq!(engine.deactivate("acme", "welcome").await.unwrap().summary.status.as_str(), "inactive");
+    let copy = engine.clone_workflow("acme", "welcome", None).await.unwrap();
     assert_eq!((copy.summary.name.as_str(), copy.summary.status.as_str()), ("welcome_copy", "draft"));
     assert!(copy.source.contains("workflow welcome_copy {"));
-    assert!(matches!(engine.workflow("acme", "nope"), Err(EngineError::NotFound(_))));
+    assert!(matches!(engine.workflow("acme", "nope").await, Err(EngineError::NotFound(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,8 +211,8 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
     )
     .unwrap();
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock);
-    engine.activate("acme", "inbound").unwrap();
+    let engine = open_on(&dir, &clock).await;
+    engine.activate("acme", "inbound").await.unwrap();
     let stop = start_scheduler(&engine);
     let body = br#"{"order": 42}"#;
     let now = clock.now().as_second();
@@ -250,8 +251,8 @@ async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
         "platform",
         "workflow entries {\n  scope hub \"s1\"\n  trigger Gameplay.DataCaptured\n  form { optin: Bool }\n  if event.fields.optin {\n    contact.add_to_list(\"Opted in\")\n  }\n}\n",
     );
-    let engine = open_engine(&dir, None).unwrap();
-    engine.activate("acme", "entries").unwrap();
+    let engine = open_engine(&dir, None).await.unwrap();
+    engine.activate("acme", "entries").await.unwrap();
     let entry = br#"{ "id": "p1", "event": "CompetitionEntrySuccess", "timestamp": "2026-11-29T09:00:00Z",
         "site_id": "s1", "site_name": "Sports", "user_profile_id": "u1", "card_id": "c1", "card_name": "Quiz",
         "card_type": "Quiz", "competition_entry_id": "e1", "email": "ana@example.com", "optin": "true" }"#;
@@ -323,8 +324,8 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
         format!("[workspace]\nid = \"acme\"\n\n[http]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"),
     )
     .unwrap();
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
-    engine.activate("acme", "notify").unwrap();
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    engine.activate("acme", "notify").await.unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h1", "ana@example.com")).await.unwrap().runs.remove(0);
     let record = wait_for(&engine, &run.id, "succeeded").await;
@@ -333,15 +334,15 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
     assert!(request.to_ascii_lowercase().contains(&format!("idempotency-key: {}:post", run.id)), "{request}");
     assert_eq!(record["steps"][0]["output"]["json"]["accepted"], true);
     assert_eq!(
-        engine.contact_by_email("acme", "ana@example.com").unwrap()["tags"],
+        engine.contact_by_email("acme", "ana@example.com").await.unwrap()["tags"],
         serde_json::json!(["posted-200"])
     );
     stop.send(true).unwrap();
 
     // The same workflow in a project that does not allow the host: refused, nothing sent.
     let dir = project("http-refused", &http_workflow(port));
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
-    engine.activate("acme", "notify").unwrap();
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    engine.activate("acme", "notify").await.unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h2", "kim@example.com")).await.unwrap().runs.remove(0);
     let record = wait_for(&engine, &run.id, "failed").await;
@@ -356,9 +357,9 @@ async fn runs_of_one_contact_never_overwrite_each_other() {
                workflow second {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"second\"])\n}\n";
     let dir = project("same-contact", two);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock);
-    engine.activate("acme", "first").unwrap();
-    engine.activate("acme", "second").unwrap();
+    let engine = open_on(&dir, &clock).await;
+    engine.activate("acme", "first").await.unwrap();
+    engine.activate("acme", "second").await.unwrap();
     let stop = start_scheduler(&engine);
     let mut runs = Vec::new();
     for i in 0..5 {
@@ -375,7 +376,7 @@ async fn runs_of_one_contact_never_overwrite_each_other() {
     for run in &runs {
         wait_for(&engine, &run.id, "succeeded").await;
     }
-    let contact = engine.contact_by_email("acme", "lee@example.com").unwrap();
+    let contact = engine.contact_by_email("acme", "lee@example.com").await.unwrap();
     assert_eq!(contact["points"], 250, "ten awards of 25, none lost");
     let mut tags: Vec<&str> = contact["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
     tags.sort_unstable();

@@ -20,6 +20,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use komo::cli::project::open_engine;
+use komo::engine::store::StoreLocation;
 use komo::engine::{Clock, Engine};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -49,11 +50,11 @@ struct Api {
 impl Api {
     /// On a manual clock: every run starts at the same instant, so the runs list's order
     /// is the arrival order.
-    fn open(test: &str) -> Api {
+    async fn open(test: &str) -> Api {
         let dir = project(test, "acme", &[("welcome.komo", WELCOME)]);
         let clock = Clock::from(common::manual_clock());
-        let engine = Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, clock).unwrap());
-        let key = engine.create_key().unwrap();
+        let engine = Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, clock).await.unwrap());
+        let key = engine.create_key().await.unwrap();
         Api { app: komo::server::router(Arc::clone(&engine)), engine, key }
     }
 
@@ -133,7 +134,7 @@ fn error_of(body: &Value) -> &str {
 
 #[tokio::test]
 async fn every_v1_call_needs_a_known_key_and_health_does_not() {
-    let api = Api::open("auth");
+    let api = Api::open("auth").await;
     let (status, body) = api.send("GET", "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
 
@@ -162,7 +163,7 @@ async fn every_v1_call_needs_a_known_key_and_health_does_not() {
 
 #[tokio::test]
 async fn workflows_are_drafts_until_activated_and_broken_ones_are_refused() {
-    let api = Api::open("activate");
+    let api = Api::open("activate").await;
     let (status, list) = api.get("/v1/workflows").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let workflows = list["workflows"].as_array().unwrap();
@@ -200,7 +201,7 @@ async fn workflows_are_drafts_until_activated_and_broken_ones_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it() {
-    let api = Api::open("ingest");
+    let api = Api::open("ingest").await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
 
     let (status, ingested) = api.post_json("/v1/events", &event("evt_1", "ana@example.com")).await;
@@ -260,7 +261,7 @@ async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it() {
 
 #[tokio::test]
 async fn runs_are_paged_newest_first() {
-    let api = Api::open("paging");
+    let api = Api::open("paging").await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
     let mut started = Vec::new();
     for (id, email) in [("evt_a", "a@example.com"), ("evt_b", "b@example.com"), ("evt_c", "c@example.com")] {
@@ -299,7 +300,7 @@ async fn runs_are_paged_newest_first() {
 
 #[tokio::test]
 async fn another_workspace_key_reaches_nothing_of_this_one() {
-    let api = Api::open("workspaces");
+    let api = Api::open("workspaces").await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
     let (_, ingested) = api.post_json("/v1/events", &event("evt_ws", "ana@example.com")).await;
     let run_id = ingested["runs"][0]["id"].as_str().unwrap().to_owned();
@@ -307,8 +308,8 @@ async fn another_workspace_key_reaches_nothing_of_this_one() {
     // A second project, workspace `other`, sharing the same store.
     let db = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server/workspaces/.komo/komo.db");
     let other_dir = project("workspaces_other", "other", &[]);
-    let other = open_engine(&other_dir, Some(&db)).unwrap();
-    let other_key = other.create_key().unwrap();
+    let other = open_engine(&other_dir, Some(&StoreLocation::Sqlite(db))).await.unwrap();
+    let other_key = other.create_key().await.unwrap();
 
     let (status, run) = api.get_as(&other_key, &format!("/v1/runs/{run_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{run}");
@@ -327,7 +328,7 @@ async fn another_workspace_key_reaches_nothing_of_this_one() {
 
 #[tokio::test]
 async fn lifecycle_transitions_and_clones() {
-    let api = Api::open("lifecycle");
+    let api = Api::open("lifecycle").await;
     let action = |name: &'static str| format!("/v1/workflows/welcome/{name}");
     let (status, conflict) = api.post(&action("pause")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
@@ -364,7 +365,7 @@ async fn lifecycle_transitions_and_clones() {
 
 #[tokio::test]
 async fn bad_bodies_and_unknown_routes_are_json_errors() {
-    let api = Api::open("limits");
+    let api = Api::open("limits").await;
     let too_big = vec![b' '; 1024 * 1024 + 1];
     let (status, body) =
         api.send("POST", "/v1/events", Some(&api.key), Some(("application/json", too_big.clone()))).await;
@@ -475,7 +476,7 @@ fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm() {
 }
 
 #[test]
-fn serve_needs_a_project_and_a_sqlite_store() {
+fn serve_needs_a_project_and_a_store_it_can_open() {
     let dir = project("binary_errors", "acme", &[]);
     let empty = dir.join("workflows");
     let output = komo(&dir, &["serve", "--project", empty.to_str().unwrap()]).output().unwrap();
@@ -486,7 +487,7 @@ fn serve_needs_a_project_and_a_sqlite_store() {
     let output = komo(&dir, &["serve", "--db", "postgres://komo@db/komo"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("Postgres is not supported yet"), "{stderr}");
+    assert!(stderr.contains("postgres://komo@db/komo"), "the store is named: {stderr}");
 
     let output = komo(&dir, &["serve", "--listen", "not-an-address"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -501,8 +502,8 @@ async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones
     let vip_welcome = "workflow vip_welcome {\n  scope workspace\n  trigger Contact.ListAdded\n  contact.update(set: { vip: true })\n}\n";
     let vip_sync = "workflow vip_sync {\n  scope workspace\n  trigger Contact.PropertyUpdated where \"vip\" in event.changed\n  contact.add_to_list(\"VIP\")\n}\n";
     let dir = project("loops", "acme", &[("vip_welcome.komo", vip_welcome), ("vip_sync.komo", vip_sync)]);
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
-    let key = engine.create_key().unwrap();
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let key = engine.create_key().await.unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
     // Alone, each is fine; the second one closes the loop with the first.
@@ -546,8 +547,8 @@ async fn activation_checks_names_against_the_workspace_catalog() {
         "[workspace]\nid = \"acme\"\n\n[catalog]\nlists = [\"New Users\", \"Newsletter\"]\n",
     )
     .unwrap();
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
-    let key = engine.create_key().unwrap();
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let key = engine.create_key().await.unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
     let (status, refused) = api.post("/v1/workflows/welcome/activate").await;
@@ -565,14 +566,14 @@ async fn activation_checks_names_against_the_workspace_catalog() {
     assert_eq!(active["status"], "active");
 }
 
-#[test]
-fn a_broken_catalog_stops_the_engine_with_the_file_named() {
+#[tokio::test]
+async fn a_broken_catalog_stops_the_engine_with_the_file_named() {
     let dir = project("bad-catalog", "acme", &[("welcome.komo", WELCOME)]);
     std::fs::write(
         dir.join("komo.toml"),
         "[workspace]\nid = \"acme\"\n\n[catalog.properties]\nage = \"Integer\"\n",
     )
     .unwrap();
-    let error = open_engine(&dir, None).unwrap_err().to_string();
+    let error = open_engine(&dir, None).await.unwrap_err().to_string();
     assert!(error.contains("komo.toml") && error.contains("catalog.properties.age"), "{error}");
 }

@@ -16,8 +16,8 @@ async fn stored_ir_of_another_version_is_refused_by_name() {
     std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
     std::fs::write(dir.join("workflows/welcome.komo"), WELCOME).unwrap();
     {
-        let engine = open_engine(&dir, None).unwrap();
-        engine.activate("acme", "welcome").unwrap();
+        let engine = open_engine(&dir, None).await.unwrap();
+        engine.activate("acme", "welcome").await.unwrap();
     }
     let db = rusqlite::Connection::open(dir.join(".komo/komo.db")).unwrap();
     let ir: String =
@@ -27,7 +27,7 @@ async fn stored_ir_of_another_version_is_refused_by_name() {
     db.execute("UPDATE versions SET ir = ?1", [ir.replacen(&current, "\"ir_version\":7", 1)]).unwrap();
     drop(db);
 
-    let engine = Arc::new(open_engine(&dir, None).unwrap());
+    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
     let event = r#"{ "id": "e1", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "contact": { "email": "a@example.com" }, "data": {} }"#;
     let error = engine.ingest("acme", event.as_bytes()).await.unwrap_err().to_string();
     assert!(

@@ -47,11 +47,18 @@ pub(crate) fn run(args: &KeysArgs, console: &mut Console<'_>) -> io::Result<Exit
 }
 
 fn create_key(args: &CreateArgs, console: &mut Console<'_>) -> io::Result<Exit> {
-    let engine = match open_engine(&args.store, console)? {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            writeln!(console.err, "{} cannot start the runtime: {error}", console.red("error:"))?;
+            return Ok(Exit::Usage);
+        }
+    };
+    let engine = match open_engine(&args.store, &runtime, console)? {
         Ok(engine) => engine,
         Err(exit) => return Ok(exit),
     };
-    match engine.create_key() {
+    match runtime.block_on(engine.create_key()) {
         Ok(key) => {
             writeln!(console.out, "{key}")?;
             let workspace = engine.workspace();

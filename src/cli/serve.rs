@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use super::{Console, Exit};
 use crate::engine::Engine;
+use crate::engine::store::StoreLocation;
 
 /// How long, after a signal, requests in flight and the scheduler get to finish.
 const GRACE: Duration = Duration::from_secs(10);
@@ -36,7 +37,8 @@ pub(crate) struct StoreArgs {
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
 
-    /// The store: a SQLite file (a path, or `sqlite://PATH`) [default:
+    /// The store: a SQLite file (a path, or `sqlite://PATH`), or a Postgres database
+    /// (`postgres://USER@HOST/DB`, shared by several nodes) [default:
     /// <project>/.komo/komo.db]
     #[arg(long, value_name = "URL")]
     db: Option<String>,
@@ -73,16 +75,16 @@ pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exi
     if let Err(ignored) = init_tracing(console.color) {
         writeln!(console.err, "{} {ignored}", console.bold("warning:"))?;
     }
-    let engine = match open_engine(&args.store, console)? {
-        Ok(engine) => Arc::new(engine),
-        Err(exit) => return Ok(exit),
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             writeln!(console.err, "{} cannot start the runtime: {error}", console.red("error:"))?;
             return Ok(Exit::Usage);
         }
+    };
+    let engine = match open_engine(&args.store, &runtime, console)? {
+        Ok(engine) => Arc::new(engine),
+        Err(exit) => return Ok(exit),
     };
     runtime.block_on(serve(engine, args.listen, console))
 }
@@ -137,8 +139,6 @@ impl std::error::Error for ProjectLookupError {}
 #[derive(Debug)]
 enum EngineOpenError {
     Project(ProjectLookupError),
-    /// `--db postgres://…`.
-    PostgresStore,
     /// `--db sqlite://` with no path.
     NoStoreFile,
     /// `--db` with another scheme.
@@ -152,13 +152,12 @@ impl fmt::Display for EngineOpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EngineOpenError::Project(error) => error.fmt(f),
-            EngineOpenError::PostgresStore => f.write_str(
-                "Postgres is not supported yet: use a SQLite file for `--db` (the default is \
-                 `<project>/.komo/komo.db`)",
-            ),
             EngineOpenError::NoStoreFile => f.write_str("`--db` names no file"),
             EngineOpenError::UnknownStore { db } => {
-                write!(f, "`--db {db}` is not a store komo knows: give a SQLite file path")
+                write!(
+                    f,
+                    "`--db {db}` is not a store komo knows: give a SQLite file path or a `postgres://` URL"
+                )
             }
             EngineOpenError::Engine(error) => error.fmt(f),
         }
@@ -167,14 +166,21 @@ impl fmt::Display for EngineOpenError {
 
 impl std::error::Error for EngineOpenError {}
 
-/// Opens the project's engine, or says on stderr why it cannot be opened.
-pub(crate) fn open_engine(args: &StoreArgs, console: &mut Console<'_>) -> io::Result<Result<Engine, Exit>> {
+/// Opens the project's engine on `runtime` (a Postgres store connects on it), or says
+/// on stderr why it cannot be opened.
+pub(crate) fn open_engine(
+    args: &StoreArgs,
+    runtime: &tokio::runtime::Runtime,
+    console: &mut Console<'_>,
+) -> io::Result<Result<Engine, Exit>> {
     let opened = std::env::current_dir()
         .map_err(|cause| EngineOpenError::Project(ProjectLookupError::NoCurrentDir { cause }))
         .and_then(|cwd| find_project(args.project.as_deref(), &cwd).map_err(EngineOpenError::Project))
-        .and_then(|project| Ok((project, store_path(args.db.as_deref())?)))
+        .and_then(|project| Ok((project, store_location(args.db.as_deref())?)))
         .and_then(|(project, db)| {
-            super::project::open_engine(&project, db.as_deref()).map_err(EngineOpenError::Engine)
+            runtime
+                .block_on(super::project::open_engine(&project, db.as_ref()))
+                .map_err(EngineOpenError::Engine)
         });
     match opened {
         Ok(engine) => Ok(Ok(engine)),
@@ -197,20 +203,14 @@ pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, 
     }
 }
 
-/// The SQLite file `--db` names (none: the engine's default in the project).
-fn store_path(db: Option<&str>) -> Result<Option<PathBuf>, EngineOpenError> {
+/// The store `--db` names (none: the engine's default in the project).
+fn store_location(db: Option<&str>) -> Result<Option<StoreLocation>, EngineOpenError> {
     let Some(db) = db else { return Ok(None) };
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err(EngineOpenError::PostgresStore);
+    match StoreLocation::parse(db) {
+        Some(StoreLocation::Sqlite(path)) if path.as_os_str().is_empty() => Err(EngineOpenError::NoStoreFile),
+        Some(location) => Ok(Some(location)),
+        None => Err(EngineOpenError::UnknownStore { db: db.to_owned() }),
     }
-    let path = db.strip_prefix("sqlite://").unwrap_or(db);
-    if path.is_empty() {
-        return Err(EngineOpenError::NoStoreFile);
-    }
-    if path.contains("://") {
-        return Err(EngineOpenError::UnknownStore { db: db.to_owned() });
-    }
-    Ok(Some(PathBuf::from(path)))
 }
 
 /// `RUST_LOG` did not parse: the text, and why (the level stays `info`).
@@ -383,23 +383,17 @@ mod tests {
     }
 
     #[test]
-    fn the_store_is_a_sqlite_file() {
-        assert_eq!(store_path(None).unwrap(), None);
-        assert_eq!(store_path(Some("x/k.db")).unwrap(), Some(PathBuf::from("x/k.db")));
-        assert_eq!(store_path(Some("sqlite:///tmp/k.db")).unwrap(), Some(PathBuf::from("/tmp/k.db")));
-        assert!(
-            store_path(Some("postgres://u@h/db"))
-                .unwrap_err()
-                .to_string()
-                .starts_with("Postgres is not supported yet")
-        );
-        assert!(
-            store_path(Some("postgresql://h/db"))
-                .unwrap_err()
-                .to_string()
-                .starts_with("Postgres is not supported yet")
-        );
-        assert!(store_path(Some("mysql://h/db")).unwrap_err().to_string().contains("not a store komo knows"));
-        assert!(store_path(Some("")).is_err());
+    fn the_store_is_a_sqlite_file_or_a_postgres_url() {
+        let sqlite = |p: &str| Some(StoreLocation::Sqlite(PathBuf::from(p)));
+        assert_eq!(store_location(None).unwrap(), None);
+        assert_eq!(store_location(Some("x/k.db")).unwrap(), sqlite("x/k.db"));
+        assert_eq!(store_location(Some("sqlite:///tmp/k.db")).unwrap(), sqlite("/tmp/k.db"));
+        for url in ["postgres://u@h/db", "postgresql://h/db"] {
+            assert_eq!(store_location(Some(url)).unwrap(), Some(StoreLocation::Postgres(url.into())));
+        }
+        let mysql = store_location(Some("mysql://h/db")).unwrap_err().to_string();
+        assert!(mysql.contains("not a store komo knows"), "{mysql}");
+        assert!(store_location(Some("")).is_err());
+        assert!(store_location(Some("sqlite://")).is_err());
     }
 }

@@ -72,16 +72,13 @@ async fn asset(Path(file): Path<String>) -> Response {
     response
 }
 
-/// Runs a synchronous engine call (short SQLite transactions) on the blocking pool.
+/// Runs an engine call on the blocking pool (see [`Engine::off_thread`]).
 pub(crate) async fn call<T, F>(engine: &Arc<Engine>, f: F) -> Result<T, EngineError>
 where
     T: Send + 'static,
-    F: FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    F: AsyncFnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
 {
-    let engine = Arc::clone(engine);
-    tokio::task::spawn_blocking(move || f(&engine))
-        .await
-        .unwrap_or_else(|_| Err(EngineError::Internal("internal error: the request was interrupted".into())))
+    Engine::off_thread(engine, f).await
 }
 
 /// The page for an engine error, with its HTTP status.

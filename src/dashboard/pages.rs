@@ -47,11 +47,11 @@ struct Recent {
 }
 
 impl Recent {
-    fn load(engine: &Engine, ws: &str) -> Result<Recent, EngineError> {
+    async fn load(engine: &Engine, ws: &str) -> Result<Recent, EngineError> {
         let now = engine.clock().now_ms();
         Ok(Recent {
-            today: engine.run_counts_since(ws, now - now.rem_euclid(DAY_MS))?,
-            week: engine.run_counts_since(ws, now - 7 * DAY_MS)?,
+            today: engine.run_counts_since(ws, now - now.rem_euclid(DAY_MS)).await?,
+            week: engine.run_counts_since(ws, now - 7 * DAY_MS).await?,
         })
     }
 }
@@ -101,7 +101,10 @@ pub async fn workflows(
         form::value(&pairs, "status").filter(|s| STATUSES.contains(s)).unwrap_or_default().to_string();
     let search = form::value(&pairs, "q").unwrap_or_default().trim().to_string();
     let ws = signed_in.workspace();
-    let loaded = call(&engine, move |engine| Ok((engine.workflows(&ws)?, Recent::load(engine, &ws)?))).await;
+    let loaded = call(&engine, async move |engine| {
+        Ok((engine.workflows(&ws).await?, Recent::load(engine, &ws).await?))
+    })
+    .await;
     let (all, recent) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("workflows"), &error),
@@ -141,17 +144,18 @@ struct Extra {
 async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String, extra: Extra) -> Response {
     let ws = signed_in.workspace();
     let wanted = extra.version;
-    let loaded = call(engine, move |engine| {
-        let detail = engine.workflow(&ws, &name)?;
+    let loaded = call(engine, async move |engine| {
+        let detail = engine.workflow(&ws, &name).await?;
         let source = match wanted {
             Some(v) => engine
-                .version_source(&ws, &name, v)?
+                .version_source(&ws, &name, v)
+                .await?
                 .ok_or_else(|| EngineError::NotFound(format!("no version {v} of `{name}`")))?,
             None => detail.source.clone(),
         };
         let filter = RunFilter { workflow: Some(name.clone()), limit: Some(20), ..RunFilter::default() };
-        let runs = engine.runs(&ws, &filter)?;
-        Ok((detail, source, engine.version_list(&ws, &name)?, runs, Recent::load(engine, &ws)?))
+        let runs = engine.runs(&ws, &filter).await?;
+        Ok((detail, source, engine.version_list(&ws, &name).await?, runs, Recent::load(engine, &ws).await?))
     })
     .await;
     let (detail, source, versions, page, recent) = match loaded {
@@ -238,13 +242,13 @@ pub async fn lifecycle(
     let clone_name = form::value(&pairs, "name").map(|n| n.trim().to_string());
     let target = name.clone();
     let verb = action.clone();
-    let done = call(&engine, move |engine| {
+    let done = call(&engine, async move |engine| {
         let detail = match verb.as_str() {
-            "activate" => engine.activate(&ws, &target)?,
-            "pause" => engine.pause(&ws, &target)?,
-            "resume" => engine.resume(&ws, &target)?,
-            "deactivate" => engine.deactivate(&ws, &target)?,
-            "clone" => engine.clone_workflow(&ws, &target, clone_name.as_deref())?,
+            "activate" => engine.activate(&ws, &target).await?,
+            "pause" => engine.pause(&ws, &target).await?,
+            "resume" => engine.resume(&ws, &target).await?,
+            "deactivate" => engine.deactivate(&ws, &target).await?,
+            "clone" => engine.clone_workflow(&ws, &target, clone_name.as_deref()).await?,
             other => return Err(EngineError::NotFound(format!("no workflow action `{other}`"))),
         };
         Ok(detail.summary.name)

@@ -190,15 +190,15 @@ pub async fn runs(
     let wanted = run_filter(&filter, cursor.as_deref(), engine.clock().now_ms());
     let ws = signed_in.workspace();
     let rows_only = fragment(&headers);
-    let loaded = call(&engine, move |engine| {
+    let loaded = call(&engine, async move |engine| {
         let page = match wanted {
-            Ok(wanted) => Ok(engine.runs(&ws, &wanted)?),
+            Ok(wanted) => Ok(engine.runs(&ws, &wanted).await?),
             Err(error) => Err(error.to_string()),
         };
         if rows_only {
             return Ok((page, Vec::new(), Vec::new()));
         }
-        Ok((page, engine.workflow_names(&ws)?, engine.known_triggers(&ws)?))
+        Ok((page, engine.workflow_names(&ws).await?, engine.known_triggers(&ws).await?))
     })
     .await;
     let (page, workflows, triggers) = match loaded {
@@ -287,7 +287,7 @@ pub async fn run(
     Path(id): Path<String>,
 ) -> Response {
     let ws = signed_in.workspace();
-    let record = match call(&engine, move |engine| engine.run(&ws, &id)).await {
+    let record = match call(&engine, async move |engine| engine.run(&ws, &id).await).await {
         Ok(record) => record,
         Err(error) => return failure(signed_in.chrome("runs"), &error),
     };

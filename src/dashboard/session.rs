@@ -99,7 +99,7 @@ impl FromRequestParts<Arc<Engine>> for SignedIn {
             return Err(to_login());
         };
         let lookup = id.clone();
-        match call(engine, move |engine| engine.session(&lookup)).await {
+        match call(engine, async move |engine| engine.session(&lookup).await).await {
             Ok(Some(session)) => Ok(SignedIn { id, session }),
             Ok(None) => Err(to_login()),
             Err(error) => Err(view::error(None, StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
@@ -188,7 +188,7 @@ pub async fn login(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: 
         let error = Some("enter an API key".to_string());
         return view::html(StatusCode::BAD_REQUEST, &LoginPage { chrome: None, next, error });
     }
-    match call(&engine, move |engine| engine.sign_in(&key, LIFETIME_MS)).await {
+    match call(&engine, async move |engine| engine.sign_in(&key, LIFETIME_MS).await).await {
         Ok(Some((id, _))) => {
             let secure = headers
                 .get("x-forwarded-proto")
@@ -220,7 +220,7 @@ pub async fn logout(
         return *refused;
     }
     let id = signed_in.id.clone();
-    if let Err(error) = call(&engine, move |engine| engine.sign_out(&id)).await {
+    if let Err(error) = call(&engine, async move |engine| engine.sign_out(&id).await).await {
         return view::error(None, StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
     }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");

@@ -13,36 +13,14 @@
 use super::Engine;
 use super::error::EngineError;
 use super::ingest::plan_runs;
-use super::store::{self, CausedRow, RunRow, StoreError};
+use super::store::{RaisedEvent, StoreError};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
 use crate::runtime::contact::ContactState;
 use crate::runtime::event::parse_envelope;
 use crate::runtime::value::Value;
 
-/// An event the engine raised, ready to be stored with its cause.
-#[derive(Debug)]
-pub struct Raised {
-    pub id: String,
-    pub kind: String,
-    /// The envelope, as JSON text.
-    pub body: String,
-    pub depth: i64,
-    /// [`CausedBy`] as JSON.
-    pub caused_by: String,
-    pub runs: Vec<RunRow>,
-}
-
-impl Raised {
-    pub fn row(&self) -> CausedRow<'_> {
-        CausedRow {
-            id: &self.id,
-            kind: &self.kind,
-            body: &self.body,
-            depth: self.depth,
-            caused_by: &self.caused_by,
-        }
-    }
-}
+/// An event the engine raised, ready to be stored with its cause (in the same write).
+pub type Raised = RaisedEvent;
 
 /// Where a batch of caused events comes from.
 #[derive(Clone, Debug)]
@@ -74,7 +52,7 @@ pub async fn raise(
     for event in events {
         // Nobody listens: the event stays in the run's journal only, and there is
         // nothing to match or store.
-        if within_limit && engine.active_for_trigger(cause.workspace, &event.kind)?.is_empty() {
+        if within_limit && engine.active_for_trigger(cause.workspace, &event.kind).await?.is_empty() {
             out.push(Raised {
                 id: event.id.clone(),
                 kind: event.kind.clone(),
@@ -165,36 +143,6 @@ pub async fn raise_one(
             .await?
     };
     Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })
-}
-
-/// Stores raised events and their runs, in the caller's transaction; an event whose id
-/// is stored already starts nothing again. A run's caused event that starts no run is
-/// not written again as an event row when `journaled` (the run's state, written in the
-/// same transaction, holds it, with its id, step and data). Answers how many events and
-/// runs were stored.
-pub fn store_raised(
-    tx: &rusqlite::Connection,
-    ws: &str,
-    raised: &[Raised],
-    at: i64,
-    journaled: bool,
-) -> Result<(usize, usize), StoreError> {
-    let (mut events, mut started) = (0, 0);
-    for event in raised {
-        if journaled && event.runs.is_empty() {
-            events += 1;
-            continue;
-        }
-        if !store::record_caused_event(tx, ws, &event.row(), at)? {
-            continue;
-        }
-        events += 1;
-        for run in &event.runs {
-            store::insert_run(tx, run)?;
-            started += 1;
-        }
-    }
-    Ok((events, started))
 }
 
 /// The chain of a stored `caused_by` (empty when there is none).

@@ -60,8 +60,8 @@ pub fn blob_contact(id: &str, data: &str) -> Result<Value, EngineError> {
 }
 
 /// The current contact record of `id`.
-pub fn contact_value(store: &Store, ws: &str, id: &str) -> Result<Value, EngineError> {
-    match store.contact(ws, id)? {
+pub async fn contact_value(store: &Store, ws: &str, id: &str) -> Result<Value, EngineError> {
+    match store.contact(ws, id).await? {
         Some(row) => blob_contact(&row.id, &row.data),
         None => Ok(Value::Null),
     }

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::api::{IngestResponse, StartedRun};
-use super::caused::{Cause, Raised, What, raise_one, store_raised};
+use super::caused::{Cause, What, raise_one};
 use super::error::EngineError;
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
-use super::store::{self, RunRow, StoreError};
+use super::store::{ContactWrite, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::contact::ContactState;
@@ -86,7 +86,7 @@ pub async fn ingest_envelope(
 }
 
 /// Records an event that starts no run (a platform event type that is not mapped).
-pub fn record_only(
+pub async fn record_only(
     engine: &Engine,
     ws: &str,
     id: &str,
@@ -94,7 +94,7 @@ pub fn record_only(
     body: &str,
 ) -> Result<IngestResponse, EngineError> {
     let now = engine.clock.now_ms();
-    let fresh = engine.store.record_event(ws, id, kind, body, now)?;
+    let fresh = engine.store.record_event(ws, id, kind, body, now).await?;
     engine.metrics.event(!fresh, 0);
     Ok(IngestResponse { event_id: id.to_string(), duplicate: !fresh, runs: Vec::new() })
 }
@@ -103,7 +103,8 @@ pub fn record_only(
 pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRun, EngineError> {
     let body = engine
         .store
-        .event_body(ws, &row.event_id)?
+        .event_body(ws, &row.event_id)
+        .await?
         .ok_or_else(|| EngineError::NotFound(format!("the event of run `{}` is gone", row.id)))?;
     let what = || format!("the stored event `{}`", row.event_id);
     let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| StoreError::corrupt(what(), e))?;
@@ -117,19 +118,17 @@ pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRu
 
 /// The contact an event is about: `(id, state, is_new)`; the state of a stored contact
 /// that cannot be read is the reason (its runs fail where they need the contact).
-fn resolve_contact(
+async fn resolve_contact(
     engine: &Engine,
     ws: &str,
     event: &TriggerEvent,
 ) -> Result<(Option<String>, ContactLoad, bool), EngineError> {
     let c = &event.contact;
     let text = |k: &str| c.field(k).as_str().map(str::to_string);
-    let found = engine.store.find_contact(
-        ws,
-        text("id").as_deref(),
-        text("email").as_deref(),
-        text("phone").as_deref(),
-    )?;
+    let found = engine
+        .store
+        .find_contact(ws, text("id").as_deref(), text("email").as_deref(), text("phone").as_deref())
+        .await?;
     if let Some(row) = found {
         let state = blob_state(&row.id, &row.data);
         return Ok((Some(row.id), state, false));
@@ -171,12 +170,12 @@ pub async fn plan_runs(
     if let Err(why) = state {
         tracing::warn!(event = %event.id, "{why}: its runs fail where they need the contact");
     }
-    for (name, version) in engine.active_for_trigger(ws, event.trigger.name)?.iter() {
+    for (name, version) in engine.active_for_trigger(ws, event.trigger.name).await?.iter() {
         let (name, version) = (name.clone(), *version);
         if only.is_some_and(|o| o != name) {
             continue;
         }
-        let wf = engine.version(ws, &name, version)?;
+        let wf = engine.version(ws, &name, version).await?;
         if !in_scope(&wf, event) {
             continue;
         }
@@ -235,7 +234,7 @@ async fn start_runs(
     only: Option<&str>,
     record: bool,
 ) -> Result<(bool, Vec<StartedRun>), EngineError> {
-    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event)?;
+    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event).await?;
     if let (Some(entry), Ok(state)) = (event.context.get("entry").filter(|e| !e.is_null()), &mut state) {
         state.set_entry(entry.clone());
     }
@@ -263,43 +262,43 @@ async fn start_runs(
     };
     // One write in the next group commit: the event, a new contact and the runs.
     let new_contact = match (&contact_id, &state, is_new) {
-        (Some(id), Ok(state), true) => Some((id.clone(), blob_of(state)?)),
+        (Some(id), Ok(state), true) => {
+            let (data, email, phone) = blob_of(state)?;
+            Some(ContactWrite { id: id.clone(), email, phone, data })
+        }
         _ => None,
     };
-    let (ws_owned, event_id, trigger) = (ws.to_string(), event.id.clone(), event.trigger.name);
-    let (body, at) = (body.to_string(), now.as_millisecond());
     let mut runs: Vec<StartedRun> = new_runs
         .iter()
         .map(|r| StartedRun { id: r.id.clone(), workflow: r.workflow.clone(), version: r.version })
         .collect();
-    let raised: Vec<Raised> = identified.into_iter().collect();
+    let raised: Vec<RaisedEvent> = identified.into_iter().collect();
     runs.extend(raised.iter().flat_map(|e| &e.runs).map(|r| StartedRun {
         id: r.id.clone(),
         workflow: r.workflow.clone(),
         version: r.version,
     }));
-    let stored = engine
-        .store
-        .write(move |tx| {
-            if record && !store::record_event(tx, &ws_owned, &event_id, trigger, &body, at)? {
-                return Ok(None);
-            }
-            if let Some((id, (data, email, phone))) = &new_contact {
-                store::insert_contact(tx, &ws_owned, id, email.as_deref(), phone.as_deref(), data)?;
-            }
-            for run in &new_runs {
-                store::insert_run(tx, run)?;
-            }
-            let (events, _) = store_raised(tx, &ws_owned, &raised, at, false)?;
-            Ok(Some(events))
-        })
-        .await?;
+    let write = IngestWrite {
+        workspace: ws.to_string(),
+        at: now.as_millisecond(),
+        event: record.then(|| NewEvent {
+            id: event.id.clone(),
+            kind: event.trigger.name.to_string(),
+            body: body.to_string(),
+        }),
+        new_contact,
+        runs: new_runs,
+        raised,
+    };
+    let stored = engine.store.ingest(write).await?;
+    if !runs.is_empty() {
+        engine.notify_new_runs().await;
+    }
     let Some(caused) = stored else {
         return Ok((true, Vec::new()));
     };
     // The runs caused events started are counted with the event's (in `runs`).
     engine.metrics.caused(caused, 0);
-    engine.wake.notify_one();
     Ok((false, runs))
 }
 

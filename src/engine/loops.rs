@@ -13,13 +13,13 @@ use super::store::Store;
 use crate::source::{FileId, SourceMap};
 
 /// The refusal when activating `source` as `name` would close a trigger loop.
-pub(super) fn refusal(
+pub(super) async fn refusal(
     store: &Store,
     ws: &str,
     name: &str,
     source: &str,
 ) -> Result<Option<EngineError>, EngineError> {
-    let others = store.live_sources_except(ws, name)?;
+    let others = store.live_sources_except(ws, name).await?;
     if others.is_empty() {
         return Ok(None);
     }

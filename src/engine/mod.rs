@@ -23,12 +23,11 @@ pub mod sessions;
 pub mod store;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use api::{RunFilter, RunPage, RunSummary, WorkflowDetail, WorkflowMetrics, WorkflowStatus, WorkflowSummary};
 use error::EngineError;
-use store::{Store, StoreError};
+use store::{Store, StoreError, StoreLocation};
 
 use crate::ir;
 use crate::runtime::record::{RunRecord, format_millis};
@@ -85,18 +84,22 @@ impl Engine {
     /// Opens (creating) the store at `db` for the loaded `project` (the CLI's project
     /// loader reads it); workflows found in the project are saved as drafts (unchanged
     /// ones are left alone).
-    pub fn open(project: Project, db: &Path) -> Result<Engine, EngineError> {
-        Engine::open_with_clock(project, db, Clock::System)
+    pub async fn open(project: Project, db: &StoreLocation) -> Result<Engine, EngineError> {
+        Engine::open_with_clock(project, db, Clock::System).await
     }
 
     /// [`Engine::open`] on another clock: for tests and for embedding the engine where
     /// time is simulated ([`Clock::Manual`]: the engine's times stand still until the
     /// clock is moved, and moving it wakes the scheduler).
-    pub fn open_with_clock(project: Project, db: &Path, clock: Clock) -> Result<Engine, EngineError> {
-        let store = Store::open(db)?;
-        store.ensure_workspace(&project.workspace_id, clock.now_ms())?;
+    pub async fn open_with_clock(
+        project: Project,
+        db: &StoreLocation,
+        clock: Clock,
+    ) -> Result<Engine, EngineError> {
+        let store = Store::open(db).await?;
+        store.ensure_workspace(&project.workspace_id, clock.now_ms()).await?;
         for (name, source) in &project.workflows {
-            store.save_draft(&project.workspace_id, name, source, clock.now_ms())?;
+            store.save_draft(&project.workspace_id, name, source, clock.now_ms()).await?;
         }
         Ok(Engine {
             store: Arc::new(store),
@@ -111,6 +114,23 @@ impl Engine {
         })
     }
 
+    /// Runs `call` on a thread of the blocking pool, driving its future there: a SQLite
+    /// store answers synchronously and activation compiles, so neither stalls the
+    /// workers that accept requests. A call that is lost (its thread panicked) is an
+    /// internal error.
+    pub async fn off_thread<T, F>(engine: &Arc<Engine>, call: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: AsyncFnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    {
+        let engine = Arc::clone(engine);
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || handle.block_on(call(&engine))).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "an engine call was lost");
+            Err(EngineError::Internal("internal error: the request was interrupted".into()))
+        })
+    }
+
     /// The clock the engine reads.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -120,34 +140,41 @@ impl Engine {
         &self.project.workspace_id
     }
 
-    pub fn create_key(&self) -> Result<String, EngineError> {
+    pub async fn create_key(&self) -> Result<String, EngineError> {
         let key = format!("komo_{}", random_hex(24)?);
-        self.store.add_key(&self.project.workspace_id, &sha256_hex(&key), self.clock.now_ms())?;
+        self.store.add_key(&self.project.workspace_id, &sha256_hex(&key), self.clock.now_ms()).await?;
         Ok(key)
     }
 
-    pub fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
-        Ok(self.store.key_workspace(&sha256_hex(key.trim()))?)
+    pub async fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
+        Ok(self.store.key_workspace(&sha256_hex(key.trim())).await?)
     }
 
-    fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {
-        self.store.workflow(ws, name)?.ok_or_else(|| EngineError::NotFound(format!("no workflow `{name}`")))
+    async fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {
+        self.store
+            .workflow(ws, name)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no workflow `{name}`")))
     }
 
-    pub fn workflows(&self, ws: &str) -> Result<Vec<WorkflowSummary>, EngineError> {
-        self.store.workflows(ws)?.into_iter().map(|row| self.summary(ws, &row)).collect()
+    pub async fn workflows(&self, ws: &str) -> Result<Vec<WorkflowSummary>, EngineError> {
+        let mut out = Vec::new();
+        for row in self.store.workflows(ws).await? {
+            out.push(self.summary(ws, &row).await?);
+        }
+        Ok(out)
     }
 
-    pub fn workflow(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
-        let row = self.row(ws, name)?;
+    pub async fn workflow(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        let row = self.row(ws, name).await?;
         Ok(WorkflowDetail {
-            summary: self.summary(ws, &row)?,
+            summary: self.summary(ws, &row).await?,
             source: row.source.clone(),
-            versions: self.store.versions(ws, name)?,
+            versions: self.store.versions(ws, name).await?,
         })
     }
 
-    fn summary(&self, ws: &str, row: &store::WorkflowRow) -> Result<WorkflowSummary, EngineError> {
+    async fn summary(&self, ws: &str, row: &store::WorkflowRow) -> Result<WorkflowSummary, EngineError> {
         let status = WorkflowStatus::parse(&row.status).unwrap_or(WorkflowStatus::Draft);
         let header = project::header_of(&row.source);
         Ok(WorkflowSummary {
@@ -157,14 +184,14 @@ impl Engine {
             scope: header.scope,
             trigger: header.trigger,
             version: row.active_version,
-            metrics: self.metrics(ws, &row.name)?,
+            metrics: self.metrics(ws, &row.name).await?,
         })
     }
 
-    fn metrics(&self, ws: &str, name: &str) -> Result<WorkflowMetrics, EngineError> {
+    async fn metrics(&self, ws: &str, name: &str) -> Result<WorkflowMetrics, EngineError> {
         let mut m = WorkflowMetrics::default();
         let mut durations = Vec::new();
-        for (status, started, finished) in self.store.run_stats(ws, name)? {
+        for (status, started, finished) in self.store.run_stats(ws, name).await? {
             m.runs += 1;
             match status.as_str() {
                 "succeeded" => m.succeeded += 1,
@@ -192,24 +219,29 @@ impl Engine {
         Ok(m)
     }
 
-    pub fn save_draft(&self, ws: &str, name: &str, source: &str) -> Result<WorkflowDetail, EngineError> {
+    pub async fn save_draft(
+        &self,
+        ws: &str,
+        name: &str,
+        source: &str,
+    ) -> Result<WorkflowDetail, EngineError> {
         if !crate::check::is_snake_case(name) {
             return Err(EngineError::Invalid {
                 message: format!("`{name}` is not a valid workflow name (snake_case)"),
                 field: Some("name".into()),
             });
         }
-        self.store.save_draft(ws, name, source, self.clock.now_ms())?;
+        self.store.save_draft(ws, name, source, self.clock.now_ms()).await?;
         self.lifecycle_changed();
-        self.workflow(ws, name)
+        self.workflow(ws, name).await
     }
 
     /// Compiles the draft; refuses it with the full list of diagnostics if anything is
     /// wrong, or if it would close a trigger loop with the workspace's other active or
     /// paused workflows (`loops.rs`); otherwise stores an immutable version and
     /// activates it.
-    pub fn activate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
-        let row = self.row(ws, name)?;
+    pub async fn activate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        let row = self.row(ws, name).await?;
         let mut sources = SourceMap::new();
         sources.add(format!("{name}.komo"), row.source.clone());
         let checked = crate::check_sources_in(&sources, &self.catalog);
@@ -218,7 +250,7 @@ impl Engine {
             let diagnostics = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
             return Err(EngineError::Refused { diagnostics });
         }
-        if let Some(refused) = loops::refusal(&self.store, ws, name, &row.source)? {
+        if let Some(refused) = loops::refusal(&self.store, ws, name, &row.source).await? {
             return Err(refused);
         }
         let program = ir::lower_program(&checked)
@@ -234,26 +266,21 @@ impl Engine {
         }
         let ir_json =
             ir::stored::to_json(&wf).map_err(|e| StoreError::unwritable(format!("the IR of `{name}`"), e))?;
-        self.store.activate_version(
-            ws,
-            name,
-            &row.source,
-            &ir_json,
-            wf.trigger.name(),
-            self.clock.now_ms(),
-        )?;
+        self.store
+            .activate_version(ws, name, &row.source, &ir_json, wf.trigger.name(), self.clock.now_ms())
+            .await?;
         self.lifecycle_changed();
-        self.workflow(ws, name)
+        self.workflow(ws, name).await
     }
 
-    fn transition(
+    async fn transition(
         &self,
         ws: &str,
         name: &str,
         from: &[WorkflowStatus],
         to: WorkflowStatus,
     ) -> Result<(), EngineError> {
-        let row = self.row(ws, name)?;
+        let row = self.row(ws, name).await?;
         let status = WorkflowStatus::parse(&row.status).unwrap_or(WorkflowStatus::Draft);
         if !from.contains(&status) {
             return Err(EngineError::Conflict(format!(
@@ -262,9 +289,14 @@ impl Engine {
                 to.as_str()
             )));
         }
-        self.store.set_status(ws, name, to.as_str(), self.clock.now_ms())?;
+        self.store.set_status(ws, name, to.as_str(), self.clock.now_ms()).await?;
         self.lifecycle_changed();
         Ok(())
+    }
+
+    /// New runs are stored: the scheduler looks for due runs now.
+    async fn notify_new_runs(&self) {
+        self.wake.notify_one();
     }
 
     /// Forgets the cached active workflows (after any change to a workflow's row).
@@ -276,7 +308,7 @@ impl Engine {
     }
 
     /// `(name, active version)` of every active workflow of `trigger` in `ws`.
-    fn active_for_trigger(&self, ws: &str, trigger: &str) -> Result<ActiveList, EngineError> {
+    async fn active_for_trigger(&self, ws: &str, trigger: &str) -> Result<ActiveList, EngineError> {
         let key = (ws.to_string(), trigger.to_string());
         let generation = match self.active.lock() {
             Ok(cache) => match cache.by_trigger.get(&key) {
@@ -285,7 +317,7 @@ impl Engine {
             },
             Err(_) => u64::MAX,
         };
-        let list = Arc::new(self.store.active_for_trigger(ws, trigger)?);
+        let list = Arc::new(self.store.active_for_trigger(ws, trigger).await?);
         if let Ok(mut cache) = self.active.lock() {
             if cache.generation == generation {
                 cache.by_trigger.insert(key, Arc::clone(&list));
@@ -294,54 +326,56 @@ impl Engine {
         Ok(list)
     }
 
-    pub fn pause(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
-        self.transition(ws, name, &[WorkflowStatus::Active], WorkflowStatus::Paused)?;
-        self.workflow(ws, name)
+    pub async fn pause(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        self.transition(ws, name, &[WorkflowStatus::Active], WorkflowStatus::Paused).await?;
+        self.workflow(ws, name).await
     }
 
-    pub fn resume(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
-        self.transition(ws, name, &[WorkflowStatus::Paused], WorkflowStatus::Active)?;
+    pub async fn resume(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+        self.transition(ws, name, &[WorkflowStatus::Paused], WorkflowStatus::Active).await?;
         self.wake.notify_one();
-        self.workflow(ws, name)
+        self.workflow(ws, name).await
     }
 
     /// Stops the workflow; its waiting runs are cancelled.
-    pub fn deactivate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
+    pub async fn deactivate(&self, ws: &str, name: &str) -> Result<WorkflowDetail, EngineError> {
         self.transition(
             ws,
             name,
             &[WorkflowStatus::Active, WorkflowStatus::Paused],
             WorkflowStatus::Inactive,
-        )?;
-        scheduler::cancel_unfinished(&self.store, ws, name, self.clock.now())?;
-        self.workflow(ws, name)
+        )
+        .await?;
+        scheduler::cancel_unfinished(&self.store, ws, name, self.clock.now()).await?;
+        self.workflow(ws, name).await
     }
 
     /// Copies the source into a new draft (`<name>_copy` unless named).
-    pub fn clone_workflow(
+    pub async fn clone_workflow(
         &self,
         ws: &str,
         name: &str,
         new_name: Option<&str>,
     ) -> Result<WorkflowDetail, EngineError> {
-        let row = self.row(ws, name)?;
+        let row = self.row(ws, name).await?;
         let target = new_name.map_or_else(|| format!("{name}_copy"), str::to_string);
-        if self.store.workflow(ws, &target)?.is_some() {
+        if self.store.workflow(ws, &target).await?.is_some() {
             return Err(EngineError::Conflict(format!("a workflow `{target}` exists already")));
         }
         let source = project::rename_workflow(&row.source, name, &target);
-        self.save_draft(ws, &target, &source)
+        self.save_draft(ws, &target, &source).await
     }
 
     /// The IR of a version (cached; versions never change).
-    fn version(&self, ws: &str, name: &str, version: i64) -> Result<Arc<ir::Workflow>, EngineError> {
+    async fn version(&self, ws: &str, name: &str, version: i64) -> Result<Arc<ir::Workflow>, EngineError> {
         let key = (ws.to_string(), name.to_string(), version);
         if let Some(wf) = self.ir_cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(wf);
         }
         let json = self
             .store
-            .version_ir(ws, name, version)?
+            .version_ir(ws, name, version)
+            .await?
             .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
         let wf = ir::stored::from_json(&json)
             .map_err(|e| StoreError::corrupt(format!("version {version} of `{name}`"), e))?;
@@ -352,7 +386,7 @@ impl Engine {
         Ok(wf)
     }
 
-    pub fn runs(&self, ws: &str, filter: &RunFilter) -> Result<RunPage, EngineError> {
+    pub async fn runs(&self, ws: &str, filter: &RunFilter) -> Result<RunPage, EngineError> {
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
         let time = |param: &str, value: &Option<String>| -> Result<Option<i64>, EngineError> {
             let Some(v) = value else { return Ok(None) };
@@ -376,7 +410,7 @@ impl Engine {
             },
             limit: limit + 1,
         };
-        let rows = self.store.list_runs(ws, &query)?;
+        let rows = self.store.list_runs(ws, &query).await?;
         let more = rows.len() > limit as usize;
         let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
         let next_cursor = if more { rows.last().map(|r| format!("{}_{}", r.started_at, r.id)) } else { None };
@@ -397,14 +431,15 @@ impl Engine {
         Ok(RunPage { runs, next_cursor })
     }
 
-    pub fn run(&self, ws: &str, id: &str) -> Result<RunRecord, EngineError> {
-        let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
-        let wf = self.version(ws, &row.workflow, row.version)?;
+    pub async fn run(&self, ws: &str, id: &str) -> Result<RunRecord, EngineError> {
+        let row =
+            self.store.run(ws, id).await?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        let wf = self.version(ws, &row.workflow, row.version).await?;
         let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
             .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
         // A contact that cannot be read shows why, in place of its fields.
         let contact = match &row.contact_id {
-            Some(cid) => match host::contact_value(&self.store, ws, cid) {
+            Some(cid) => match host::contact_value(&self.store, ws, cid).await {
                 Err(EngineError::Store(why)) => {
                     Value::record([("error".to_string(), Value::String(why.to_string()))])
                 }
@@ -416,22 +451,23 @@ impl Engine {
         record.caused_by = row.caused_by.as_deref().and_then(|c| serde_json::from_str(c).ok());
         record.caused_runs = self
             .store
-            .runs_caused_by(ws, id)?
+            .runs_caused_by(ws, id)
+            .await?
             .into_iter()
             .map(|r| crate::runtime::record::CausedRun { id: r.id, workflow: r.workflow, event: r.event_id })
             .collect();
         Ok(record)
     }
 
-    pub fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {
-        match self.store.contact(ws, id)? {
+    pub async fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {
+        match self.store.contact(ws, id).await? {
             Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
             None => Err(EngineError::NotFound(format!("no contact `{id}`"))),
         }
     }
 
-    pub fn contact_by_email(&self, ws: &str, email: &str) -> Result<serde_json::Value, EngineError> {
-        match self.store.find_contact(ws, None, Some(email), None)? {
+    pub async fn contact_by_email(&self, ws: &str, email: &str) -> Result<serde_json::Value, EngineError> {
+        match self.store.find_contact(ws, None, Some(email), None).await? {
             Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
             None => Err(EngineError::NotFound(format!("no contact with email `{email}`"))),
         }
@@ -456,7 +492,7 @@ impl Engine {
                         field: Some("id".into()),
                     });
                 }
-                ingest::record_only(self, ws, &id, &format!("platform:{kind}"), &json.to_string())
+                ingest::record_only(self, ws, &id, &format!("platform:{kind}"), &json.to_string()).await
             }
         }
     }
@@ -502,7 +538,8 @@ impl Engine {
 
     /// Starts a new run of the same workflow (its active version) on the run's event.
     pub async fn replay(&self, ws: &str, id: &str) -> Result<api::StartedRun, EngineError> {
-        let row = self.store.run(ws, id)?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        let row =
+            self.store.run(ws, id).await?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
         ingest::replay(self, ws, &row).await
     }
 

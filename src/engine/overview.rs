@@ -21,14 +21,18 @@ pub struct VersionInfo {
 
 impl Engine {
     /// How many runs each workflow started at or after `since_ms`, by workflow name.
-    pub fn run_counts_since(&self, ws: &str, since_ms: i64) -> Result<HashMap<String, u64>, EngineError> {
-        let counts = self.store.run_counts_since(ws, since_ms)?;
+    pub async fn run_counts_since(
+        &self,
+        ws: &str,
+        since_ms: i64,
+    ) -> Result<HashMap<String, u64>, EngineError> {
+        let counts = self.store.run_counts_since(ws, since_ms).await?;
         Ok(counts.into_iter().map(|(name, n)| (name, u64::try_from(n).unwrap_or(0))).collect())
     }
 
     /// The versions of a workflow, newest first.
-    pub fn version_list(&self, ws: &str, name: &str) -> Result<Vec<VersionInfo>, EngineError> {
-        let rows = self.store.version_history(ws, name)?;
+    pub async fn version_list(&self, ws: &str, name: &str) -> Result<Vec<VersionInfo>, EngineError> {
+        let rows = self.store.version_history(ws, name).await?;
         Ok(rows
             .into_iter()
             .map(|r| VersionInfo {
@@ -40,17 +44,22 @@ impl Engine {
     }
 
     /// The source of one version, if it exists.
-    pub fn version_source(&self, ws: &str, name: &str, version: i64) -> Result<Option<String>, EngineError> {
-        Ok(self.store.version_source(ws, name, version)?)
+    pub async fn version_source(
+        &self,
+        ws: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self.store.version_source(ws, name, version).await?)
     }
 
     /// The names of the workspace's workflows, sorted (without their metrics).
-    pub fn workflow_names(&self, ws: &str) -> Result<Vec<String>, EngineError> {
-        Ok(self.store.workflow_names(ws)?)
+    pub async fn workflow_names(&self, ws: &str) -> Result<Vec<String>, EngineError> {
+        Ok(self.store.workflow_names(ws).await?)
     }
 
     /// The triggers of the workspace's activated versions, sorted.
-    pub fn known_triggers(&self, ws: &str) -> Result<Vec<String>, EngineError> {
-        Ok(self.store.version_triggers(ws)?)
+    pub async fn known_triggers(&self, ws: &str) -> Result<Vec<String>, EngineError> {
+        Ok(self.store.version_triggers(ws).await?)
     }
 }

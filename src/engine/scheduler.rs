@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Engine;
-use super::caused::{Cause, chain_of, raise, store_raised};
+use super::caused::{Cause, chain_of, raise};
 use super::error::EngineError;
 use super::host::{EngineHost, blob_of, blob_state};
-use super::store::{self, DueRun, RunRow, Store, StoreError};
+use super::store::{ContactWrite, DueRun, ProgressWrite, RunRow, Store, StoreError};
 use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
@@ -90,7 +90,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
             .map(|mut f| (f.pass(), f.runs.iter().cloned().collect::<Vec<String>>()))
             .unwrap_or((u64::MAX, Vec::new()));
         let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
-        match engine.store.due_runs(engine.clock.now_ms(), BATCH, &busy) {
+        match engine.store.claim_due(engine.clock.now_ms(), BATCH, &busy).await {
             Ok(rows) => {
                 for due in rows {
                     let fresh = in_flight.lock().map(|mut f| f.claim(&due.run, since)).unwrap_or(false);
@@ -123,10 +123,10 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
 }
 
 /// Resumes one run until it parks or ends, then commits its state (only if the run is
-/// still as it was listed: see [`store::update_run`]).
+/// still as it was claimed: see [`Store::progress`]).
 async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
-    let row = &due.run;
-    let wf = engine.version(&row.workspace, &row.workflow, row.version)?;
+    let (row, claim) = (&due.run, due.claim);
+    let wf = engine.version(&row.workspace, &row.workflow, row.version).await?;
     let mut state: RunState = serde_json::from_str(&row.state)
         .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?;
     let mut contact = match (&row.contact_id, &due.contact) {
@@ -196,24 +196,28 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     // The run's progress, its internal effects on the contact and the events they
     // caused (with the runs those start) commit together.
     let contact = match host.changed_contact() {
-        Some((id, state)) => Some((id.to_string(), blob_of(state)?)),
+        Some((id, state)) => {
+            let (data, email, phone) = blob_of(state)?;
+            Some(ContactWrite { id: id.to_string(), email, phone, data })
+        }
         None => None,
     };
-    let (id, workspace, claimed, at) =
-        (row.id.clone(), row.workspace.clone(), row.due_at, engine.clock.now_ms());
-    let (events, runs) = engine
-        .store
-        .write(move |tx| {
-            store::update_run(tx, &id, claimed, status.as_str(), &json, due, finished)?;
-            if let Some((cid, (data, email, phone))) = &contact {
-                store::save_contact(tx, &workspace, cid, email.as_deref(), phone.as_deref(), data)?;
-            }
-            store_raised(tx, &workspace, &raised, at, true)
-        })
-        .await?;
+    let write = ProgressWrite {
+        workspace: row.workspace.clone(),
+        at: engine.clock.now_ms(),
+        run: row.id.clone(),
+        claim,
+        status: status.as_str().to_string(),
+        state: json,
+        due_at: due,
+        finished_at: finished,
+        contact,
+        raised,
+    };
+    let (events, runs) = engine.store.progress(write).await?;
     engine.metrics.caused(events, runs);
     if runs > 0 {
-        engine.wake.notify_one();
+        engine.notify_new_runs().await;
     }
     Ok(())
 }
@@ -243,7 +247,7 @@ fn log_steps(
 
 /// Cancels a workflow's unfinished runs (deactivation): each run's state says it was
 /// cancelled `now`, and nothing of it is due any more.
-pub fn cancel_unfinished(
+pub async fn cancel_unfinished(
     store: &Store,
     ws: &str,
     workflow: &str,
@@ -257,5 +261,5 @@ pub fn cancel_unfinished(
         run.waiting_until = None;
         serde_json::to_string(&run).map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))
     };
-    Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled)?)
+    Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled).await?)
 }

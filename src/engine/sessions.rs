@@ -15,24 +15,28 @@ pub type Session = SessionRow;
 impl Engine {
     /// Signs in with a workspace API key: `(session id, session)`, or `None` for a key
     /// the store does not know. Expired sessions are removed on the way.
-    pub fn sign_in(&self, key: &str, lifetime_ms: i64) -> Result<Option<(String, Session)>, EngineError> {
-        let Some(workspace) = self.authenticate(key)? else {
+    pub async fn sign_in(
+        &self,
+        key: &str,
+        lifetime_ms: i64,
+    ) -> Result<Option<(String, Session)>, EngineError> {
+        let Some(workspace) = self.authenticate(key).await? else {
             return Ok(None);
         };
         let id = random_hex(32)?;
         let now = self.clock.now_ms();
         let session = Session { workspace, csrf: random_hex(32)?, expires_at: now + lifetime_ms };
-        self.store.start_session(&sha256_hex(&id), &session, now)?;
+        self.store.start_session(&sha256_hex(&id), &session, now).await?;
         Ok(Some((id, session)))
     }
 
     /// The session of a cookie's id, unless it is unknown or expired.
-    pub fn session(&self, id: &str) -> Result<Option<Session>, EngineError> {
-        Ok(self.store.session(&sha256_hex(id), self.clock.now_ms())?)
+    pub async fn session(&self, id: &str) -> Result<Option<Session>, EngineError> {
+        Ok(self.store.session(&sha256_hex(id), self.clock.now_ms()).await?)
     }
 
     /// Ends a session (signing out); an unknown id is not an error.
-    pub fn sign_out(&self, id: &str) -> Result<(), EngineError> {
-        Ok(self.store.end_session(&sha256_hex(id))?)
+    pub async fn sign_out(&self, id: &str) -> Result<(), EngineError> {
+        Ok(self.store.end_session(&sha256_hex(id)).await?)
     }
 }

@@ -28,7 +28,7 @@ pub(crate) async fn require_key(
         Ok(key) => key.to_owned(),
         Err(message) => return ApiError::unauthorized(message).into_response(),
     };
-    match blocking(&engine, move |engine| engine.authenticate(&key)).await {
+    match blocking(&engine, async move |engine| engine.authenticate(&key).await).await {
         Ok(Some(workspace)) => {
             request.extensions_mut().insert(WorkspaceId(workspace));
             next.run(request).await

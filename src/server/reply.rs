@@ -42,11 +42,6 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over the {mib} MiB limit"))
     }
 
-    /// 500: a bug or a lost task; the message says which.
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
-    }
-
     /// An extractor's rejection (a body that could not be read, a bad query string),
     /// with its status and text, as JSON.
     pub fn rejected(status: StatusCode, text: String) -> ApiError {
@@ -77,19 +72,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Runs a synchronous engine call (they are short SQLite transactions) on the
-/// blocking pool, so a busy store never stalls the workers that accept requests.
+/// Runs an engine call on the blocking pool (see [`Engine::off_thread`]), its error
+/// as the API's.
 pub(crate) async fn blocking<T, F>(engine: &Arc<Engine>, call: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    F: AsyncFnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
 {
-    let engine = Arc::clone(engine);
-    match tokio::task::spawn_blocking(move || call(&engine)).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(error) => {
-            tracing::error!(error = %error, "an engine call was lost");
-            Err(ApiError::internal("internal error: the request was interrupted"))
-        }
-    }
+    Engine::off_thread(engine, call).await.map_err(ApiError::from)
 }

@@ -110,7 +110,7 @@ pub(crate) async fn workflows(
     State(engine): Shared,
     Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
 ) -> Result<Response, ApiError> {
-    let workflows = blocking(&engine, move |engine| engine.workflows(&ws)).await?;
+    let workflows = blocking(&engine, async move |engine| engine.workflows(&ws).await).await?;
     Ok(Json(WorkflowList { workflows }).into_response())
 }
 
@@ -121,7 +121,7 @@ pub(crate) async fn workflow(
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let name = path(name)?;
-    let detail = blocking(&engine, move |engine| engine.workflow(&ws, &name)).await?;
+    let detail = blocking(&engine, async move |engine| engine.workflow(&ws, &name).await).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -135,7 +135,7 @@ pub(crate) async fn save_draft(
     let name = path(name)?;
     let source = String::from_utf8(body(source)?.to_vec())
         .map_err(|_| ApiError::bad_request("the workflow source is not valid UTF-8"))?;
-    let detail = blocking(&engine, move |engine| engine.save_draft(&ws, &name, &source)).await?;
+    let detail = blocking(&engine, async move |engine| engine.save_draft(&ws, &name, &source).await).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -159,15 +159,16 @@ pub(crate) async fn lifecycle(
 ) -> Result<Response, ApiError> {
     let (name, action) = path(target)?;
     let detail = match action.as_str() {
-        "activate" => blocking(&engine, move |engine| engine.activate(&ws, &name)).await?,
-        "pause" => blocking(&engine, move |engine| engine.pause(&ws, &name)).await?,
-        "resume" => blocking(&engine, move |engine| engine.resume(&ws, &name)).await?,
-        "deactivate" => blocking(&engine, move |engine| engine.deactivate(&ws, &name)).await?,
+        "activate" => blocking(&engine, async move |engine| engine.activate(&ws, &name).await).await?,
+        "pause" => blocking(&engine, async move |engine| engine.pause(&ws, &name).await).await?,
+        "resume" => blocking(&engine, async move |engine| engine.resume(&ws, &name).await).await?,
+        "deactivate" => blocking(&engine, async move |engine| engine.deactivate(&ws, &name).await).await?,
         "clone" => {
             let request = clone_request(&body(request)?)?;
-            let detail =
-                blocking(&engine, move |engine| engine.clone_workflow(&ws, &name, request.name.as_deref()))
-                    .await?;
+            let detail = blocking(&engine, async move |engine| {
+                engine.clone_workflow(&ws, &name, request.name.as_deref()).await
+            })
+            .await?;
             let mut response = (StatusCode::CREATED, Json(&detail)).into_response();
             let location = format!("/v1/workflows/{}", detail.summary.name);
             if let Ok(location) = HeaderValue::from_str(&location) {
@@ -209,7 +210,7 @@ pub(crate) async fn runs(
     query: Params,
 ) -> Result<Response, ApiError> {
     let filter = run_filter(params(query, RUN_PARAMS)?)?;
-    let page = blocking(&engine, move |engine| engine.runs(&ws, &filter)).await?;
+    let page = blocking(&engine, async move |engine| engine.runs(&ws, &filter).await).await?;
     Ok(Json(page).into_response())
 }
 
@@ -245,7 +246,7 @@ pub(crate) async fn run(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
-    let record = blocking(&engine, move |engine| engine.run(&ws, &id)).await?;
+    let record = blocking(&engine, async move |engine| engine.run(&ws, &id).await).await?;
     Ok(Json(record).into_response())
 }
 
@@ -267,7 +268,7 @@ pub(crate) async fn contact(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
-    let contact = blocking(&engine, move |engine| engine.contact(&ws, &id)).await?;
+    let contact = blocking(&engine, async move |engine| engine.contact(&ws, &id).await).await?;
     Ok(Json(contact).into_response())
 }
 
@@ -283,7 +284,7 @@ pub(crate) async fn contact_by_email(
             "look contacts up by email (`/v1/contacts?email=…`) or by id (`/v1/contacts/{id}`)",
         ));
     };
-    let contact = blocking(&engine, move |engine| engine.contact_by_email(&ws, &email)).await?;
+    let contact = blocking(&engine, async move |engine| engine.contact_by_email(&ws, &email).await).await?;
     Ok(Json(contact).into_response())
 }
 

@@ -3,6 +3,7 @@
 //! Each test file uses a subset.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod postgres;
 pub mod smtp;
 
 use std::fmt::Display;

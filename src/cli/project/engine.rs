@@ -17,6 +17,7 @@ use crate::connectors::template::Templates;
 use crate::connectors::{Connectors, ProjectFiles};
 use crate::engine::error::EngineError;
 use crate::engine::project::{DEFAULT_MAX_CHAIN_DEPTH, split_workflows};
+use crate::engine::store::StoreLocation;
 use crate::engine::{Engine, Project};
 
 /// Reads an environment variable of the process.
@@ -110,18 +111,18 @@ impl std::error::Error for OpenEngineError {}
 
 /// The engine of the project at `root`, with its store at `db` (by default
 /// [`default_store`]).
-pub fn open_engine(root: &Path, db: Option<&Path>) -> Result<Engine, OpenEngineError> {
-    open_engine_with_clock(root, db, crate::engine::Clock::System)
+pub async fn open_engine(root: &Path, db: Option<&StoreLocation>) -> Result<Engine, OpenEngineError> {
+    open_engine_with_clock(root, db, crate::engine::Clock::System).await
 }
 
 /// [`open_engine`] on another clock (tests, embedding: see [`Engine::open_with_clock`]).
-pub fn open_engine_with_clock(
+pub async fn open_engine_with_clock(
     root: &Path,
-    db: Option<&Path>,
+    db: Option<&StoreLocation>,
     clock: crate::engine::Clock,
 ) -> Result<Engine, OpenEngineError> {
     let project =
         LoadedProject::load(root).and_then(|p| p.engine_project()).map_err(OpenEngineError::Project)?;
-    let default_db = default_store(root);
-    Engine::open_with_clock(project, db.unwrap_or(&default_db), clock).map_err(OpenEngineError::Engine)
+    let default_db = StoreLocation::Sqlite(default_store(root));
+    Engine::open_with_clock(project, db.unwrap_or(&default_db), clock).await.map_err(OpenEngineError::Engine)
 }

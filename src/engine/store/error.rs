@@ -31,6 +31,8 @@ pub enum StoreError {
     Io { action: String, detail: String },
     /// A write answered with another type than its caller expects (a bug).
     AnswerMismatch,
+    /// This build cannot open such a store.
+    Unsupported { what: String },
 }
 
 impl StoreError {
@@ -58,6 +60,7 @@ impl fmt::Display for StoreError {
             StoreError::LockPoisoned => f.write_str("the store lock is poisoned"),
             StoreError::Io { action, detail } => write!(f, "cannot {action}: {detail}"),
             StoreError::AnswerMismatch => f.write_str("internal error: a write answered another type"),
+            StoreError::Unsupported { what } => write!(f, "{what} are not supported by this build"),
         }
     }
 }

@@ -1,94 +1,71 @@
-//! The engine's store: one SQLite file (WAL, full sync on commit), every table scoped by
-//! workspace. All of the engine's SQL lives in this module.
+//! The engine's store: every table scoped by workspace, on one of two backends. All of
+//! the engine's SQL lives in this module.
 //!
 //! In: engine operations (save a draft, add a version, ingest an event with its runs,
-//! save a run's state, apply an internal action exactly once). Out: rows. Each
-//! operation is one transaction: nothing is ever half-written. Migrations are embedded
-//! and run on open.
+//! save a run's progress, claim due runs). Out: rows. Each operation is one transaction:
+//! nothing is ever half-written. Each backend embeds its own migrations and runs them on
+//! open.
 //!
-//! Errors are [`StoreError`]s; the engine turns them into its own (a stale claim is a
-//! conflict). No SQL is written outside this module: the operations below are the
-//! store's whole interface, the one a second store (Postgres) is to implement.
+//! [`Store`] is the one interface the engine sees; it answers from either backend:
+//! - `sqlite/`: one SQLite file (WAL, full sync), the embedded default, one node;
+//! - `postgres/`: a Postgres database shared by any number of nodes, whose due runs are
+//!   claimed with leases and fencing tokens.
 //!
-//! The operations, by file:
-//! - `workspaces.rs`: [`Store::ensure_workspace`], API keys ([`Store::add_key`],
-//!   [`Store::key_workspace`]);
-//! - `workflows.rs`: rows ([`Store::workflow`], [`Store::workflows`],
-//!   [`Store::workflow_names`]), drafts and status ([`Store::save_draft`],
-//!   [`Store::set_status`]), versions ([`Store::activate_version`], [`Store::versions`],
-//!   [`Store::version_history`], [`Store::version_ir`], [`Store::version_source`],
-//!   [`Store::version_triggers`]), what is live ([`Store::active_for_trigger`],
-//!   [`Store::live_sources_except`]);
-//! - `runs.rs`: reads ([`Store::run`], [`Store::due_runs`], [`Store::list_runs`] with a
-//!   [`RunQuery`], [`Store::runs_caused_by`], [`Store::run_stats`],
-//!   [`Store::run_counts_since`]), deactivation ([`Store::cancel_unfinished_runs`]), and
-//!   the writes [`insert_run`] and [`update_run`] (which refuses a stale claim);
-//! - `contacts.rs`: [`Store::find_contact`], [`Store::contact`], and the writes
-//!   [`insert_contact`] and [`save_contact`];
-//! - `events.rs`: the writes [`record_event`] (deduplicated for 24 hours) and
-//!   [`record_caused_event`], [`Store::record_event`] on its own, [`Store::event_body`];
-//! - `sessions.rs`: dashboard sessions ([`Store::start_session`], [`Store::session`],
-//!   [`Store::end_session`]);
-//! - `schema.rs`: the embedded migrations, run on [`Store::open`];
-//! - `writer.rs`: the group-commit writer thread behind [`Store::write`];
-//! - `error.rs`: [`StoreError`].
-//!
-//! Reads and administrative writes (keys, drafts, lifecycle, sessions) use one
-//! connection, each write in a transaction of its own. The hot writes (an event with its
-//! contact and runs, a run's progress with its contact and caused events) are closures
-//! handed to [`Store::write`], which calls the free functions above on the writer's
-//! connection: one transaction per group of writes, answered after its commit.
+//! The hot writes are data ([`IngestWrite`], [`ProgressWrite`] in `writes.rs`), so both
+//! backends commit the same thing. Errors are [`StoreError`]s; the engine turns them
+//! into its own (a stale claim is a conflict).
 
-mod contacts;
 mod error;
-mod events;
-mod runs;
-mod schema;
-mod sessions;
-mod workflows;
-mod workspaces;
-mod writer;
+mod sqlite;
+mod writes;
 
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
-
-use rusqlite::{Connection, Transaction};
+use std::path::PathBuf;
 
 pub use error::StoreError;
+pub use writes::{Claim, ContactWrite, IngestWrite, NewEvent, ProgressWrite, RaisedEvent};
 
-pub use contacts::{insert_contact, save_contact};
-pub use events::{CausedRow, record_caused_event, record_event};
-pub use runs::{insert_run, update_run};
-
-/// The SQLite store: one connection for reads and administrative writes, and a writer
-/// thread with its own connection that commits the hot writes (events, runs' progress)
-/// in groups: every write waiting when a commit starts shares its fsync, and each caller
-/// hears back only after that commit.
-pub struct Store {
-    conn: Mutex<Connection>,
-    writer: std::sync::mpsc::Sender<writer::WriteRequest>,
+/// Where a store is: a SQLite file or a Postgres database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    /// A `postgres://` (or `postgresql://`) URL.
+    Postgres(String),
 }
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+impl StoreLocation {
+    /// The location a `--db` value names: a `postgres://` or `postgresql://` URL, a
+    /// `sqlite://PATH`, or a path; `None` for another scheme (`mysql://…`).
+    pub fn parse(db: &str) -> Option<StoreLocation> {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return Some(StoreLocation::Postgres(db.to_string()));
+        }
+        if let Some(path) = db.strip_prefix("sqlite://") {
+            return Some(StoreLocation::Sqlite(PathBuf::from(path)));
+        }
+        if db.contains("://") {
+            return None;
+        }
+        Some(StoreLocation::Sqlite(PathBuf::from(db)))
     }
 }
 
-/// Opens a connection with the store's settings.
-fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.trace_v2(
-        rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
-        Some(|_: rusqlite::trace::TraceEvent<'_>| {
-            STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }),
-    )?;
-    Ok(conn)
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+/// A URL without its password (for messages and logs).
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
 }
 
 /// A workflow row.
@@ -132,11 +109,13 @@ pub struct RunRow {
     pub caused_by: Option<String>,
 }
 
-/// A due run and its contact's blob (when it has a contact and the contact exists).
+/// A due run, claimed: its contact's blob (when it has a contact and the contact
+/// exists), and the claim its progress is committed on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRun {
     pub run: RunRow,
     pub contact: Option<String>,
+    pub claim: Claim,
 }
 
 /// Which runs [`Store::list_runs`] lists: every filter that is set must hold.
@@ -178,43 +157,292 @@ pub struct ContactRow {
 /// statements-per-run figure).
 static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+fn count_statements(n: u64) {
+    STATEMENTS.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// How many SQL statements the stores of this process have executed.
 pub fn statements_executed() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-impl Store {
-    /// Opens (creating and migrating) the SQLite file at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-                action: format!("create {}", dir.display()),
-                detail: e.to_string(),
-            })?;
-        }
-        let mut conn = connect(path)?;
-        schema::migrate(&mut conn)?;
-        let writer = writer::start(connect(path)?)?;
-        Ok(Store { conn: Mutex::new(conn), writer })
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.conn.lock().map_err(|_| StoreError::LockPoisoned)
-    }
-
-    /// Runs `f` in one transaction on the read connection (committed only if it
-    /// succeeds): the administrative writes, which do not go through the writer.
-    fn transaction<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
+/// The store: one of the two backends behind one interface.
+#[derive(Debug)]
+pub struct Store {
+    backend: Backend,
 }
 
-#[cfg(test)]
-mod tests;
+#[derive(Debug)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+}
+
+/// Calls the same operation on whichever backend the store is.
+macro_rules! on_backend {
+    ($store:expr, $s:ident => $call:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($s) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating and migrating) the store at `location`.
+    pub async fn open(location: &StoreLocation) -> Result<Store, StoreError> {
+        let backend = match location {
+            StoreLocation::Sqlite(path) => Backend::Sqlite(sqlite::Sqlite::open(path)?),
+            StoreLocation::Postgres(_) => {
+                return Err(StoreError::Unsupported { what: format!("Postgres stores (`{location}`)") });
+            }
+        };
+        Ok(Store { backend })
+    }
+
+    /// Which backend this is (`sqlite` or `postgres`), for metrics and the dashboard.
+    pub fn kind(&self) -> &'static str {
+        on_backend!(self, _s => "sqlite")
+    }
+
+    // Workspaces and keys.
+
+    /// Creates the workspace (at `now`) unless it exists.
+    pub async fn ensure_workspace(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        on_backend!(self, s => s.ensure_workspace(id, now))
+    }
+
+    /// Stores a key's hash for `workspace`, created at `now`.
+    pub async fn add_key(&self, workspace: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+        on_backend!(self, s => s.add_key(workspace, hash, now))
+    }
+
+    /// The workspace a key hash belongs to.
+    pub async fn key_workspace(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        on_backend!(self, s => s.key_workspace(hash))
+    }
+
+    // Workflows and versions.
+
+    pub async fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, StoreError> {
+        on_backend!(self, s => s.workflow(workspace, name))
+    }
+
+    /// The workspace's workflows, by name.
+    pub async fn workflows(&self, workspace: &str) -> Result<Vec<WorkflowRow>, StoreError> {
+        on_backend!(self, s => s.workflows(workspace))
+    }
+
+    /// Saves `source` as the draft of `name` (a new workflow starts as a draft), at
+    /// `now`. Returns false when the source is unchanged.
+    pub async fn save_draft(
+        &self,
+        workspace: &str,
+        name: &str,
+        source: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, s => s.save_draft(workspace, name, source, now))
+    }
+
+    pub async fn set_status(
+        &self,
+        workspace: &str,
+        name: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, s => s.set_status(workspace, name, status, now))
+    }
+
+    /// Adds an immutable version, created at `now`, and makes it the active one;
+    /// answers its number.
+    pub async fn activate_version(
+        &self,
+        workspace: &str,
+        name: &str,
+        source: &str,
+        ir: &str,
+        trigger: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        on_backend!(self, s => s.activate_version(workspace, name, source, ir, trigger, now))
+    }
+
+    /// The version numbers of a workflow, oldest first.
+    pub async fn versions(&self, workspace: &str, name: &str) -> Result<Vec<i64>, StoreError> {
+        on_backend!(self, s => s.versions(workspace, name))
+    }
+
+    /// The stored IR (JSON) of one version.
+    pub async fn version_ir(
+        &self,
+        workspace: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>, StoreError> {
+        on_backend!(self, s => s.version_ir(workspace, name, version))
+    }
+
+    /// The active workflows listening to `trigger`, with their active versions.
+    pub async fn active_for_trigger(
+        &self,
+        workspace: &str,
+        trigger: &str,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        on_backend!(self, s => s.active_for_trigger(workspace, trigger))
+    }
+
+    /// A workflow's versions, newest first.
+    pub async fn version_history(&self, workspace: &str, name: &str) -> Result<Vec<VersionRow>, StoreError> {
+        on_backend!(self, s => s.version_history(workspace, name))
+    }
+
+    pub async fn version_source(
+        &self,
+        workspace: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>, StoreError> {
+        on_backend!(self, s => s.version_source(workspace, name, version))
+    }
+
+    pub async fn workflow_names(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, s => s.workflow_names(workspace))
+    }
+
+    /// Every trigger a version of the workspace listens to.
+    pub async fn version_triggers(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, s => s.version_triggers(workspace))
+    }
+
+    /// The active and paused workflows but `except`, each with its active version's source.
+    pub async fn live_sources_except(
+        &self,
+        workspace: &str,
+        except: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        on_backend!(self, s => s.live_sources_except(workspace, except))
+    }
+
+    // Contacts and events.
+
+    /// The contact matched by id, then email, then phone.
+    pub async fn find_contact(
+        &self,
+        workspace: &str,
+        id: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Option<ContactRow>, StoreError> {
+        on_backend!(self, s => s.find_contact(workspace, id, email, phone))
+    }
+
+    pub async fn contact(&self, workspace: &str, id: &str) -> Result<Option<ContactRow>, StoreError> {
+        on_backend!(self, s => s.contact(workspace, id))
+    }
+
+    /// Records an event that starts no run, in a transaction of its own; false when the
+    /// same id was received in the last 24 hours.
+    pub async fn record_event(
+        &self,
+        workspace: &str,
+        id: &str,
+        kind: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, s => s.record_event(workspace, id, kind, body, now))
+    }
+
+    /// The body of a stored event (the one a run started from).
+    pub async fn event_body(&self, workspace: &str, id: &str) -> Result<Option<String>, StoreError> {
+        on_backend!(self, s => s.event_body(workspace, id))
+    }
+
+    // Runs.
+
+    pub async fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, StoreError> {
+        on_backend!(self, s => s.run(workspace, id))
+    }
+
+    /// Claims runs due at `now` (unfinished, their due time passed) of active workflows,
+    /// oldest first, each with its contact's blob, but for the runs in `skip` (those this
+    /// node is advancing); a paused workflow's runs stay parked.
+    pub async fn claim_due(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, StoreError> {
+        on_backend!(self, s => s.due_runs(now, limit, skip))
+    }
+
+    /// Runs of a workspace, newest first, that pass every filter of `query`.
+    pub async fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
+        on_backend!(self, s => s.list_runs(workspace, query))
+    }
+
+    /// The runs started by events that run `run` caused, oldest first.
+    pub async fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, StoreError> {
+        on_backend!(self, s => s.runs_caused_by(workspace, run))
+    }
+
+    /// Every run of a workflow (for its metrics): status, started, finished.
+    pub async fn run_stats(
+        &self,
+        workspace: &str,
+        workflow: &str,
+    ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
+        on_backend!(self, s => s.run_stats(workspace, workflow))
+    }
+
+    /// How many runs each workflow of the workspace started at or after `since_ms`.
+    pub async fn run_counts_since(
+        &self,
+        workspace: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        on_backend!(self, s => s.run_counts_since(workspace, since_ms))
+    }
+
+    /// Cancels a workflow's unfinished runs, all in one transaction, each with the state
+    /// `cancelled_state` makes of its stored one; an error from it cancels none.
+    pub async fn cancel_unfinished_runs(
+        &self,
+        workspace: &str,
+        workflow: &str,
+        finished_at: i64,
+        cancelled_state: impl FnMut(&str, &str) -> Result<String, StoreError>,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, s => s.cancel_unfinished_runs(workspace, workflow, finished_at, cancelled_state))
+    }
+
+    // The hot writes.
+
+    /// Stores an ingested event with its new contact, runs and caused events, durably;
+    /// `None` when the event is a duplicate (nothing is stored).
+    pub async fn ingest(&self, write: IngestWrite) -> Result<Option<usize>, StoreError> {
+        on_backend!(self, s => s.ingest(write).await)
+    }
+
+    /// Stores a run's progress with its contact and caused events, durably; a claim that
+    /// no longer holds is refused with [`StoreError::Conflict`] (nothing is stored).
+    /// Answers how many events and runs were stored.
+    pub async fn progress(&self, write: ProgressWrite) -> Result<(usize, usize), StoreError> {
+        on_backend!(self, s => s.progress(write).await)
+    }
+
+    // Dashboard sessions.
+
+    pub async fn start_session(
+        &self,
+        id_hash: &str,
+        session: &SessionRow,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, s => s.start_session(id_hash, session, now))
+    }
+
+    /// The session stored under `id_hash`, unless it expired by `now`.
+    pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
+        on_backend!(self, s => s.session(id_hash, now))
+    }
+
+    pub async fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        on_backend!(self, s => s.end_session(id_hash))
+    }
+}

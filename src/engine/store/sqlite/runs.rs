@@ -2,12 +2,13 @@
 //!
 //! In: a workspace, a run's id or filters; a run to insert or its progress to save.
 //! Out: [`RunRow`]s and [`DueRun`]s. [`insert_run`] and [`update_run`] are writes for
-//! [`Store::write`].
+//! the group commit (`hot.rs`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::events::cause_run;
-use super::{DueRun, RunQuery, RunRow, Store, StoreError};
+use super::{DueRun, RunQuery, RunRow, Sqlite, StoreError};
+use crate::engine::store::Claim;
 
 const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
 
@@ -32,7 +33,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     })
 }
 
-impl Store {
+impl Sqlite {
     /// The run, in its workspace.
     pub fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, StoreError> {
         let conn = self.lock()?;
@@ -61,7 +62,9 @@ impl Store {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt
             .query_map(params![now, limit, skipped], |r| {
-                Ok(DueRun { run: run_row(r)?, contact: r.get(16)? })
+                let run = run_row(r)?;
+                let claim = Claim { due_at: run.due_at, token: None };
+                Ok(DueRun { run, contact: r.get(16)?, claim })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -192,7 +195,7 @@ impl Store {
 
 /// Inserts a run, last in the arrival order (`seq`: one more than the largest; writes
 /// are serialised, and the unique index refuses a clash rather than misorder).
-pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
+pub(super) fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO runs ({RUN_COLUMNS}, cause_run, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"
     ))?
@@ -221,7 +224,7 @@ pub fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
 /// Saves a run's progress, if the run is still due at `claimed` (the due time it was
 /// picked up with): a run that was cancelled, or advanced by someone else meanwhile, is
 /// left alone and the write fails with a conflict (so its other statements are undone).
-pub fn update_run(
+pub(super) fn update_run(
     tx: &Connection,
     id: &str,
     claimed: Option<i64>,

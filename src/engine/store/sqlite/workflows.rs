@@ -5,9 +5,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, VersionRow, WorkflowRow};
+use super::{Sqlite, StoreError, VersionRow, WorkflowRow};
 
-impl Store {
+impl Sqlite {
     pub fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, StoreError> {
         let conn = self.lock()?;
         Ok(conn

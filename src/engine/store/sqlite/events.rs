@@ -2,16 +2,17 @@
 //! raised for its own changes (with their cause and depth).
 //!
 //! In: an event's id, type and body. Out: whether it was new; an event's body.
-//! [`record_event`] and [`record_caused_event`] are writes for [`Store::write`].
+//! [`record_event`] and [`record_caused_event`] are writes for the group commit (`hot.rs`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
+use crate::engine::store::RaisedEvent;
 
 /// Records an event; false when the same id was received in the last 24 hours (a
 /// duplicate: the caller starts nothing). An older one is replaced. One statement: the
 /// upsert's `WHERE` leaves a recent row alone, and then changes nothing.
-pub fn record_event(
+pub(super) fn record_event(
     tx: &Connection,
     workspace: &str,
     id: &str,
@@ -38,10 +39,10 @@ pub(super) fn cause_run(caused_by: Option<&str>) -> Option<String> {
 
 /// Records an event the engine raised (never a duplicate: its id is derived from its
 /// cause, and its cause commits once); false if the id exists already.
-pub fn record_caused_event(
+pub(super) fn record_caused_event(
     tx: &Connection,
     workspace: &str,
-    event: &CausedRow<'_>,
+    event: &RaisedEvent,
     now: i64,
 ) -> Result<bool, StoreError> {
     let changed = tx
@@ -53,17 +54,7 @@ pub fn record_caused_event(
     Ok(changed > 0)
 }
 
-/// An event the engine raised, as stored.
-#[derive(Clone, Copy, Debug)]
-pub struct CausedRow<'a> {
-    pub id: &'a str,
-    pub kind: &'a str,
-    pub body: &'a str,
-    pub depth: i64,
-    pub caused_by: &'a str,
-}
-
-impl Store {
+impl Sqlite {
     /// [`record_event`] in a transaction of its own, outside the group commit (for an
     /// event that starts no run).
     pub fn record_event(

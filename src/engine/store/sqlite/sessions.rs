@@ -6,9 +6,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SessionRow, Store, StoreError};
+use super::{SessionRow, Sqlite, StoreError};
 
-impl Store {
+impl Sqlite {
     /// Stores a new session under `id_hash`, created at `now`; sessions expired at `now`
     /// are removed in the same transaction.
     pub fn start_session(&self, id_hash: &str, session: &SessionRow, now: i64) -> Result<(), StoreError> {

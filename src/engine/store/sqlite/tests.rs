@@ -1,18 +1,20 @@
 //! The store's own tests, on real SQLite files.
 
+use super::events::record_event;
+use super::runs::{insert_run, update_run};
 use super::*;
 use std::sync::Arc;
 
-fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
+fn temp_store(name: &str) -> (Sqlite, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("komo-store-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open(&dir.join("komo.db")).unwrap();
+    let store = Sqlite::open(&dir.join("komo.db")).unwrap();
     store.ensure_workspace("ws", 0).unwrap();
     (store, dir)
 }
 
-fn count(store: &Store, sql: &str) -> i64 {
+fn count(store: &Sqlite, sql: &str) -> i64 {
     store.lock().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
@@ -136,7 +138,7 @@ fn progress_of_a_run_that_changed_meanwhile_is_refused() {
 }
 
 /// Stores runs of workflow `w`: `(id, status, started_at, hub)` each.
-fn store_runs(store: &Store, runs: &[(&str, &str, i64, Option<&str>)]) {
+fn store_runs(store: &Sqlite, runs: &[(&str, &str, i64, Option<&str>)]) {
     store
         .transaction(|tx| {
             for (id, status, started, hub) in runs {

@@ -2,13 +2,13 @@
 //! the email and phone it is matched by.
 //!
 //! In: a workspace and an id, email or phone; a blob to write. Out: [`ContactRow`]s.
-//! [`insert_contact`] and [`save_contact`] are writes for [`Store::write`].
+//! [`insert_contact`] and [`save_contact`] are writes for the group commit (`hot.rs`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{ContactRow, Store, StoreError};
+use super::{ContactRow, Sqlite, StoreError};
 
-impl Store {
+impl Sqlite {
     /// The contact matched by id, then email, then phone.
     pub fn find_contact(
         &self,
@@ -38,7 +38,7 @@ impl Store {
 }
 
 /// Stores a new contact; one that exists already (created meanwhile) is kept as it is.
-pub fn insert_contact(
+pub(super) fn insert_contact(
     tx: &Connection,
     workspace: &str,
     id: &str,
@@ -50,7 +50,7 @@ pub fn insert_contact(
 }
 
 /// Saves a contact's blob (inserting it when new).
-pub fn save_contact(
+pub(super) fn save_contact(
     tx: &Connection,
     workspace: &str,
     id: &str,

@@ -5,9 +5,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
-impl Store {
+impl Sqlite {
     /// Creates the workspace (at `now`) unless it exists.
     pub fn ensure_workspace(&self, id: &str, now: i64) -> Result<(), StoreError> {
         self.transaction(|tx| {

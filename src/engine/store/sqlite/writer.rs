@@ -1,7 +1,7 @@
 //! The group-commit writer: one thread with its own connection that commits the hot
 //! writes (events, runs' progress) in groups.
 //!
-//! In: write closures from [`Store::write`], each plain SQL on the connection it is
+//! In: write closures from [`Sqlite::write`], each plain SQL on the connection it is
 //! handed. Out: each closure's answer, sent back only after the commit that made it
 //! durable. Every write waiting when a commit starts shares that commit's fsync.
 
@@ -9,7 +9,7 @@ use std::any::Any;
 
 use rusqlite::Connection;
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
 /// A write for the group-commit writer: runs inside the batch's transaction and gives
 /// back its result; it may run twice (see [`write_loop`]), so it only touches SQL.
@@ -108,12 +108,12 @@ fn commit_group(
     Ok(results)
 }
 
-impl Store {
+impl Sqlite {
     /// Runs `f` in the next group commit; answers after that commit (durably stored) or
     /// with its error (`f`'s writes are then undone, the others in the group are kept).
     /// `f` may be called twice (the group is run again when another write fails), so
     /// it must do nothing but SQL on the connection it is given.
-    pub async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         mut f: impl FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
