@@ -473,8 +473,14 @@ async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs() {
     draft.assert_has(r#"<span class="com">/// Welcome new contacts.</span>"#);
     draft.assert_has("Source (draft)");
     draft.assert_has("Never activated.");
-    // The whole page, reviewed once (the session's token and the project path vary).
-    insta::assert_snapshot!("workflow_page_draft", draft.body.replace(&s.csrf, "[csrf]"));
+    // Every page names the node that served it (several may share a store).
+    let node = dash.engine.node().name.clone();
+    draft.assert_has(&format!(r#"<span class="node" title="The node that served this page">{node}</span>"#));
+    // The whole page, reviewed once (the session's token and the node's name vary).
+    insta::assert_snapshot!(
+        "workflow_page_draft",
+        draft.body.replace(&s.csrf, "[csrf]").replace(&node, "[node]")
+    );
 
     let stop = dash.scheduler();
     dash.post(&s, "/workflows/welcome/activate", "back=workflow").await;

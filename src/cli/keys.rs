@@ -54,7 +54,7 @@ fn create_key(args: &CreateArgs, console: &mut Console<'_>) -> io::Result<Exit> 
             return Ok(Exit::Usage);
         }
     };
-    let engine = match open_engine(&args.store, &runtime, console)? {
+    let engine = match open_engine(&args.store, super::project::default_node(), &runtime, console)? {
         Ok(engine) => engine,
         Err(exit) => return Ok(exit),
     };

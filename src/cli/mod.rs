@@ -30,6 +30,7 @@ mod output;
 pub mod project;
 mod run;
 mod serve;
+mod store;
 mod test;
 mod timeline;
 mod workflows;
@@ -129,6 +130,8 @@ enum Command {
     Keys(keys::KeysArgs),
     /// List a running engine's workflows and change their state
     Workflows(workflows::WorkflowsArgs),
+    /// Move a whole store between SQLite and Postgres
+    Store(store::StoreCommandArgs),
     /// Check the project's workflows and save them to a running engine
     Deploy(deploy::DeployArgs),
     /// Run the language server on stdin/stdout, for editors
@@ -176,6 +179,7 @@ fn run() -> Exit {
         Command::Serve(args) => serve::run(&args, &mut console),
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
+        Command::Store(args) => store::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
         Command::Lsp(args) => Ok(lsp::run(&args)),
         Command::Fmt(args) => fmt::run(&args, &mut console),

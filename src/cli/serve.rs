@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use super::{Console, Exit};
 use crate::engine::Engine;
-use crate::engine::store::StoreLocation;
+use crate::engine::store::{Node, StoreLocation};
 
 /// How long, after a signal, requests in flight and the scheduler get to finish.
 const GRACE: Duration = Duration::from_secs(10);
@@ -42,6 +42,19 @@ pub(crate) struct StoreArgs {
     /// <project>/.komo/komo.db]
     #[arg(long, value_name = "URL")]
     db: Option<String>,
+}
+
+/// This process as a node of its store (`komo serve`).
+#[derive(Debug, Args)]
+struct NodeArgs {
+    /// This node's name, on its leases, /metrics and the dashboard [default: <host>-<pid>]
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
+
+    /// How long this node's claims on runs last without being renewed, in seconds (on a
+    /// Postgres store: after it, a node that died has its runs taken over)
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+    lease: f64,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +79,9 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     store: StoreArgs,
 
+    #[command(flatten)]
+    node: NodeArgs,
+
     /// The address to listen on (port 0: any free port, printed on stderr)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -82,7 +98,14 @@ pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exi
             return Ok(Exit::Usage);
         }
     };
-    let engine = match open_engine(&args.store, &runtime, console)? {
+    let node = match node(&args.node) {
+        Ok(node) => node,
+        Err(error) => {
+            writeln!(console.err, "{} {error}", console.red("error:"))?;
+            return Ok(Exit::Usage);
+        }
+    };
+    let engine = match open_engine(&args.store, node, &runtime, console)? {
         Ok(engine) => Arc::new(engine),
         Err(exit) => return Ok(exit),
     };
@@ -141,6 +164,10 @@ enum EngineOpenError {
     Project(ProjectLookupError),
     /// `--db sqlite://` with no path.
     NoStoreFile,
+    /// `--node` or `--lease` cannot be used.
+    BadNode {
+        why: String,
+    },
     /// `--db` with another scheme.
     UnknownStore {
         db: String,
@@ -153,6 +180,7 @@ impl fmt::Display for EngineOpenError {
         match self {
             EngineOpenError::Project(error) => error.fmt(f),
             EngineOpenError::NoStoreFile => f.write_str("`--db` names no file"),
+            EngineOpenError::BadNode { why } => f.write_str(why),
             EngineOpenError::UnknownStore { db } => {
                 write!(
                     f,
@@ -170,6 +198,7 @@ impl std::error::Error for EngineOpenError {}
 /// on stderr why it cannot be opened.
 pub(crate) fn open_engine(
     args: &StoreArgs,
+    node: Node,
     runtime: &tokio::runtime::Runtime,
     console: &mut Console<'_>,
 ) -> io::Result<Result<Engine, Exit>> {
@@ -179,7 +208,7 @@ pub(crate) fn open_engine(
         .and_then(|project| Ok((project, store_location(args.db.as_deref())?)))
         .and_then(|(project, db)| {
             runtime
-                .block_on(super::project::open_engine(&project, db.as_ref()))
+                .block_on(super::project::open_engine_as(&project, db.as_ref(), node))
                 .map_err(EngineOpenError::Engine)
         });
     match opened {
@@ -201,6 +230,29 @@ pub(crate) fn find_project(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, 
         None => super::project::find_root(cwd)
             .ok_or_else(|| ProjectLookupError::NoneAbove { cwd: cwd.to_path_buf() }),
     }
+}
+
+/// This node, as `--node` and `--lease` name it.
+fn node(args: &NodeArgs) -> Result<Node, EngineOpenError> {
+    let mut node = super::project::default_node();
+    if let Some(name) = &args.node {
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(EngineOpenError::BadNode {
+                why: "`--node` needs a name of 1 to 200 characters".into(),
+            });
+        }
+        node.name = name.clone();
+    }
+    if !(args.lease.is_finite() && (0.1..=3600.0).contains(&args.lease)) {
+        return Err(EngineOpenError::BadNode {
+            why: format!("`--lease {}` is not between 0.1 and 3600 seconds", args.lease),
+        });
+    }
+    // At most an hour: the product fits an i64 of milliseconds.
+    #[allow(clippy::cast_possible_truncation)]
+    let lease_ms = (args.lease * 1000.0).round() as i64;
+    node.lease_ms = lease_ms;
+    Ok(node)
 }
 
 /// The store `--db` names (none: the engine's default in the project).

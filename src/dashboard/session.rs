@@ -35,6 +35,8 @@ pub const LIFETIME_MS: i64 = 12 * 3600 * 1000;
 pub struct SignedIn {
     pub id: String,
     pub session: Session,
+    /// The node that serves the page (several may share a store).
+    pub node: String,
 }
 
 impl SignedIn {
@@ -43,7 +45,12 @@ impl SignedIn {
     }
 
     pub fn chrome(&self, nav: &'static str) -> view::Chrome {
-        view::Chrome { workspace: self.session.workspace.clone(), csrf: self.session.csrf.clone(), nav }
+        view::Chrome {
+            workspace: self.session.workspace.clone(),
+            csrf: self.session.csrf.clone(),
+            nav,
+            node: self.node.clone(),
+        }
     }
 
     /// A form posted to an action: its fields, or the refusal (403) of one sent from
@@ -100,7 +107,7 @@ impl FromRequestParts<Arc<Engine>> for SignedIn {
         };
         let lookup = id.clone();
         match call(engine, async move |engine| engine.session(&lookup).await).await {
-            Ok(Some(session)) => Ok(SignedIn { id, session }),
+            Ok(Some(session)) => Ok(SignedIn { id, session, node: engine.node().name.clone() }),
             Ok(None) => Err(to_login()),
             Err(error) => Err(view::error(None, StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
         }

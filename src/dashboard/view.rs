@@ -18,6 +18,8 @@ pub struct Chrome {
     pub workspace: String,
     pub csrf: String,
     pub nav: &'static str,
+    /// The node that served the page.
+    pub node: String,
 }
 
 #[derive(Template, Debug)]

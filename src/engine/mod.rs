@@ -62,6 +62,8 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct ActiveCache {
     generation: u64,
+    /// The store's count of other nodes' lifecycle changes the cache has seen.
+    remote: u64,
     by_trigger: HashMap<(String, String), ActiveList>,
 }
 
@@ -96,7 +98,7 @@ impl Engine {
         db: &StoreLocation,
         clock: Clock,
     ) -> Result<Engine, EngineError> {
-        let store = Store::open(db).await?;
+        let store = Store::open(db, project.node.clone()).await?;
         store.ensure_workspace(&project.workspace_id, clock.now_ms()).await?;
         for (name, source) in &project.workflows {
             store.save_draft(&project.workspace_id, name, source, clock.now_ms()).await?;
@@ -232,7 +234,7 @@ impl Engine {
             });
         }
         self.store.save_draft(ws, name, source, self.clock.now_ms()).await?;
-        self.lifecycle_changed();
+        self.lifecycle_changed().await;
         self.workflow(ws, name).await
     }
 
@@ -269,7 +271,7 @@ impl Engine {
         self.store
             .activate_version(ws, name, &row.source, &ir_json, wf.trigger.name(), self.clock.now_ms())
             .await?;
-        self.lifecycle_changed();
+        self.lifecycle_changed().await;
         self.workflow(ws, name).await
     }
 
@@ -290,7 +292,7 @@ impl Engine {
             )));
         }
         self.store.set_status(ws, name, to.as_str(), self.clock.now_ms()).await?;
-        self.lifecycle_changed();
+        self.lifecycle_changed().await;
         Ok(())
     }
 
@@ -299,22 +301,36 @@ impl Engine {
         self.wake.notify_one();
     }
 
-    /// Forgets the cached active workflows (after any change to a workflow's row).
-    fn lifecycle_changed(&self) {
+    /// Forgets the cached active workflows (after any change to a workflow's row), here
+    /// and, through the store, on every other node. A node that cannot be told finds
+    /// out when its listener reconnects (it then forgets its cache too).
+    async fn lifecycle_changed(&self) {
         if let Ok(mut cache) = self.active.lock() {
             cache.generation += 1;
             cache.by_trigger.clear();
+        }
+        if let Err(e) = self.store.announce("workflows").await {
+            tracing::warn!(error = %e, "could not tell the other nodes of a lifecycle change");
         }
     }
 
     /// `(name, active version)` of every active workflow of `trigger` in `ws`.
     async fn active_for_trigger(&self, ws: &str, trigger: &str) -> Result<ActiveList, EngineError> {
         let key = (ws.to_string(), trigger.to_string());
+        let remote = self.store.changes().workflows.load(std::sync::atomic::Ordering::Relaxed);
         let generation = match self.active.lock() {
-            Ok(cache) => match cache.by_trigger.get(&key) {
-                Some(hit) => return Ok(Arc::clone(hit)),
-                None => cache.generation,
-            },
+            Ok(mut cache) => {
+                // Another node changed a lifecycle since the cache was filled.
+                if cache.remote != remote {
+                    cache.remote = remote;
+                    cache.generation += 1;
+                    cache.by_trigger.clear();
+                }
+                match cache.by_trigger.get(&key) {
+                    Some(hit) => return Ok(Arc::clone(hit)),
+                    None => cache.generation,
+                }
+            }
             Err(_) => u64::MAX,
         };
         let list = Arc::new(self.store.active_for_trigger(ws, trigger).await?);
@@ -533,7 +549,18 @@ impl Engine {
 
     /// `GET /metrics`.
     pub fn metrics_text(&self) -> String {
-        self.metrics.text()
+        let node = &self.store.node().name;
+        let store = self.store.kind();
+        format!(
+            "# HELP komo_node_info The node answering, and its store.\n# TYPE komo_node_info gauge\nkomo_node_info{{node=\"{}\",store=\"{store}\"}} 1\n{}",
+            node.replace('\\', "\\\\").replace('"', "\\\""),
+            self.metrics.text()
+        )
+    }
+
+    /// This process as a node of its store.
+    pub fn node(&self) -> &store::Node {
+        self.store.node()
     }
 
     /// Starts a new run of the same workflow (its active version) on the run's event.

@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::store::Node;
+
 use crate::check::ProjectCatalog;
 use crate::connectors::Connectors;
 use crate::source::FileId;
@@ -31,6 +33,8 @@ pub struct Project {
     pub catalog: Arc<ProjectCatalog>,
     /// The `[connectors.*]`, `[http]` and `templates/` of the project, secrets resolved.
     pub connectors: Arc<Connectors>,
+    /// This process as a node of its store (its name, its claims' lease).
+    pub node: Node,
 }
 
 /// The default of `[limits] max_chain_depth` (`catalog.md`).
@@ -46,6 +50,7 @@ impl std::fmt::Debug for Project {
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "[redacted]"))
             .field("max_chain_depth", &self.max_chain_depth)
             .field("connectors", &self.connectors)
+            .field("node", &self.node)
             .finish_non_exhaustive()
     }
 }
@@ -140,6 +145,7 @@ mod tests {
             max_chain_depth: DEFAULT_MAX_CHAIN_DEPTH,
             catalog: Arc::default(),
             connectors: Arc::new(connectors),
+            node: Node { name: "n1".into(), lease_ms: Node::DEFAULT_LEASE_MS },
         };
         let shown = format!("{project:?}");
         assert!(shown.contains("TOKEN"), "{shown}");

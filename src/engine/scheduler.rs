@@ -37,6 +37,9 @@ const INTERRUPTED_RETRY_MS: i64 = 1000;
 #[derive(Debug, Default)]
 struct InFlight {
     runs: HashSet<String>,
+    /// The fencing tokens of the runs being advanced (on a shared store), renewed while
+    /// they are.
+    tokens: HashMap<String, i64>,
     contacts: HashSet<String>,
     released: HashMap<String, u64>,
     seq: u64,
@@ -50,7 +53,8 @@ impl InFlight {
         since
     }
 
-    fn claim(&mut self, row: &RunRow, since: u64) -> bool {
+    fn claim(&mut self, due: &DueRun, since: u64) -> bool {
+        let row = &due.run;
         let stale = |key: &str| self.released.get(key).is_some_and(|at| *at > since);
         if self.runs.contains(&row.id)
             || stale(&row.id)
@@ -59,6 +63,9 @@ impl InFlight {
             return false;
         }
         self.runs.insert(row.id.clone());
+        if let Some(token) = due.claim.token {
+            self.tokens.insert(row.id.clone(), token);
+        }
         if let Some(c) = &row.contact_id {
             self.contacts.insert(c.clone());
         }
@@ -68,6 +75,7 @@ impl InFlight {
     fn release(&mut self, row: &RunRow) {
         self.seq += 1;
         self.runs.remove(&row.id);
+        self.tokens.remove(&row.id);
         self.released.insert(row.id.clone(), self.seq);
         if let Some(c) = &row.contact_id {
             self.contacts.remove(c);
@@ -81,6 +89,9 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
     let mut tasks = tokio::task::JoinSet::new();
     // A manual clock that moves makes runs due: a pass follows at once.
     let mut clock_moves = engine.clock.moves();
+    let renewals =
+        engine.store.shared().then(|| tokio::spawn(renew(Arc::clone(&engine), Arc::clone(&in_flight))));
+    let changes = Arc::clone(engine.store.changes());
     loop {
         if *shutdown.borrow() {
             break;
@@ -93,7 +104,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         match engine.store.claim_due(engine.clock.now_ms(), BATCH, &busy).await {
             Ok(rows) => {
                 for due in rows {
-                    let fresh = in_flight.lock().map(|mut f| f.claim(&due.run, since)).unwrap_or(false);
+                    let fresh = in_flight.lock().map(|mut f| f.claim(&due, since)).unwrap_or(false);
                     if !fresh {
                         continue;
                     }
@@ -114,12 +125,31 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         tokio::select! {
             _ = shutdown.changed() => {}
             _ = engine.wake.notified() => {}
+            _ = changes.runs.notified() => {}
             _ = clock_moves.moved() => {}
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
     // Let runs in progress reach their next commit.
     while tasks.join_next().await.is_some() {}
+    if let Some(renewals) = renewals {
+        renewals.abort();
+    }
+}
+
+/// Renews the leases of the runs this node is advancing, every third of a lease, so a
+/// long step keeps its claim; a claim that was taken over (the node was paused past its
+/// lease) is not renewed, and its commit will be refused.
+async fn renew(engine: Arc<Engine>, in_flight: Arc<Mutex<InFlight>>) {
+    let every = Duration::from_millis(u64::try_from(engine.store.node().lease_ms / 3).unwrap_or(1000).max(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let tokens: Vec<i64> =
+            in_flight.lock().map(|f| f.tokens.values().copied().collect()).unwrap_or_default();
+        if let Err(e) = engine.store.renew(&tokens).await {
+            tracing::warn!(error = %e, "could not renew this node's leases");
+        }
+    }
 }
 
 /// Resumes one run until it parks or ends, then commits its state (only if the run is

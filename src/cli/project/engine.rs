@@ -17,7 +17,7 @@ use crate::connectors::template::Templates;
 use crate::connectors::{Connectors, ProjectFiles};
 use crate::engine::error::EngineError;
 use crate::engine::project::{DEFAULT_MAX_CHAIN_DEPTH, split_workflows};
-use crate::engine::store::StoreLocation;
+use crate::engine::store::{Node, StoreLocation};
 use crate::engine::{Engine, Project};
 
 /// Reads an environment variable of the process.
@@ -67,6 +67,7 @@ impl LoadedProject {
                 .unwrap_or(DEFAULT_MAX_CHAIN_DEPTH),
             catalog: Arc::new(self.catalog()?),
             connectors: Arc::new(self.connectors(stand_ins, env)),
+            node: default_node(),
         })
     }
 
@@ -109,10 +110,34 @@ impl fmt::Display for OpenEngineError {
 
 impl std::error::Error for OpenEngineError {}
 
+/// This process as a node: `<host>-<pid>` (the host's name from the kernel, if it
+/// can be read), with the default lease. `komo serve --node` and `--lease` override it.
+pub fn default_node() -> Node {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "komo".to_string());
+    Node { name: format!("{host}-{}", std::process::id()), lease_ms: Node::DEFAULT_LEASE_MS }
+}
+
 /// The engine of the project at `root`, with its store at `db` (by default
 /// [`default_store`]).
 pub async fn open_engine(root: &Path, db: Option<&StoreLocation>) -> Result<Engine, OpenEngineError> {
     open_engine_with_clock(root, db, crate::engine::Clock::System).await
+}
+
+/// [`open_engine`] as another node than [`default_node`] (`komo serve --node`).
+pub async fn open_engine_as(
+    root: &Path,
+    db: Option<&StoreLocation>,
+    node: Node,
+) -> Result<Engine, OpenEngineError> {
+    let mut project =
+        LoadedProject::load(root).and_then(|p| p.engine_project()).map_err(OpenEngineError::Project)?;
+    project.node = node;
+    let default_db = StoreLocation::Sqlite(default_store(root));
+    Engine::open(project, db.unwrap_or(&default_db)).await.map_err(OpenEngineError::Engine)
 }
 
 /// [`open_engine`] on another clock (tests, embedding: see [`Engine::open_with_clock`]).

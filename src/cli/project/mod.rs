@@ -29,7 +29,9 @@ use crate::check::project_catalog::CatalogConfig;
 
 pub use config::ProjectConfig;
 pub use editor::DiskProjects;
-pub use engine::{OpenEngineError, default_store, open_engine, open_engine_with_clock};
+pub use engine::{
+    OpenEngineError, default_node, default_store, open_engine, open_engine_as, open_engine_with_clock,
+};
 pub use error::ProjectError;
 
 /// The file that makes a directory a project.

@@ -1,6 +1,6 @@
 //! What can go wrong in the store, as data.
 //!
-//! In: a failure of SQLite, of the file system or of the writer thread, a stale claim,
+//! In: a failure of SQLite or Postgres, of the file system or of the writer thread, a stale claim,
 //! a stored row that cannot be read back. Out: a [`StoreError`] whose variant says
 //! which, with the facts; [`std::fmt::Display`] makes the message. The engine turns it
 //! into its own error (`From<StoreError> for StoreError`): a stale claim is a conflict,
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// A store failure. Nothing was half-written: the operation's transaction (or the
 /// write's savepoint) was rolled back.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum StoreError {
     /// SQLite failed a statement (shared, since a failed group commit answers every
     /// write of its group with it).
@@ -31,8 +31,11 @@ pub enum StoreError {
     Io { action: String, detail: String },
     /// A write answered with another type than its caller expects (a bug).
     AnswerMismatch,
-    /// This build cannot open such a store.
-    Unsupported { what: String },
+    /// Postgres failed a statement (shared, like [`StoreError::Sqlite`]).
+    Postgres(Arc<tokio_postgres::Error>),
+    /// The store cannot be reached: `store` names it (without a password), `detail`
+    /// says why.
+    Unreachable { store: String, detail: String },
 }
 
 impl StoreError {
@@ -60,7 +63,13 @@ impl fmt::Display for StoreError {
             StoreError::LockPoisoned => f.write_str("the store lock is poisoned"),
             StoreError::Io { action, detail } => write!(f, "cannot {action}: {detail}"),
             StoreError::AnswerMismatch => f.write_str("internal error: a write answered another type"),
-            StoreError::Unsupported { what } => write!(f, "{what} are not supported by this build"),
+            StoreError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "store error: {}: {}", db.code().code(), db.message()),
+                None => write!(f, "store error: {e}"),
+            },
+            StoreError::Unreachable { store, detail } => {
+                write!(f, "cannot reach the store `{store}`: {detail}")
+            }
         }
     }
 }
@@ -69,8 +78,32 @@ impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StoreError::Sqlite(e) => Some(e.as_ref()),
+            StoreError::Postgres(e) => Some(e.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// Two errors are equal when they are the same failure: the same shared driver error,
+/// or the same variant with the same facts.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &StoreError) -> bool {
+        match (self, other) {
+            (StoreError::Postgres(a), StoreError::Postgres(b)) => Arc::ptr_eq(a, b),
+            (StoreError::Sqlite(a), StoreError::Sqlite(b)) => a == b,
+            (StoreError::Postgres(_) | StoreError::Sqlite(_), _)
+            | (_, StoreError::Postgres(_) | StoreError::Sqlite(_)) => false,
+            _ => {
+                std::mem::discriminant(self) == std::mem::discriminant(other)
+                    && self.to_string() == other.to_string()
+            }
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        StoreError::Postgres(Arc::new(e))
     }
 }
 

@@ -15,11 +15,15 @@
 //! backends commit the same thing. Errors are [`StoreError`]s; the engine turns them
 //! into its own (a stale claim is a conflict).
 
+pub mod copy;
 mod error;
+mod postgres;
 mod sqlite;
 mod writes;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 pub use error::StoreError;
 pub use writes::{Claim, ContactWrite, IngestWrite, NewEvent, ProgressWrite, RaisedEvent};
@@ -166,69 +170,143 @@ pub fn statements_executed() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// This process as a node of a store: its name (on leases, `/metrics` and the
+/// dashboard) and how long its claims last without being renewed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    /// Milliseconds.
+    pub lease_ms: i64,
+}
+
+impl Node {
+    /// The default lease: long enough for a slow step (claims are renewed every third
+    /// of it while the node works), short enough that a dead node's runs move on soon.
+    pub const DEFAULT_LEASE_MS: i64 = 15_000;
+}
+
+/// What other nodes announced (a shared store's listener moves these; on SQLite the
+/// one node is the only writer and nothing moves them).
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Moves whenever a workflow's lifecycle changes on any node.
+    pub workflows: AtomicU64,
+    /// Notified when any node stores new runs.
+    pub runs: tokio::sync::Notify,
+}
+
 /// The store: one of the two backends behind one interface.
 #[derive(Debug)]
 pub struct Store {
     backend: Backend,
+    changes: Arc<Changes>,
+    node: Node,
 }
 
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
-/// Calls the same operation on whichever backend the store is.
+/// Calls the same operation on whichever backend the store is: `sync` for an operation
+/// SQLite answers synchronously, `async` for one it answers asynchronously.
 macro_rules! on_backend {
-    ($store:expr, $s:ident => $call:expr) => {
+    ($store:expr, $s:ident => sync $call:expr) => {
         match &$store.backend {
             Backend::Sqlite($s) => $call,
+            Backend::Postgres($s) => $call.await,
+        }
+    };
+    ($store:expr, $s:ident => $call:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($s) => $call.await,
+            Backend::Postgres($s) => $call.await,
         }
     };
 }
 
 impl Store {
-    /// Opens (creating and migrating) the store at `location`.
-    pub async fn open(location: &StoreLocation) -> Result<Store, StoreError> {
+    /// Opens (creating and migrating) the store at `location`, as `node`.
+    pub async fn open(location: &StoreLocation, node: Node) -> Result<Store, StoreError> {
+        let changes = Arc::new(Changes::default());
         let backend = match location {
             StoreLocation::Sqlite(path) => Backend::Sqlite(sqlite::Sqlite::open(path)?),
-            StoreLocation::Postgres(_) => {
-                return Err(StoreError::Unsupported { what: format!("Postgres stores (`{location}`)") });
-            }
+            StoreLocation::Postgres(url) => Backend::Postgres(
+                postgres::Postgres::open(url, location.to_string(), node.clone(), Arc::clone(&changes))
+                    .await?,
+            ),
         };
-        Ok(Store { backend })
+        Ok(Store { backend, changes, node })
     }
 
     /// Which backend this is (`sqlite` or `postgres`), for metrics and the dashboard.
     pub fn kind(&self) -> &'static str {
-        on_backend!(self, _s => "sqlite")
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether several nodes may share this store (their claims are leased).
+    pub fn shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// This process as a node of the store.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// What other nodes announced.
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Tells every node that `what` changed (`workflows`: a lifecycle change; `runs`:
+    /// new runs). Nothing to tell on SQLite, whose one node knows.
+    pub async fn announce(&self, what: &str) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => p.announce(what).await,
+        }
+    }
+
+    /// Extends this node's claims with `tokens` while it works on them; answers how
+    /// many still held (nothing to do on SQLite, whose claims are this process's own).
+    pub async fn renew(&self, tokens: &[i64]) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(0),
+            Backend::Postgres(p) => p.renew(tokens).await,
+        }
     }
 
     // Workspaces and keys.
 
     /// Creates the workspace (at `now`) unless it exists.
     pub async fn ensure_workspace(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        on_backend!(self, s => s.ensure_workspace(id, now))
+        on_backend!(self, s => sync s.ensure_workspace(id, now))
     }
 
     /// Stores a key's hash for `workspace`, created at `now`.
     pub async fn add_key(&self, workspace: &str, hash: &str, now: i64) -> Result<(), StoreError> {
-        on_backend!(self, s => s.add_key(workspace, hash, now))
+        on_backend!(self, s => sync s.add_key(workspace, hash, now))
     }
 
     /// The workspace a key hash belongs to.
     pub async fn key_workspace(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        on_backend!(self, s => s.key_workspace(hash))
+        on_backend!(self, s => sync s.key_workspace(hash))
     }
 
     // Workflows and versions.
 
     pub async fn workflow(&self, workspace: &str, name: &str) -> Result<Option<WorkflowRow>, StoreError> {
-        on_backend!(self, s => s.workflow(workspace, name))
+        on_backend!(self, s => sync s.workflow(workspace, name))
     }
 
     /// The workspace's workflows, by name.
     pub async fn workflows(&self, workspace: &str) -> Result<Vec<WorkflowRow>, StoreError> {
-        on_backend!(self, s => s.workflows(workspace))
+        on_backend!(self, s => sync s.workflows(workspace))
     }
 
     /// Saves `source` as the draft of `name` (a new workflow starts as a draft), at
@@ -240,7 +318,7 @@ impl Store {
         source: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_backend!(self, s => s.save_draft(workspace, name, source, now))
+        on_backend!(self, s => sync s.save_draft(workspace, name, source, now))
     }
 
     pub async fn set_status(
@@ -250,7 +328,7 @@ impl Store {
         status: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_backend!(self, s => s.set_status(workspace, name, status, now))
+        on_backend!(self, s => sync s.set_status(workspace, name, status, now))
     }
 
     /// Adds an immutable version, created at `now`, and makes it the active one;
@@ -264,12 +342,12 @@ impl Store {
         trigger: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        on_backend!(self, s => s.activate_version(workspace, name, source, ir, trigger, now))
+        on_backend!(self, s => sync s.activate_version(workspace, name, source, ir, trigger, now))
     }
 
     /// The version numbers of a workflow, oldest first.
     pub async fn versions(&self, workspace: &str, name: &str) -> Result<Vec<i64>, StoreError> {
-        on_backend!(self, s => s.versions(workspace, name))
+        on_backend!(self, s => sync s.versions(workspace, name))
     }
 
     /// The stored IR (JSON) of one version.
@@ -279,7 +357,7 @@ impl Store {
         name: &str,
         version: i64,
     ) -> Result<Option<String>, StoreError> {
-        on_backend!(self, s => s.version_ir(workspace, name, version))
+        on_backend!(self, s => sync s.version_ir(workspace, name, version))
     }
 
     /// The active workflows listening to `trigger`, with their active versions.
@@ -288,12 +366,12 @@ impl Store {
         workspace: &str,
         trigger: &str,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        on_backend!(self, s => s.active_for_trigger(workspace, trigger))
+        on_backend!(self, s => sync s.active_for_trigger(workspace, trigger))
     }
 
     /// A workflow's versions, newest first.
     pub async fn version_history(&self, workspace: &str, name: &str) -> Result<Vec<VersionRow>, StoreError> {
-        on_backend!(self, s => s.version_history(workspace, name))
+        on_backend!(self, s => sync s.version_history(workspace, name))
     }
 
     pub async fn version_source(
@@ -302,16 +380,16 @@ impl Store {
         name: &str,
         version: i64,
     ) -> Result<Option<String>, StoreError> {
-        on_backend!(self, s => s.version_source(workspace, name, version))
+        on_backend!(self, s => sync s.version_source(workspace, name, version))
     }
 
     pub async fn workflow_names(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
-        on_backend!(self, s => s.workflow_names(workspace))
+        on_backend!(self, s => sync s.workflow_names(workspace))
     }
 
     /// Every trigger a version of the workspace listens to.
     pub async fn version_triggers(&self, workspace: &str) -> Result<Vec<String>, StoreError> {
-        on_backend!(self, s => s.version_triggers(workspace))
+        on_backend!(self, s => sync s.version_triggers(workspace))
     }
 
     /// The active and paused workflows but `except`, each with its active version's source.
@@ -320,7 +398,7 @@ impl Store {
         workspace: &str,
         except: &str,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        on_backend!(self, s => s.live_sources_except(workspace, except))
+        on_backend!(self, s => sync s.live_sources_except(workspace, except))
     }
 
     // Contacts and events.
@@ -333,11 +411,11 @@ impl Store {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<Option<ContactRow>, StoreError> {
-        on_backend!(self, s => s.find_contact(workspace, id, email, phone))
+        on_backend!(self, s => sync s.find_contact(workspace, id, email, phone))
     }
 
     pub async fn contact(&self, workspace: &str, id: &str) -> Result<Option<ContactRow>, StoreError> {
-        on_backend!(self, s => s.contact(workspace, id))
+        on_backend!(self, s => sync s.contact(workspace, id))
     }
 
     /// Records an event that starts no run, in a transaction of its own; false when the
@@ -350,35 +428,38 @@ impl Store {
         body: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_backend!(self, s => s.record_event(workspace, id, kind, body, now))
+        on_backend!(self, s => sync s.record_event(workspace, id, kind, body, now))
     }
 
     /// The body of a stored event (the one a run started from).
     pub async fn event_body(&self, workspace: &str, id: &str) -> Result<Option<String>, StoreError> {
-        on_backend!(self, s => s.event_body(workspace, id))
+        on_backend!(self, s => sync s.event_body(workspace, id))
     }
 
     // Runs.
 
     pub async fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, StoreError> {
-        on_backend!(self, s => s.run(workspace, id))
+        on_backend!(self, s => sync s.run(workspace, id))
     }
 
     /// Claims runs due at `now` (unfinished, their due time passed) of active workflows,
     /// oldest first, each with its contact's blob, but for the runs in `skip` (those this
     /// node is advancing); a paused workflow's runs stay parked.
     pub async fn claim_due(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, StoreError> {
-        on_backend!(self, s => s.due_runs(now, limit, skip))
+        match &self.backend {
+            Backend::Sqlite(s) => s.due_runs(now, limit, skip),
+            Backend::Postgres(p) => p.claim_due(now, limit, skip).await,
+        }
     }
 
     /// Runs of a workspace, newest first, that pass every filter of `query`.
     pub async fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
-        on_backend!(self, s => s.list_runs(workspace, query))
+        on_backend!(self, s => sync s.list_runs(workspace, query))
     }
 
     /// The runs started by events that run `run` caused, oldest first.
     pub async fn runs_caused_by(&self, workspace: &str, run: &str) -> Result<Vec<RunRow>, StoreError> {
-        on_backend!(self, s => s.runs_caused_by(workspace, run))
+        on_backend!(self, s => sync s.runs_caused_by(workspace, run))
     }
 
     /// Every run of a workflow (for its metrics): status, started, finished.
@@ -387,7 +468,7 @@ impl Store {
         workspace: &str,
         workflow: &str,
     ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
-        on_backend!(self, s => s.run_stats(workspace, workflow))
+        on_backend!(self, s => sync s.run_stats(workspace, workflow))
     }
 
     /// How many runs each workflow of the workspace started at or after `since_ms`.
@@ -396,7 +477,7 @@ impl Store {
         workspace: &str,
         since_ms: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        on_backend!(self, s => s.run_counts_since(workspace, since_ms))
+        on_backend!(self, s => sync s.run_counts_since(workspace, since_ms))
     }
 
     /// Cancels a workflow's unfinished runs, all in one transaction, each with the state
@@ -408,7 +489,7 @@ impl Store {
         finished_at: i64,
         cancelled_state: impl FnMut(&str, &str) -> Result<String, StoreError>,
     ) -> Result<(), StoreError> {
-        on_backend!(self, s => s.cancel_unfinished_runs(workspace, workflow, finished_at, cancelled_state))
+        on_backend!(self, s => sync s.cancel_unfinished_runs(workspace, workflow, finished_at, cancelled_state))
     }
 
     // The hot writes.
@@ -416,14 +497,14 @@ impl Store {
     /// Stores an ingested event with its new contact, runs and caused events, durably;
     /// `None` when the event is a duplicate (nothing is stored).
     pub async fn ingest(&self, write: IngestWrite) -> Result<Option<usize>, StoreError> {
-        on_backend!(self, s => s.ingest(write).await)
+        on_backend!(self, s => s.ingest(write))
     }
 
     /// Stores a run's progress with its contact and caused events, durably; a claim that
     /// no longer holds is refused with [`StoreError::Conflict`] (nothing is stored).
     /// Answers how many events and runs were stored.
     pub async fn progress(&self, write: ProgressWrite) -> Result<(usize, usize), StoreError> {
-        on_backend!(self, s => s.progress(write).await)
+        on_backend!(self, s => s.progress(write))
     }
 
     // Dashboard sessions.
@@ -434,15 +515,15 @@ impl Store {
         session: &SessionRow,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_backend!(self, s => s.start_session(id_hash, session, now))
+        on_backend!(self, s => sync s.start_session(id_hash, session, now))
     }
 
     /// The session stored under `id_hash`, unless it expired by `now`.
     pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        on_backend!(self, s => s.session(id_hash, now))
+        on_backend!(self, s => sync s.session(id_hash, now))
     }
 
     pub async fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        on_backend!(self, s => s.end_session(id_hash))
+        on_backend!(self, s => sync s.end_session(id_hash))
     }
 }

@@ -11,6 +11,7 @@
 //! [`Sqlite::open`]; `writer.rs` the group-commit writer; `hot.rs` the two hot writes.
 
 mod contacts;
+mod copy;
 mod events;
 mod hot;
 mod runs;
