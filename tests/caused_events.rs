@@ -1,5 +1,6 @@
-//! Events the engine causes (`catalog.md` "What actions change"), end to end over HTTP on
-//! a SQLite file, served by the real `komo serve` binary:
+//! Events the engine causes (`catalog.md` "What actions change"), end to end over HTTP,
+//! served by the real `komo serve` binary, each test on both stores (`--db` a SQLite file
+//! or a Postgres database, `common::stores`):
 //!
 //! - the demo (its `welcome` really waits 5 s): a form entry from an email never seen
 //!   runs `entries` and, through the
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::eventually_blocking;
+use common::stores::{self, Backend};
 use serde_json::{Value, json};
 
 /// One `komo serve` on a project; killed when dropped. Its stderr is kept.
@@ -33,10 +35,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(dir: &Path) -> Server {
+    /// `komo serve` on the project at `dir` and the store `db` (a `--db` value).
+    fn start(dir: &Path, db: &str) -> Server {
         let mut child = common::komo_command(
             dir,
-            &["serve", "--project", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"],
+            &["serve", "--project", dir.to_str().unwrap(), "--db", db, "--listen", "127.0.0.1:0"],
         )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -156,8 +159,9 @@ fn metric(text: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
 }
 
-fn key(dir: &Path) -> String {
-    let out = common::komo(dir, &["keys", "create", "--project", dir.to_str().unwrap()]);
+/// A new key for the project at `dir`, in the store `db` (a `--db` value).
+fn key(dir: &Path, db: &str) -> String {
+    let out = common::komo(dir, &["keys", "create", "--project", dir.to_str().unwrap(), "--db", db]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     common::stdout(&out).trim().to_owned()
 }
@@ -166,11 +170,15 @@ fn runs_of<'a>(records: &'a [Value], workflow: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r["workflow"] == workflow).collect()
 }
 
-#[test]
-fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows() {
-    let dir = common::demo_copy("caused", "demo", &["workflows", "templates"]);
-    let key = key(&dir);
-    let server = Server::start(&dir);
+both_stores!(
+    #[test]
+    a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows
+);
+fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows(backend: Backend) {
+    let dir = common::demo_copy("caused", &format!("demo_{backend}"), &["workflows", "templates"]);
+    let db = backend.db_arg(&dir);
+    let key = key(&dir, &db);
+    let server = Server::start(&dir, &db);
     let api = Api::new(&server.base, &key);
     for workflow in ["welcome", "entries", "newsletter_welcome"] {
         api.activate(workflow);
@@ -267,14 +275,18 @@ fn chain_step(n: usize) -> String {
     )
 }
 
-#[test]
-fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing() {
+both_stores!(
+    #[test]
+    a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing
+);
+fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing(backend: Backend) {
     let files: Vec<(String, String)> = (1..=5).map(|n| (format!("step_{n}.komo"), chain_step(n))).collect();
     let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let dir = common::project("caused", "chain", "chain", &files);
+    let dir = common::project("caused", &format!("chain_{backend}"), "chain", &files);
     common::write(&dir, "komo.toml", "[workspace]\nid = \"chain\"\n\n[limits]\nmax_chain_depth = 3\n");
-    let key = key(&dir);
-    let server = Server::start(&dir);
+    let db = backend.db_arg(&dir);
+    let key = key(&dir, &db);
+    let server = Server::start(&dir, &db);
     let api = Api::new(&server.base, &key);
     for n in 1..=5 {
         api.activate(&format!("step_{n}"));
@@ -321,12 +333,17 @@ const PONG: &str = r#"workflow pong {
 }
 "#;
 
-#[test]
-fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
-    let dir = common::project("caused", "loop", "loop", &[("ping.komo", PING), ("pong.komo", PONG)]);
-    let key = key(&dir);
+both_stores!(
+    #[test]
+    two_workflows_that_feed_each_other_stop_at_the_default_depth
+);
+fn two_workflows_that_feed_each_other_stop_at_the_default_depth(backend: Backend) {
+    let files = [("ping.komo", PING), ("pong.komo", PONG)];
+    let dir = common::project("caused", &format!("loop_{backend}"), "loop", &files);
+    let db = backend.db_arg(&dir);
+    let key = key(&dir, &db);
     {
-        let server = Server::start(&dir);
+        let server = Server::start(&dir, &db);
         let api = Api::new(&server.base, &key);
         // Each alone is fine; together they loop, which activation refuses. So: pong
         // gets a version and is deactivated, ping is activated, and pong is made active
@@ -336,15 +353,22 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth() {
         assert_eq!(status, 200, "{body}");
         api.activate("ping");
     }
-    let db = dir.join(".komo/komo.db");
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let changed = conn
-        .execute("UPDATE workflows SET status = 'active', active_version = 1 WHERE name = 'pong'", [])
-        .unwrap();
-    assert_eq!(changed, 1);
-    drop(conn);
+    let pong_active = "UPDATE workflows SET status = 'active', active_version = 1 WHERE name = 'pong'";
+    match backend {
+        Backend::Sqlite => {
+            let db = dir.join(".komo/komo.db");
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            let changed = conn.execute(pong_active, []).unwrap();
+            assert_eq!(changed, 1);
+            drop(conn);
+        }
+        Backend::Postgres => {
+            let changed = stores::psql(&db, &format!("{pong_active} RETURNING name"));
+            assert_eq!(changed.lines().count(), 1, "{changed}");
+        }
+    }
 
-    let server = Server::start(&dir);
+    let server = Server::start(&dir, &db);
     let api = Api::new(&server.base, &key);
     let event = json!({ "id": "serve_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
         "contact": { "email": "loop@example.com" }, "data": { "changed": ["pong"], "old": {}, "new": {} } });
@@ -375,12 +399,16 @@ const THANKS: &str = r#"workflow thanks {
 }
 "#;
 
-#[test]
-fn each_issued_coupon_raises_coupon_issued_once() {
-    let dir =
-        common::project("caused", "coupons", "coupons", &[("give.komo", COUPONS), ("thanks.komo", THANKS)]);
-    let key = key(&dir);
-    let server = Server::start(&dir);
+both_stores!(
+    #[test]
+    each_issued_coupon_raises_coupon_issued_once
+);
+fn each_issued_coupon_raises_coupon_issued_once(backend: Backend) {
+    let files = [("give.komo", COUPONS), ("thanks.komo", THANKS)];
+    let dir = common::project("caused", &format!("coupons_{backend}"), "coupons", &files);
+    let db = backend.db_arg(&dir);
+    let key = key(&dir, &db);
+    let server = Server::start(&dir, &db);
     let api = Api::new(&server.base, &key);
     api.activate("give");
     api.activate("thanks");

@@ -1,8 +1,9 @@
 //! The engine's durability under crashes (`engine.md` §5), end to end on the real
-//! binary: `komo serve` on a temporary project's SQLite file is killed with SIGKILL at
-//! seeded random moments while events are being posted and while runs are parked on
-//! waits and retry delays, restarted on a new port each time, and finally left to finish
-//! every run. Then:
+//! binary, once on each store (`--db` a SQLite file or a Postgres database,
+//! `common::stores`; the two runs take turns): `komo serve` on a temporary project's
+//! store is killed with SIGKILL at seeded random moments while events are being posted
+//! and while runs are parked on waits and retry delays, restarted on the same store on a
+//! new port each time, and finally left to finish every run. Then:
 //!
 //! - every event answered 202 (and every event whose post was cut off, once posted
 //!   again) has exactly one run per matching workflow, and no run exists besides those;
@@ -26,18 +27,21 @@
     clippy::print_stderr
 )]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
+use common::stores::Backend;
 use serde_json::{Value, json};
 
 /// Events posted, each for a contact of its own.
@@ -175,8 +179,8 @@ async fn start_sink() -> (String, Arc<Sink>) {
 // ---------------------------------------------------------------------------------
 // The project and the `komo serve` process.
 
-fn project(sink: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash");
+fn project(sink: &str, backend: Backend) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash").join(backend.name());
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("workflows")).unwrap();
     let toml = format!("[workspace]\nid = \"crash\"\n\n[http]\nallow_hosts = [\"{sink}\"]\n");
@@ -200,14 +204,15 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the server and waits for its listening line. Every stderr line goes to
-    /// `log`, prefixed with `generation`.
-    async fn start(dir: &Path, generation: usize, log: &Arc<Mutex<Vec<String>>>) -> Server {
-        let mut child = komo(dir, &["serve", "--project", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    /// Starts the server on the store `db` (a `--db` value) and waits for its listening
+    /// line. Every stderr line goes to `log`, prefixed with `generation`.
+    async fn start(dir: &Path, db: &str, generation: usize, log: &Arc<Mutex<Vec<String>>>) -> Server {
+        let mut child =
+            komo(dir, &["serve", "--project", dir.to_str().unwrap(), "--db", db, "--listen", "127.0.0.1:0"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (ready, address) = tokio::sync::oneshot::channel();
         let lines = Arc::clone(log);
@@ -427,27 +432,38 @@ async fn get_all(api: &Api, paths: Vec<String>) -> Vec<Value> {
     all.into_iter().map(|(_, v)| v).collect()
 }
 
-#[test]
-fn runs_survive_sigkill_exactly_once_inside_and_at_least_once_outside() {
+/// The two variants of the crash test take turns: each is a load on the machine and
+/// measures how long things take.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+both_stores!(
+    #[test]
+    runs_survive_sigkill_exactly_once_inside_and_at_least_once_outside
+);
+fn runs_survive_sigkill_exactly_once_inside_and_at_least_once_outside(backend: Backend) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(crash_test());
+    runtime.block_on(crash_test(backend));
 }
 
-async fn crash_test() {
+async fn crash_test(backend: Backend) {
     let began = Instant::now();
     let seed = std::env::var("KOMO_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEED);
     let mut rng = Rng(seed);
-    let mut schedule = format!("seed {seed}\n");
+    let mut schedule = format!("seed {seed}, store {backend}\n");
 
     let (sink_address, sink) = start_sink().await;
-    let dir = project(&sink_address);
-    let created = komo(&dir, &["keys", "create", "--project", dir.to_str().unwrap()]).output().unwrap();
+    let dir = project(&sink_address, backend);
+    // Every server, after every kill, on this one store.
+    let db = backend.db_arg(&dir);
+    let created =
+        komo(&dir, &["keys", "create", "--project", dir.to_str().unwrap(), "--db", &db]).output().unwrap();
     assert_eq!(created.status.code(), Some(0), "{}", String::from_utf8_lossy(&created.stderr));
     let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     let log = Arc::new(Mutex::new(Vec::new()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
 
-    let mut server = Server::start(&dir, 0, &log).await;
+    let mut server = Server::start(&dir, &db, 0, &log).await;
     let api = Api::new(&client, &server.address, &key);
     for workflow in ["points", "notify", "seen"] {
         let (status, body) =
@@ -474,7 +490,7 @@ async fn crash_test() {
             (load.answers.len(), load.pending.len(), load.cut.values().sum::<u32>())
         };
         let hits = sink.hits.lock().unwrap().len();
-        server = Server::start(&dir, generation + 1, &log).await;
+        server = Server::start(&dir, &db, generation + 1, &log).await;
         let ready = jiff::Timestamp::now().as_millisecond();
         downtime.push((killed, ready));
         writeln!(

@@ -1,8 +1,9 @@
-//! The dashboard in process: the real router over a real SQLite store (two workspaces
-//! sharing it), the scheduler running runs to their end on a manual clock that the tests
-//! move past the runs' waits, pages and actions called with `oneshot`. Every page and
-//! action, the sign-in and its session cookie, CSRF refusals, and that a workspace never
-//! reaches another's workflows or runs.
+//! The dashboard in process: the real router over a real store (two workspaces sharing
+//! it), each test on both (a SQLite file and a Postgres database, `common::stores`), the
+//! scheduler running runs to their end on a manual clock that the tests move past the
+//! runs' waits, pages and actions called with `oneshot`. Every page and action, the
+//! sign-in and its session cookie, CSRF refusals, and that a workspace never reaches
+//! another's workflows or runs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -12,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::eventually;
+use common::stores::Backend;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use komo::engine::store::StoreLocation;
 use komo::engine::{Clock, Engine, ManualClock};
 use serde_json::json;
 use tower::ServiceExt;
@@ -111,14 +112,14 @@ struct Dash {
 }
 
 impl Dash {
-    async fn open(test: &str) -> Dash {
+    async fn open(test: &str, backend: Backend) -> Dash {
         let dir = common::project(
             "dashboard",
-            test,
+            &format!("{test}_{backend}"),
             "acme",
             &[("welcome.komo", WELCOME), ("broken.komo", BROKEN), ("listed.komo", LISTED)],
         );
-        let db = StoreLocation::Sqlite(dir.join("shared.db"));
+        let db = backend.store(&dir.join("shared.db"));
         let clock = common::manual_clock();
         let open = async |dir: &std::path::Path| {
             Arc::new(
@@ -230,9 +231,12 @@ impl Dash {
     }
 }
 
-#[tokio::test]
-async fn without_a_session_every_page_and_action_sends_to_the_sign_in() {
-    let dash = Dash::open("no_session").await;
+both_stores!(
+    #[tokio::test]
+    without_a_session_every_page_and_action_sends_to_the_sign_in
+);
+async fn without_a_session_every_page_and_action_sends_to_the_sign_in(backend: Backend) {
+    let dash = Dash::open("no_session", backend).await;
     for (method, uri, to) in [
         ("GET", "/", "/login"),
         ("GET", "/runs?status=failed", "/login?next=%2Fruns%3Fstatus%3Dfailed"),
@@ -255,9 +259,12 @@ async fn without_a_session_every_page_and_action_sends_to_the_sign_in() {
     login.assert_has(r#"<label for="key">API key</label>"#);
 }
 
-#[tokio::test]
-async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it() {
-    let dash = Dash::open("sign_in").await;
+both_stores!(
+    #[tokio::test]
+    signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it
+);
+async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it(backend: Backend) {
+    let dash = Dash::open("sign_in", backend).await;
     let wrong = dash.send("POST", "/login", None, Some("key=komo_nope"), &[]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     wrong.assert_has("unknown API key");
@@ -323,9 +330,12 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_signing_out_ends_it()
     assert!(dash.engine.sign_in("komo_unknown", 1000).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn the_workflows_page_lists_filters_and_searches() {
-    let dash = Dash::open("workflows").await;
+both_stores!(
+    #[tokio::test]
+    the_workflows_page_lists_filters_and_searches
+);
+async fn the_workflows_page_lists_filters_and_searches(backend: Backend) {
+    let dash = Dash::open("workflows", backend).await;
     let s = dash.sign_in().await;
     let page = dash.get(&s, "/").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -373,9 +383,12 @@ async fn the_workflows_page_lists_filters_and_searches() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
-    let dash = Dash::open("lifecycle").await;
+both_stores!(
+    #[tokio::test]
+    lifecycle_actions_move_the_workflow_and_show_why_when_refused
+);
+async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused(backend: Backend) {
+    let dash = Dash::open("lifecycle", backend).await;
     let s = dash.sign_in().await;
 
     let refused = dash.post(&s, "/workflows/broken/activate", "back=list").await;
@@ -418,9 +431,12 @@ async fn lifecycle_actions_move_the_workflow_and_show_why_when_refused() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn actions_without_the_session_token_are_refused() {
-    let dash = Dash::open("csrf").await;
+both_stores!(
+    #[tokio::test]
+    actions_without_the_session_token_are_refused
+);
+async fn actions_without_the_session_token_are_refused(backend: Backend) {
+    let dash = Dash::open("csrf", backend).await;
     let s = dash.sign_in().await;
     let other = dash.sign_in().await;
     let stop = dash.scheduler();
@@ -462,9 +478,12 @@ async fn actions_without_the_session_token_are_refused() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs() {
-    let dash = Dash::open("workflow_page").await;
+both_stores!(
+    #[tokio::test]
+    the_workflow_page_shows_highlighted_source_versions_and_recent_runs
+);
+async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs(backend: Backend) {
+    let dash = Dash::open("workflow_page", backend).await;
     let s = dash.sign_in().await;
     let draft = dash.get(&s, "/workflows/welcome").await;
     assert_eq!(draft.status, StatusCode::OK);
@@ -502,9 +521,12 @@ async fn the_workflow_page_shows_highlighted_source_versions_and_recent_runs() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
-    let dash = Dash::open("runs").await;
+both_stores!(
+    #[tokio::test]
+    the_runs_page_filters_pages_and_serves_its_live_rows
+);
+async fn the_runs_page_filters_pages_and_serves_its_live_rows(backend: Backend) {
+    let dash = Dash::open("runs", backend).await;
     let s = dash.sign_in().await;
     let empty = dash.get(&s, "/runs").await;
     assert_eq!(empty.status, StatusCode::OK);
@@ -569,9 +591,12 @@ async fn the_runs_page_filters_pages_and_serves_its_live_rows() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn the_run_page_draws_the_timeline_and_replays_the_run() {
-    let dash = Dash::open("run_page").await;
+both_stores!(
+    #[tokio::test]
+    the_run_page_draws_the_timeline_and_replays_the_run
+);
+async fn the_run_page_draws_the_timeline_and_replays_the_run(backend: Backend) {
+    let dash = Dash::open("run_page", backend).await;
     let s = dash.sign_in().await;
     dash.post(&s, "/workflows/welcome/activate", "").await;
     let run = dash.event("evt_t1").await.remove(0);
@@ -629,9 +654,12 @@ async fn the_run_page_draws_the_timeline_and_replays_the_run() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
-    let dash = Dash::open("caused").await;
+both_stores!(
+    #[tokio::test]
+    a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused
+);
+async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused(backend: Backend) {
+    let dash = Dash::open("caused", backend).await;
     let s = dash.sign_in().await;
     dash.post(&s, "/workflows/welcome/activate", "").await;
     dash.post(&s, "/workflows/listed/activate", "").await;
@@ -661,9 +689,12 @@ async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs() {
-    let dash = Dash::open("isolation").await;
+both_stores!(
+    #[tokio::test]
+    a_workspace_never_reaches_another_workspaces_workflows_or_runs
+);
+async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs(backend: Backend) {
+    let dash = Dash::open("isolation", backend).await;
     let acme = dash.sign_in().await;
     dash.post(&acme, "/workflows/welcome/activate", "").await;
     let run = dash.event("evt_i1").await.remove(0);
@@ -702,9 +733,12 @@ async fn a_workspace_never_reaches_another_workspaces_workflows_or_runs() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn assets_are_embedded() {
-    let dash = Dash::open("assets").await;
+both_stores!(
+    #[tokio::test]
+    assets_are_embedded
+);
+async fn assets_are_embedded(backend: Backend) {
+    let dash = Dash::open("assets", backend).await;
     let css = dash.send("GET", "/assets/dashboard.css", None, None, &[]).await;
     assert_eq!(
         (css.status, css.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap()),

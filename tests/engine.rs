@@ -1,22 +1,26 @@
-//! The engine end to end on a real SQLite file: lifecycle, ingest and matching,
-//! durable runs through the scheduler, restarts, exactly-once internal effects. Tests
-//! whose runs `wait` run the engine on a manual clock and advance it past the wait.
+//! The engine end to end on a real store, each test on both (a SQLite file and a
+//! Postgres database, `common::stores`): lifecycle, ingest and matching, durable runs
+//! through the scheduler, restarts, exactly-once internal effects. Tests whose runs
+//! `wait` run the engine on a manual clock and advance it past the wait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::stores::Backend;
 use common::{eventually, manual_clock};
 use komo::cli::project::open_engine;
 use komo::engine::api::RunFilter;
 use komo::engine::error::EngineError;
+use komo::engine::store::StoreLocation;
 use komo::engine::{Clock, Engine, ManualClock};
 
-fn project(test: &str, workflows: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("komo-engine-{test}-{}", std::process::id()));
+/// A project for the test on `backend` (each variant of a test has its own directory).
+fn project(test: &str, backend: Backend, workflows: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("komo-engine-{test}-{backend}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("workflows")).unwrap();
     std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
@@ -55,9 +59,9 @@ async fn wait_for(engine: &Engine, run: &str, status: &str) -> serde_json::Value
     .await
 }
 
-/// The engine of `dir` on `clock`.
-async fn open_on(dir: &std::path::Path, clock: &ManualClock) -> Arc<Engine> {
-    Arc::new(komo::cli::project::open_engine_with_clock(dir, None, Clock::from(clock.clone())).await.unwrap())
+/// The engine of `dir` on the store `db`, on `clock`.
+async fn open_on(dir: &Path, db: Option<&StoreLocation>, clock: &ManualClock) -> Arc<Engine> {
+    Arc::new(komo::cli::project::open_engine_with_clock(dir, db, Clock::from(clock.clone())).await.unwrap())
 }
 
 fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
@@ -66,11 +70,14 @@ fn start_scheduler(engine: &Arc<Engine>) -> tokio::sync::watch::Sender<bool> {
     tx
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_runs_the_active_workflows_durably() {
-    let dir = project("durable", WORKFLOWS);
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    an_event_runs_the_active_workflows_durably
+);
+async fn an_event_runs_the_active_workflows_durably(backend: Backend) {
+    let dir = project("durable", backend, WORKFLOWS);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock).await;
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
     let drafts = engine.workflows("acme").await.unwrap();
     assert_eq!(drafts.iter().map(|w| w.status.as_str()).collect::<Vec<_>>(), vec!["draft", "draft"]);
     // Drafts start nothing.
@@ -97,11 +104,15 @@ async fn an_event_runs_the_active_workflows_durably() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
-    let dir = project("restart", WORKFLOWS);
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_parked_run_survives_a_restart_and_acts_exactly_once
+);
+async fn a_parked_run_survives_a_restart_and_acts_exactly_once(backend: Backend) {
+    let dir = project("restart", backend, WORKFLOWS);
+    let db = backend.location(&dir);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock).await;
+    let engine = open_on(&dir, db.as_ref(), &clock).await;
     engine.activate("acme", "welcome").await.unwrap();
     let run = engine.ingest("acme", &envelope("e1", "kim@example.com")).await.unwrap().runs.remove(0);
     // Advance it to the wait, then "crash" (drop the engine without finishing).
@@ -112,7 +123,7 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     // The wait passes while the engine is down: the restarted one resumes the run once.
     clock.advance(Duration::from_secs(2));
 
-    let engine = open_on(&dir, &clock).await;
+    let engine = open_on(&dir, db.as_ref(), &clock).await;
     let stop = start_scheduler(&engine);
     wait_for(&engine, &run.id, "succeeded").await;
     let contact = engine.contact_by_email("acme", "kim@example.com").await.unwrap();
@@ -120,10 +131,13 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn matching_applies_scope_and_the_filter() {
-    let dir = project("matching", WORKFLOWS);
-    let engine = open_engine(&dir, None).await.unwrap();
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    matching_applies_scope_and_the_filter
+);
+async fn matching_applies_scope_and_the_filter(backend: Backend) {
+    let dir = project("matching", backend, WORKFLOWS);
+    let engine = open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap();
     engine.activate("acme", "sports_only").await.unwrap();
     let ended = |id: &str, hub: &str, completed: bool| {
         format!(r#"{{ "id": "{id}", "type": "Gameplay.Ended", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "a@example.com" }}, "hub": {{ "id": "{hub}", "name": "H" }}, "card": {{ "id": "c", "name": "C", "type": "Quiz" }}, "data": {{ "completed": {completed}, "duration": "1m", "score": 5 }} }}"#).into_bytes()
@@ -136,10 +150,13 @@ async fn matching_applies_scope_and_the_filter() {
     );
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_and_nothing_is_stored() {
-    let dir = project("refused", WORKFLOWS);
-    let engine = open_engine(&dir, None).await.unwrap();
+both_stores!(
+    #[tokio::test]
+    bad_input_is_refused_and_nothing_is_stored
+);
+async fn bad_input_is_refused_and_nothing_is_stored(backend: Backend) {
+    let dir = project("refused", backend, WORKFLOWS);
+    let engine = open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap();
     engine.activate("acme", "welcome").await.unwrap();
     let bad = br#"{ "id": "x", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "data": { "source": 42 } }"#;
     match engine.ingest("acme", bad).await {
@@ -154,10 +171,13 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     assert!(engine.runs("acme", &RunFilter::default()).await.unwrap().runs.is_empty());
 }
 
-#[tokio::test]
-async fn lifecycle_and_activation_refusals() {
-    let dir = project("lifecycle", WORKFLOWS);
-    let engine = open_engine(&dir, None).await.unwrap();
+both_stores!(
+    #[tokio::test]
+    lifecycle_and_activation_refusals
+);
+async fn lifecycle_and_activation_refusals(backend: Backend) {
+    let dir = project("lifecycle", backend, WORKFLOWS);
+    let engine = open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap();
     assert!(matches!(engine.pause("acme", "welcome").await, Err(EngineError::Conflict(_))));
     engine
         .save_draft(
@@ -189,20 +209,25 @@ async fn lifecycle_and_activation_refusals() {
     assert!(matches!(engine.workflow("acme", "nope").await, Err(EngineError::NotFound(_))));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused
+);
+async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused(backend: Backend) {
     use base64::Engine as _;
     use hmac::{KeyInit, Mac};
-    let var = format!("KOMO_TEST_HOOK_SECRET_{}", std::process::id());
+    let var = format!("KOMO_TEST_HOOK_SECRET_{}_{}", backend.name().to_uppercase(), std::process::id());
     let key = b"partner secret";
     let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-    // SAFETY: set once, before any engine reads it; the name is unique to this test.
+    // SAFETY: set once, before any engine reads it; the name is unique to this test (and
+    // to its backend: both variants run at once).
     #[allow(unsafe_code)]
     unsafe {
         std::env::set_var(&var, &secret)
     };
     let dir = project(
         "hooks",
+        backend,
         "workflow inbound {\n  scope workspace\n  trigger Webhook.Received\n  let order = event.body.order as Int\n  if order > 0 {\n    stop\n  }\n  fail \"no order\"\n}\n",
     );
     std::fs::write(
@@ -211,7 +236,7 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
     )
     .unwrap();
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock).await;
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
     engine.activate("acme", "inbound").await.unwrap();
     let stop = start_scheduler(&engine);
     let body = br#"{"order": 42}"#;
@@ -245,13 +270,17 @@ async fn a_signed_webhook_runs_its_workflow_and_a_bad_signature_is_refused() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn platform_events_are_adapted_and_unmapped_ones_recorded() {
+both_stores!(
+    #[tokio::test]
+    platform_events_are_adapted_and_unmapped_ones_recorded
+);
+async fn platform_events_are_adapted_and_unmapped_ones_recorded(backend: Backend) {
     let dir = project(
         "platform",
+        backend,
         "workflow entries {\n  scope hub \"s1\"\n  trigger Gameplay.DataCaptured\n  form { optin: Bool }\n  if event.fields.optin {\n    contact.add_to_list(\"Opted in\")\n  }\n}\n",
     );
-    let engine = open_engine(&dir, None).await.unwrap();
+    let engine = open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap();
     engine.activate("acme", "entries").await.unwrap();
     let entry = br#"{ "id": "p1", "event": "CompetitionEntrySuccess", "timestamp": "2026-11-29T09:00:00Z",
         "site_id": "s1", "site_name": "Sports", "user_profile_id": "u1", "card_id": "c1", "card_name": "Quiz",
@@ -315,16 +344,19 @@ fn http_workflow(port: u16) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_requests_go_out_to_allowed_hosts_only() {
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    http_requests_go_out_to_allowed_hosts_only
+);
+async fn http_requests_go_out_to_allowed_hosts_only(backend: Backend) {
     let (port, sink) = http_sink().await;
-    let dir = project("http", &http_workflow(port));
+    let dir = project("http", backend, &http_workflow(port));
     std::fs::write(
         dir.join("komo.toml"),
         format!("[workspace]\nid = \"acme\"\n\n[http]\nallow_hosts = [\"127.0.0.1:{port}\"]\n"),
     )
     .unwrap();
-    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let engine = Arc::new(open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap());
     engine.activate("acme", "notify").await.unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h1", "ana@example.com")).await.unwrap().runs.remove(0);
@@ -340,8 +372,8 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
     stop.send(true).unwrap();
 
     // The same workflow in a project that does not allow the host: refused, nothing sent.
-    let dir = project("http-refused", &http_workflow(port));
-    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let dir = project("http-refused", backend, &http_workflow(port));
+    let engine = Arc::new(open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap());
     engine.activate("acme", "notify").await.unwrap();
     let stop = start_scheduler(&engine);
     let run = engine.ingest("acme", &envelope("h2", "kim@example.com")).await.unwrap().runs.remove(0);
@@ -351,13 +383,16 @@ async fn http_requests_go_out_to_allowed_hosts_only() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn runs_of_one_contact_never_overwrite_each_other() {
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    runs_of_one_contact_never_overwrite_each_other
+);
+async fn runs_of_one_contact_never_overwrite_each_other(backend: Backend) {
     let two = "workflow first {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"first\"])\n}\n\
                workflow second {\n  scope workspace\n  trigger Contact.Identified\n  loyalty.award_points(25)\n  wait 1ms\n  contact.update(add_tags: [\"second\"])\n}\n";
-    let dir = project("same-contact", two);
+    let dir = project("same-contact", backend, two);
     let clock = manual_clock();
-    let engine = open_on(&dir, &clock).await;
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
     engine.activate("acme", "first").await.unwrap();
     engine.activate("acme", "second").await.unwrap();
     let stop = start_scheduler(&engine);

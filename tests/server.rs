@@ -1,6 +1,7 @@
-//! The engine's HTTP API end to end: a real SQLite file in a temporary project, the
-//! router called in process (`oneshot`), the scheduler running beside it; and the
-//! `komo keys create` / `komo serve` binary over a real socket.
+//! The engine's HTTP API end to end: a real store for a temporary project, each test on
+//! both (a SQLite file and a Postgres database, `common::stores`), the router called in
+//! process (`oneshot`), the scheduler running beside it; and the `komo keys create` /
+//! `komo serve` binary over a real socket.
 
 // Test helpers may fail loudly: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
@@ -8,10 +9,11 @@
 mod common;
 
 use common::komo_command as komo;
+use common::stores::Backend;
 use common::{eventually, eventually_blocking};
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,12 +52,19 @@ struct Api {
 impl Api {
     /// On a manual clock: every run starts at the same instant, so the runs list's order
     /// is the arrival order.
-    async fn open(test: &str) -> Api {
-        let dir = project(test, "acme", &[("welcome.komo", WELCOME)]);
+    async fn open(test: &str, backend: Backend) -> Api {
+        Api::open_on(test, backend).await.0
+    }
+
+    /// [`Api::open`], and the store it is on.
+    async fn open_on(test: &str, backend: Backend) -> (Api, Option<StoreLocation>) {
+        let dir = project(&format!("{test}_{backend}"), "acme", &[("welcome.komo", WELCOME)]);
+        let db = backend.location(&dir);
         let clock = Clock::from(common::manual_clock());
-        let engine = Arc::new(komo::cli::project::open_engine_with_clock(&dir, None, clock).await.unwrap());
+        let engine =
+            Arc::new(komo::cli::project::open_engine_with_clock(&dir, db.as_ref(), clock).await.unwrap());
         let key = engine.create_key().await.unwrap();
-        Api { app: komo::server::router(Arc::clone(&engine)), engine, key }
+        (Api { app: komo::server::router(Arc::clone(&engine)), engine, key }, db)
     }
 
     /// Sends a request with `key` (if any) and answers its status and JSON body
@@ -132,9 +141,12 @@ fn error_of(body: &Value) -> &str {
     body["error"].as_str().unwrap_or_else(|| panic!("no error message in {body}"))
 }
 
-#[tokio::test]
-async fn every_v1_call_needs_a_known_key_and_health_does_not() {
-    let api = Api::open("auth").await;
+both_stores!(
+    #[tokio::test]
+    every_v1_call_needs_a_known_key_and_health_does_not
+);
+async fn every_v1_call_needs_a_known_key_and_health_does_not(backend: Backend) {
+    let api = Api::open("auth", backend).await;
     let (status, body) = api.send("GET", "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
 
@@ -161,9 +173,12 @@ async fn every_v1_call_needs_a_known_key_and_health_does_not() {
     assert_eq!(ingested["duplicate"], false);
 }
 
-#[tokio::test]
-async fn workflows_are_drafts_until_activated_and_broken_ones_are_refused() {
-    let api = Api::open("activate").await;
+both_stores!(
+    #[tokio::test]
+    workflows_are_drafts_until_activated_and_broken_ones_are_refused
+);
+async fn workflows_are_drafts_until_activated_and_broken_ones_are_refused(backend: Backend) {
+    let api = Api::open("activate", backend).await;
     let (status, list) = api.get("/v1/workflows").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let workflows = list["workflows"].as_array().unwrap();
@@ -199,9 +214,12 @@ async fn workflows_are_drafts_until_activated_and_broken_ones_are_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it() {
-    let api = Api::open("ingest").await;
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    an_event_starts_one_run_once_and_the_scheduler_finishes_it
+);
+async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it(backend: Backend) {
+    let api = Api::open("ingest", backend).await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
 
     let (status, ingested) = api.post_json("/v1/events", &event("evt_1", "ana@example.com")).await;
@@ -259,9 +277,12 @@ async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{no_run}");
 }
 
-#[tokio::test]
-async fn runs_are_paged_newest_first() {
-    let api = Api::open("paging").await;
+both_stores!(
+    #[tokio::test]
+    runs_are_paged_newest_first
+);
+async fn runs_are_paged_newest_first(backend: Backend) {
+    let api = Api::open("paging", backend).await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
     let mut started = Vec::new();
     for (id, email) in [("evt_a", "a@example.com"), ("evt_b", "b@example.com"), ("evt_c", "c@example.com")] {
@@ -298,17 +319,19 @@ async fn runs_are_paged_newest_first() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad_since}");
 }
 
-#[tokio::test]
-async fn another_workspace_key_reaches_nothing_of_this_one() {
-    let api = Api::open("workspaces").await;
+both_stores!(
+    #[tokio::test]
+    another_workspace_key_reaches_nothing_of_this_one
+);
+async fn another_workspace_key_reaches_nothing_of_this_one(backend: Backend) {
+    let (api, db) = Api::open_on("workspaces", backend).await;
     assert_eq!(api.post("/v1/workflows/welcome/activate").await.0, StatusCode::OK);
     let (_, ingested) = api.post_json("/v1/events", &event("evt_ws", "ana@example.com")).await;
     let run_id = ingested["runs"][0]["id"].as_str().unwrap().to_owned();
 
     // A second project, workspace `other`, sharing the same store.
-    let db = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server/workspaces/.komo/komo.db");
-    let other_dir = project("workspaces_other", "other", &[]);
-    let other = open_engine(&other_dir, Some(&StoreLocation::Sqlite(db))).await.unwrap();
+    let other_dir = project(&format!("workspaces_other_{backend}"), "other", &[]);
+    let other = open_engine(&other_dir, db.as_ref()).await.unwrap();
     let other_key = other.create_key().await.unwrap();
 
     let (status, run) = api.get_as(&other_key, &format!("/v1/runs/{run_id}")).await;
@@ -326,9 +349,12 @@ async fn another_workspace_key_reaches_nothing_of_this_one() {
     assert_eq!(api.get(&format!("/v1/runs/{run_id}")).await.0, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn lifecycle_transitions_and_clones() {
-    let api = Api::open("lifecycle").await;
+both_stores!(
+    #[tokio::test]
+    lifecycle_transitions_and_clones
+);
+async fn lifecycle_transitions_and_clones(backend: Backend) {
+    let api = Api::open("lifecycle", backend).await;
     let action = |name: &'static str| format!("/v1/workflows/welcome/{name}");
     let (status, conflict) = api.post(&action("pause")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
@@ -363,9 +389,12 @@ async fn lifecycle_transitions_and_clones() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 }
 
-#[tokio::test]
-async fn bad_bodies_and_unknown_routes_are_json_errors() {
-    let api = Api::open("limits").await;
+both_stores!(
+    #[tokio::test]
+    bad_bodies_and_unknown_routes_are_json_errors
+);
+async fn bad_bodies_and_unknown_routes_are_json_errors(backend: Backend) {
+    let api = Api::open("limits", backend).await;
     let too_big = vec![b' '; 1024 * 1024 + 1];
     let (status, body) =
         api.send("POST", "/v1/events", Some(&api.key), Some(("application/json", too_big.clone()))).await;
@@ -416,17 +445,21 @@ fn http(address: &str, request_line: &str, key: Option<&str>) -> (String, String
     (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
 
-#[test]
-fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm() {
-    let dir = project("binary", "acme", &[("welcome.komo", WELCOME)]);
+both_stores!(
+    #[test]
+    the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm
+);
+fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm(backend: Backend) {
+    let dir = project(&format!("binary_{backend}"), "acme", &[("welcome.komo", WELCOME)]);
+    let db = backend.db_arg(&dir);
     // Found from a subdirectory, walking up to komo.toml.
-    let created = komo(&dir.join("workflows"), &["keys", "create"]).output().unwrap();
+    let created = komo(&dir.join("workflows"), &["keys", "create", "--db", &db]).output().unwrap();
     assert_eq!(created.status.code(), Some(0), "{}", String::from_utf8_lossy(&created.stderr));
     let stdout = String::from_utf8(created.stdout).unwrap();
     let key = stdout.strip_suffix('\n').unwrap();
     assert!(!key.is_empty() && !key.contains(char::is_whitespace), "one line, the key alone: {stdout:?}");
 
-    let child = komo(&dir, &["serve", "--listen", "127.0.0.1:0"])
+    let child = komo(&dir, &["serve", "--db", &db, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -475,6 +508,8 @@ fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm() {
     }
 }
 
+/// Not run per store: errors in the arguments and the project, and a `postgres://` URL
+/// of a host that is not there.
 #[test]
 fn serve_needs_a_project_and_a_store_it_can_open() {
     let dir = project("binary_errors", "acme", &[]);
@@ -497,12 +532,16 @@ fn serve_needs_a_project_and_a_store_it_can_open() {
     assert!(output.stdout.is_empty());
 }
 
-#[tokio::test]
-async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones() {
+both_stores!(
+    #[tokio::test]
+    activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones
+);
+async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones(backend: Backend) {
     let vip_welcome = "workflow vip_welcome {\n  scope workspace\n  trigger Contact.ListAdded\n  contact.update(set: { vip: true })\n}\n";
     let vip_sync = "workflow vip_sync {\n  scope workspace\n  trigger Contact.PropertyUpdated where \"vip\" in event.changed\n  contact.add_to_list(\"VIP\")\n}\n";
-    let dir = project("loops", "acme", &[("vip_welcome.komo", vip_welcome), ("vip_sync.komo", vip_sync)]);
-    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let files = [("vip_welcome.komo", vip_welcome), ("vip_sync.komo", vip_sync)];
+    let dir = project(&format!("loops_{backend}"), "acme", &files);
+    let engine = Arc::new(open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap());
     let key = engine.create_key().await.unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
@@ -539,15 +578,19 @@ async fn activation_refuses_a_workflow_that_closes_a_trigger_loop_with_live_ones
     assert_eq!(status, StatusCode::OK, "{active}");
 }
 
-#[tokio::test]
-async fn activation_checks_names_against_the_workspace_catalog() {
-    let dir = project("catalog", "acme", &[("welcome.komo", &WELCOME.replace("New Users", "New Usres"))]);
+both_stores!(
+    #[tokio::test]
+    activation_checks_names_against_the_workspace_catalog
+);
+async fn activation_checks_names_against_the_workspace_catalog(backend: Backend) {
+    let welcome = WELCOME.replace("New Users", "New Usres");
+    let dir = project(&format!("catalog_{backend}"), "acme", &[("welcome.komo", &welcome)]);
     std::fs::write(
         dir.join("komo.toml"),
         "[workspace]\nid = \"acme\"\n\n[catalog]\nlists = [\"New Users\", \"Newsletter\"]\n",
     )
     .unwrap();
-    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
+    let engine = Arc::new(open_engine(&dir, backend.location(&dir).as_ref()).await.unwrap());
     let key = engine.create_key().await.unwrap();
     let api = Api { app: komo::server::router(Arc::clone(&engine)), engine, key };
 
@@ -566,6 +609,7 @@ async fn activation_checks_names_against_the_workspace_catalog() {
     assert_eq!(active["status"], "active");
 }
 
+/// Not run per store: the project is refused before any store is opened.
 #[tokio::test]
 async fn a_broken_catalog_stops_the_engine_with_the_file_named() {
     let dir = project("bad-catalog", "acme", &[("welcome.komo", WELCOME)]);

@@ -5,6 +5,7 @@
 
 pub mod postgres;
 pub mod smtp;
+pub mod stores;
 
 use std::fmt::Display;
 use std::fs;
