@@ -56,9 +56,14 @@ impl InFlight {
     fn claim(&mut self, due: &DueRun, since: u64) -> bool {
         let row = &due.run;
         let stale = |key: &str| self.released.get(key).is_some_and(|at| *at > since);
+        // A leased claim is the store's word: the row is fresh and no other run of its
+        // contact is advancing (the one that was has committed, even if this process
+        // has not released it yet).
+        let leased = due.claim.token.is_some();
         if self.runs.contains(&row.id)
-            || stale(&row.id)
-            || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c))
+            || (!leased
+                && (stale(&row.id)
+                    || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c))))
         {
             return false;
         }
@@ -66,7 +71,7 @@ impl InFlight {
         if let Some(token) = due.claim.token {
             self.tokens.insert(row.id.clone(), token);
         }
-        if let Some(c) = &row.contact_id {
+        if let (Some(c), false) = (&row.contact_id, leased) {
             self.contacts.insert(c.clone());
         }
         true
@@ -246,7 +251,8 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     };
     let (events, runs) = engine.store.progress(write).await?;
     engine.metrics.caused(events, runs);
-    if runs > 0 {
+    // New runs, or (on a shared store) a contact's lease let go: look for due runs now.
+    if runs > 0 || engine.store.shared() {
         engine.notify_new_runs().await;
     }
     Ok(())

@@ -4,7 +4,9 @@
 //! SKIP LOCKED` (two nodes never pick the same row), each gets a fencing token from a
 //! sequence, the runs with a contact take that contact's lease (refused while another
 //! run of the contact holds it, on any node), and the claimed runs get a lease (this
-//! node, until when). The commit of a run's progress checks its token (`writer.rs`);
+//! node, until when). A run whose contact's lease is held is not even picked: taking
+//! the lease row's lock would make the claim wait on the commit that lets it go, and
+//! that commit on the claim (a circle Postgres breaks only after a second). The commit of a run's progress checks its token (`writer.rs`);
 //! the node renews its leases while it works ([`Postgres::renew`]); a lease that ends
 //! (a crashed or paused node) lets any node claim the run again, with a new token.
 
@@ -55,6 +57,9 @@ impl Postgres {
              WHERE r.due_at IS NOT NULL AND r.due_at <= $1 AND w.status = 'active'
                AND (r.lease_until IS NULL OR r.lease_until < {DB_NOW_MS})
                AND NOT (r.id = ANY($3))
+               AND NOT EXISTS (SELECT 1 FROM contact_leases l
+                               WHERE l.workspace = r.workspace AND l.contact_id = r.contact_id
+                                 AND l.until >= {DB_NOW_MS})
              ORDER BY r.due_at LIMIT $2
              FOR UPDATE OF r SKIP LOCKED",
             columns.join(", ")
@@ -88,13 +93,18 @@ impl Postgres {
             let claim = Claim { due_at: run.due_at, token: Some(get(r, 17)?) };
             due.push(DueRun { contact: get(r, 16)?, run, claim });
         }
+        // Contacts' leases in one order on every node, so two claims never wait on
+        // each other in a circle.
+        let mut wanted: Vec<(String, String, i64)> = due
+            .iter()
+            .filter_map(|d| Some((d.run.workspace.clone(), d.run.contact_id.clone()?, d.claim.token?)))
+            .collect();
+        wanted.sort();
         let (mut ws, mut cs, mut ks) = (Vec::new(), Vec::new(), Vec::new());
-        for d in &due {
-            if let (Some(c), Some(k)) = (&d.run.contact_id, d.claim.token) {
-                ws.push(d.run.workspace.clone());
-                cs.push(c.clone());
-                ks.push(k);
-            }
+        for (w, c, k) in wanted {
+            ws.push(w);
+            cs.push(c);
+            ks.push(k);
         }
         let mut statements = 3;
         if !ks.is_empty() {
@@ -126,11 +136,18 @@ impl Postgres {
         if tokens.is_empty() {
             return Ok(0);
         }
+        // The runs first, then their contacts' leases (the order every transaction
+        // locks them in).
         let sql = format!(
-            "WITH contacts AS (UPDATE contact_leases SET until = {DB_NOW_MS} + $2 WHERE token = ANY($1) AND until >= {DB_NOW_MS})
-             UPDATE runs SET lease_until = {DB_NOW_MS} + $2 WHERE lease_token = ANY($1) AND lease_owner = $3 AND lease_until >= {DB_NOW_MS}"
+            "WITH renewed AS (
+               UPDATE runs SET lease_until = {DB_NOW_MS} + $2
+               WHERE lease_token = ANY($1) AND lease_owner = $3 AND lease_until >= {DB_NOW_MS}
+               RETURNING lease_token),
+             contacts AS (UPDATE contact_leases SET until = {DB_NOW_MS} + $2 WHERE token IN (SELECT lease_token FROM renewed))
+             SELECT COUNT(*) FROM renewed"
         );
-        self.execute(&sql, &[&tokens, &self.node.lease_ms, &self.node.name]).await
+        let row = self.row(&sql, &[&tokens, &self.node.lease_ms, &self.node.name]).await?;
+        Ok(row.map(|r| get::<i64>(&r, 0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
     pub async fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {

@@ -32,11 +32,16 @@ const SAVE_CONTACT: &str = "INSERT INTO contacts (workspace, id, email, phone, d
      ON CONFLICT (workspace, id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, data = EXCLUDED.data";
 
 /// A run's progress, on its claim: still due when it was claimed, and still this
-/// claim's (its fencing token); the contact's lease of the claim is let go with it.
-const UPDATE_RUN: &str = "WITH released AS (DELETE FROM contact_leases WHERE token = $7)
-     UPDATE runs SET status = $2, state = $3, due_at = $4, finished_at = $5,
-                     lease_owner = NULL, lease_until = NULL, lease_token = NULL
-     WHERE id = $1 AND due_at IS NOT DISTINCT FROM $6 AND lease_token IS NOT DISTINCT FROM $7";
+/// claim's (its fencing token). The contact's lease of the claim is let go with it,
+/// after the run's row is locked (every transaction locks a run before a contact's
+/// lease, so they never wait on each other in a circle).
+const UPDATE_RUN: &str = "WITH updated AS (
+       UPDATE runs SET status = $2, state = $3, due_at = $4, finished_at = $5,
+                       lease_owner = NULL, lease_until = NULL, lease_token = NULL
+       WHERE id = $1 AND due_at IS NOT DISTINCT FROM $6 AND lease_token IS NOT DISTINCT FROM $7
+       RETURNING id),
+     released AS (DELETE FROM contact_leases WHERE token = $7 AND (SELECT COUNT(*) FROM updated) >= 0)
+     SELECT COUNT(*) FROM updated";
 
 /// A write and where its answer goes.
 pub(super) enum Job {
@@ -193,12 +198,13 @@ async fn ingest(tx: &Transaction<'_>, w: &IngestWrite) -> Result<(Done, u64), St
 
 /// A run's progress on its claim, with its contact and caused events.
 async fn progress(tx: &Transaction<'_>, w: &ProgressWrite) -> Result<(Done, u64), StoreError> {
-    let changed = tx
-        .execute(
+    let changed: i64 = tx
+        .query_one(
             &tx.prepare_cached(UPDATE_RUN).await?,
             &[&w.run, &w.status, &w.state, &w.due_at, &w.finished_at, &w.claim.due_at, &w.claim.token],
         )
-        .await?;
+        .await?
+        .try_get(0)?;
     if changed == 0 {
         return Ok((Done::Progress(Err(StoreError::Conflict { run: w.run.clone() })), 1));
     }
