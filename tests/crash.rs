@@ -31,9 +31,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -41,6 +39,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
+use common::serve::{Server, komo, tail};
 use common::stores::Backend;
 use serde_json::{Value, json};
 
@@ -189,70 +188,6 @@ fn project(sink: &str, backend: Backend) -> PathBuf {
     std::fs::write(dir.join("workflows/notify.komo"), NOTIFY.replace("SINK", sink)).unwrap();
     std::fs::write(dir.join("workflows/seen.komo"), SEEN).unwrap();
     dir
-}
-
-fn komo(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_komo"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1").env("RUST_LOG", "info");
-    command
-}
-
-/// One `komo serve` process; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    /// Starts the server on the store `db` (a `--db` value) and waits for its listening
-    /// line. Every stderr line goes to `log`, prefixed with `generation`.
-    async fn start(dir: &Path, db: &str, generation: usize, log: &Arc<Mutex<Vec<String>>>) -> Server {
-        let mut child =
-            komo(dir, &["serve", "--project", dir.to_str().unwrap(), "--db", db, "--listen", "127.0.0.1:0"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (ready, address) = tokio::sync::oneshot::channel();
-        let lines = Arc::clone(log);
-        std::thread::spawn(move || {
-            let mut ready = Some(ready);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
-                    let address = rest.split(' ').next().unwrap_or_default().to_owned();
-                    if let Some(ready) = ready.take() {
-                        let _ = ready.send(address);
-                    }
-                }
-                lines.lock().unwrap().push(format!("[{generation}] {line}"));
-            }
-        });
-        let mut server = Server { child, address: String::new() };
-        match tokio::time::timeout(Duration::from_secs(20), address).await {
-            Ok(Ok(address)) => server.address = address,
-            _ => panic!("server {generation} did not start:\n{}", tail(&log.lock().unwrap(), 40)),
-        }
-        server
-    }
-
-    /// SIGKILL, no warning.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tail(lines: &[String], n: usize) -> String {
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 // ---------------------------------------------------------------------------------
@@ -463,7 +398,7 @@ async fn crash_test(backend: Backend) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
 
-    let mut server = Server::start(&dir, &db, 0, &log).await;
+    let mut server = Server::start(&dir, &["--db", &db], "0", &log).await;
     let api = Api::new(&client, &server.address, &key);
     for workflow in ["points", "notify", "seen"] {
         let (status, body) =
@@ -490,7 +425,7 @@ async fn crash_test(backend: Backend) {
             (load.answers.len(), load.pending.len(), load.cut.values().sum::<u32>())
         };
         let hits = sink.hits.lock().unwrap().len();
-        server = Server::start(&dir, &db, generation + 1, &log).await;
+        server = Server::start(&dir, &["--db", &db], &(generation + 1).to_string(), &log).await;
         let ready = jiff::Timestamp::now().as_millisecond();
         downtime.push((killed, ready));
         writeln!(

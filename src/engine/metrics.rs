@@ -51,6 +51,9 @@ pub struct Metrics {
     events_caused: AtomicU64,
     /// Caused events past `max_chain_depth` (recorded, started nothing).
     chain_too_deep: AtomicU64,
+    /// Commits refused because the run's claim no longer held (cancelled meanwhile, or
+    /// its lease taken over by another node).
+    claims_lost: AtomicU64,
     /// succeeded, failed, cancelled.
     runs_finished: [AtomicU64; 3],
     /// Time a resume took (statements until a park or the end).
@@ -74,6 +77,11 @@ impl Metrics {
     pub fn caused(&self, events: usize, runs: usize) {
         self.events_caused.fetch_add(events as u64, Ordering::Relaxed);
         self.runs_started.fetch_add(runs as u64, Ordering::Relaxed);
+    }
+
+    /// A run's progress refused: its claim no longer held.
+    pub fn claim_lost(&self) {
+        self.claims_lost.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A caused event past the chain limit.
@@ -127,6 +135,12 @@ impl Metrics {
             "komo_chain_depth_exceeded_total",
             "Caused events past [limits] max_chain_depth: recorded, started no run.",
             self.chain_too_deep.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "komo_claims_lost_total",
+            "Runs' progress refused because the claim no longer held (cancelled, or the lease taken over).",
+            self.claims_lost.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

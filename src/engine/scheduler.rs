@@ -197,9 +197,6 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     let progress = resume(&wf, &mut state, &mut host).await;
     log_steps(&wf, &row.id, &before, &state);
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
-    if matches!(progress, Progress::Finished) {
-        engine.metrics.finished(state.status.as_str());
-    }
     let json = serde_json::to_string(&state)
         .map_err(|e| StoreError::unwritable(format!("the state of run `{}`", row.id), e))?;
     let (status, due, finished) = match &progress {
@@ -241,6 +238,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         workspace: row.workspace.clone(),
         at: engine.clock.now_ms(),
         run: row.id.clone(),
+        contact_id: row.contact_id.clone(),
         claim,
         status: status.as_str().to_string(),
         state: json,
@@ -249,7 +247,18 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         contact,
         raised,
     };
-    let (events, runs) = engine.store.progress(write).await?;
+    let (events, runs) = match engine.store.progress(write).await {
+        Ok(stored) => stored,
+        Err(StoreError::Conflict { run }) => {
+            engine.metrics.claim_lost();
+            tracing::warn!(run = %run, "the run's claim no longer holds (cancelled, or taken over after this node's lease ended): its progress is dropped");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if matches!(progress, Progress::Finished) {
+        engine.metrics.finished(state.status.as_str());
+    }
     engine.metrics.caused(events, runs);
     // New runs, or (on a shared store) a contact's lease let go: look for due runs now.
     if runs > 0 || engine.store.shared() {

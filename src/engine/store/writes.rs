@@ -71,6 +71,8 @@ pub struct ProgressWrite {
     /// Milliseconds since the epoch.
     pub at: i64,
     pub run: String,
+    /// The run's contact (on a shared store its lease is part of the claim).
+    pub contact_id: Option<String>,
     pub claim: Claim,
     pub status: String,
     pub state: String,

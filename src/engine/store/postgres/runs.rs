@@ -40,6 +40,10 @@ pub(super) fn run_row(r: &tokio_postgres::Row) -> Result<RunRow, StoreError> {
     })
 }
 
+/// The blobs of the claimed runs' contacts (`$1` workspaces, `$2` ids, pairwise).
+const READ_CONTACTS: &str = "SELECT c.workspace, c.id, c.data FROM contacts c
+     JOIN UNNEST($1::text[], $2::text[]) AS t(w, id) ON c.workspace = t.w AND c.id = t.id";
+
 impl Postgres {
     pub async fn run(&self, workspace: &str, id: &str) -> Result<Option<RunRow>, StoreError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = $1 AND id = $2");
@@ -51,9 +55,8 @@ impl Postgres {
     pub async fn claim_due(&self, now: i64, limit: u32, skip: &[&str]) -> Result<Vec<DueRun>, StoreError> {
         let columns: Vec<String> = RUN_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
         let pick = format!(
-            "SELECT {}, c.data, nextval('fencing_tokens') FROM runs r
+            "SELECT {}, nextval('fencing_tokens') FROM runs r
              JOIN workflows w ON w.workspace = r.workspace AND w.name = r.workflow
-             LEFT JOIN contacts c ON c.workspace = r.workspace AND c.id = r.contact_id
              WHERE r.due_at IS NOT NULL AND r.due_at <= $1 AND w.status = 'active'
                AND (r.lease_until IS NULL OR r.lease_until < {DB_NOW_MS})
                AND NOT (r.id = ANY($3))
@@ -90,8 +93,8 @@ impl Postgres {
                     continue;
                 }
             }
-            let claim = Claim { due_at: run.due_at, token: Some(get(r, 17)?) };
-            due.push(DueRun { contact: get(r, 16)?, run, claim });
+            let claim = Claim { due_at: run.due_at, token: Some(get(r, 16)?) };
+            due.push(DueRun { contact: None, run, claim });
         }
         // Contacts' leases in one order on every node, so two claims never wait on
         // each other in a circle.
@@ -114,6 +117,26 @@ impl Postgres {
             statements += 1;
             let granted: HashSet<i64> = granted.iter().map(|r| get(r, 0)).collect::<Result<_, _>>()?;
             due.retain(|d| d.run.contact_id.is_none() || d.claim.token.is_some_and(|k| granted.contains(&k)));
+        }
+        if !ws.is_empty() && !due.is_empty() {
+            // The contacts, read only now that their leases are this claim's: a commit
+            // that let one go has committed (the lease waited for it), so this reads the
+            // contact as that run left it.
+            let (ws, cs): (Vec<&str>, Vec<&str>) = due
+                .iter()
+                .filter_map(|d| Some((d.run.workspace.as_str(), d.run.contact_id.as_deref()?)))
+                .unzip();
+            let rows = tx.query(&tx.prepare_cached(READ_CONTACTS).await?, &[&ws, &cs]).await?;
+            statements += 1;
+            let mut blobs = std::collections::HashMap::new();
+            for r in &rows {
+                blobs.insert((get::<String>(r, 0)?, get::<String>(r, 1)?), get::<String>(r, 2)?);
+            }
+            for d in &mut due {
+                if let Some(c) = &d.run.contact_id {
+                    d.contact = blobs.remove(&(d.run.workspace.clone(), c.clone()));
+                }
+            }
         }
         if !due.is_empty() {
             let ids: Vec<&str> = due.iter().map(|d| d.run.id.as_str()).collect();

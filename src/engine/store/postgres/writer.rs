@@ -31,16 +31,19 @@ const INSERT_CONTACT: &str =
 const SAVE_CONTACT: &str = "INSERT INTO contacts (workspace, id, email, phone, data) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (workspace, id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, data = EXCLUDED.data";
 
-/// A run's progress, on its claim: still due when it was claimed, and still this
-/// claim's (its fencing token). The contact's lease of the claim is let go with it,
-/// after the run's row is locked (every transaction locks a run before a contact's
-/// lease, so they never wait on each other in a circle).
-const UPDATE_RUN: &str = "WITH updated AS (
+/// A run's progress, on its claim: still due when it was claimed, still this claim's
+/// (its fencing token), and (for a run with a contact) its contact's lease still this
+/// claim's. The lease row is locked first, by letting it go: a node taking it over
+/// meanwhile makes this wait, then find another token and write nothing; and a node
+/// about to take it over waits for this commit, then reads the contact as it left it.
+const UPDATE_RUN: &str = "WITH released AS (
+       DELETE FROM contact_leases WHERE workspace = $8 AND contact_id = $9 AND token = $7 RETURNING 1),
+     updated AS (
        UPDATE runs SET status = $2, state = $3, due_at = $4, finished_at = $5,
                        lease_owner = NULL, lease_until = NULL, lease_token = NULL
        WHERE id = $1 AND due_at IS NOT DISTINCT FROM $6 AND lease_token IS NOT DISTINCT FROM $7
-       RETURNING id),
-     released AS (DELETE FROM contact_leases WHERE token = $7 AND (SELECT COUNT(*) FROM updated) >= 0)
+         AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM released))
+       RETURNING id)
      SELECT COUNT(*) FROM updated";
 
 /// A write and where its answer goes.
@@ -201,7 +204,17 @@ async fn progress(tx: &Transaction<'_>, w: &ProgressWrite) -> Result<(Done, u64)
     let changed: i64 = tx
         .query_one(
             &tx.prepare_cached(UPDATE_RUN).await?,
-            &[&w.run, &w.status, &w.state, &w.due_at, &w.finished_at, &w.claim.due_at, &w.claim.token],
+            &[
+                &w.run,
+                &w.status,
+                &w.state,
+                &w.due_at,
+                &w.finished_at,
+                &w.claim.due_at,
+                &w.claim.token,
+                &w.workspace,
+                &w.contact_id,
+            ],
         )
         .await?
         .try_get(0)?;

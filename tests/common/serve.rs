@@ -1,0 +1,86 @@
+//! `komo serve` as a child process, for the tests that drive the real binary under
+//! faults (SIGKILL, SIGSTOP): started on a free port, its stderr collected, killed when
+//! dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The collected stderr lines of every server of a test, each prefixed with its label.
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+/// One `komo serve` process; killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    /// `host:port` it listens on.
+    pub address: String,
+    pub label: String,
+}
+
+/// `komo` in `dir`, without colour, logging at info.
+pub fn komo(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_komo"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env("RUST_LOG", "info");
+    command
+}
+
+impl Server {
+    /// Starts `komo serve --project dir --listen 127.0.0.1:0` with `extra` arguments
+    /// (`--db`, `--node`, …) and waits for its listening line. Every stderr line goes
+    /// to `log`, prefixed with `[label]`.
+    pub async fn start(dir: &Path, extra: &[&str], label: &str, log: &Log) -> Server {
+        let mut args = vec!["serve", "--project", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = komo(dir, &args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (ready, address) = tokio::sync::oneshot::channel();
+        let lines = Arc::clone(log);
+        let prefix = format!("[{label}] ");
+        std::thread::spawn(move || {
+            let mut ready = Some(ready);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
+                    let address = rest.split(' ').next().unwrap_or_default().to_owned();
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(address);
+                    }
+                }
+                lines.lock().unwrap().push(format!("{prefix}{line}"));
+            }
+        });
+        let mut server = Server { child, address: String::new(), label: label.to_string() };
+        match tokio::time::timeout(Duration::from_secs(20), address).await {
+            Ok(Ok(address)) => server.address = address,
+            _ => panic!("server {label} did not start:\n{}", tail(&log.lock().unwrap(), 40)),
+        }
+        server
+    }
+
+    /// SIGKILL, no warning.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`, `TERM`).
+    pub fn signal(&self, name: &str) {
+        let status =
+            Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{name} {}", self.child.id());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The last `n` lines.
+pub fn tail(lines: &[String], n: usize) -> String {
+    lines.get(lines.len().saturating_sub(n)..).unwrap_or_default().join("\n")
+}
