@@ -39,6 +39,8 @@ use common::serve::{Log, Server, komo, tail};
 use serde_json::{Value, json};
 
 const EVENTS: usize = 1000;
+/// Events then posted to two nodes at the same moment each.
+const AT_ONCE: usize = 100;
 /// Posts in flight at once, over all nodes.
 const POSTERS: usize = 12;
 /// Claims last this long without renewal; the paused node sleeps well past it.
@@ -375,6 +377,31 @@ async fn three_nodes_share_one_postgres_through_a_kill_and_a_pause() {
             .push("the paused node committed nothing on a lost claim, or never tried: no claim lost".into());
     }
     let duplicates = answers.lock().unwrap().values().filter(|a| a["duplicate"] == true).count();
+
+    // The same event on two nodes at the same moment starts one set of runs.
+    let mut twice = tokio::task::JoinSet::new();
+    for index in EVENTS..EVENTS + AT_ONCE {
+        let (a, b) = (apis[0].clone(), apis[1].clone());
+        twice.spawn(async move {
+            let (x, y) = tokio::join!(
+                a.send(reqwest::Method::POST, "/v1/events", Some(envelope(index))),
+                b.send(reqwest::Method::POST, "/v1/events", Some(envelope(index)))
+            );
+            (index, x.unwrap(), y.unwrap())
+        });
+    }
+    while let Some(done) = twice.join_next().await {
+        let (index, (sx, x), (sy, y)) = done.unwrap();
+        let fresh: Vec<&Value> = [&x, &y].into_iter().filter(|a| a["duplicate"] == false).collect();
+        let started: usize = fresh.iter().map(|a| a["runs"].as_array().map_or(0, Vec::len)).sum();
+        if (sx, sy) != (202, 202) || fresh.len() != 1 || started != 2 {
+            problems.push(format!("{} posted to two nodes at once: {sx} {x} / {sy} {y}", event_id(index)));
+        }
+    }
+    let total = apis[0].all_runs().await.len();
+    if total != 2 * (EVENTS + AT_ONCE) {
+        problems.push(format!("{total} runs after the simultaneous posts, not {}", 2 * (EVENTS + AT_ONCE)));
+    }
     eprintln!(
         "multinode: {EVENTS} events, {} runs; node2 killed at {killed_at:?}, node1 paused at {paused_at:?} for \
          {PAUSE:?}; posted in {posted:?}, all finished at {finished:?}; {} sink calls ({repeated} repeated), \
