@@ -39,7 +39,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use common::serve::{Server, komo, tail};
+use common::serve::{Api, Server, komo, tail};
 use common::stores::Backend;
 use serde_json::{Value, json};
 
@@ -192,62 +192,6 @@ fn project(sink: &str, backend: Backend) -> PathBuf {
 
 // ---------------------------------------------------------------------------------
 // The API client.
-
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    fn new(client: &reqwest::Client, address: &str, key: &str) -> Api {
-        Api { client: client.clone(), base: format!("http://{address}"), key: key.to_owned() }
-    }
-
-    /// Status and JSON body, or the transport error (a dead server).
-    async fn try_send(&self, method: &str, path: &str, body: Option<String>) -> Result<(u16, Value), String> {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {}", self.key));
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body);
-        }
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).map_err(|e| format!("unreadable answer: {e}"))?
-        };
-        Ok((status, json))
-    }
-
-    /// A GET that must succeed with 200.
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.try_send("GET", path, None).await.unwrap();
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    /// Every run, following `next_cursor`.
-    async fn all_runs(&self) -> Vec<Value> {
-        let mut runs = Vec::new();
-        let mut path = "/v1/runs?limit=500".to_owned();
-        for _ in 0..100 {
-            let page = self.get(&path).await;
-            runs.extend(page["runs"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(cursor) => path = format!("/v1/runs?limit=500&cursor={cursor}"),
-                None => return runs,
-            }
-        }
-        panic!("more than 100 pages of runs");
-    }
-}
 
 // ---------------------------------------------------------------------------------
 // Posting events.

@@ -35,7 +35,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use common::serve::{Log, Server, komo, tail};
+use common::serve::{Api, Log, Server, komo, tail};
 use serde_json::{Value, json};
 
 const EVENTS: usize = 1000;
@@ -123,63 +123,6 @@ fn project(sink: &str) -> PathBuf {
     dir
 }
 
-/// An API client of one node.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<String>,
-    ) -> Result<(u16, Value), String> {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {}", self.key))
-            .timeout(Duration::from_secs(10));
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body);
-        }
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| e.to_string())?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.send(reqwest::Method::GET, path, None).await.unwrap();
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    async fn all_runs(&self) -> Vec<Value> {
-        let mut runs = Vec::new();
-        let mut path = "/v1/runs?limit=500".to_owned();
-        loop {
-            let page = self.get(&path).await;
-            runs.extend(page["runs"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(cursor) => path = format!("/v1/runs?limit=500&cursor={cursor}"),
-                None => return runs,
-            }
-        }
-    }
-
-    async fn metric(&self, name: &str) -> u64 {
-        let text =
-            self.client.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
-            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
-    }
-}
-
 fn envelope(index: usize) -> String {
     json!({ "id": event_id(index), "type": "Contact.Identified", "occurred_at": "2026-12-07T09:00:00Z",
             "contact": { "email": format!("m{index:04}@example.com") }, "data": {} })
@@ -202,7 +145,7 @@ async fn post(nodes: &Nodes, index: usize, first: usize) -> Value {
         if nodes.down.lock().unwrap().contains(&node) {
             continue;
         }
-        match nodes.apis[node].send(reqwest::Method::POST, "/v1/events", Some(envelope(index))).await {
+        match nodes.apis[node].try_send("POST", "/v1/events", Some(envelope(index))).await {
             Ok((202, body)) => return body,
             Ok((status, body)) => panic!("event {index} on node {node}: {status} {body}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -230,24 +173,16 @@ async fn three_nodes_share_one_postgres_through_a_kill_and_a_pause() {
         servers.push(Some(Server::start(&dir, &args, &name, &log).await));
     }
     let client = reqwest::Client::new();
-    let apis: Vec<Api> = servers
-        .iter()
-        .map(|s| Api {
-            client: client.clone(),
-            base: format!("http://{}", s.as_ref().unwrap().address),
-            key: key.clone(),
-        })
-        .collect();
+    let apis: Vec<Api> =
+        servers.iter().map(|s| Api::new(&client, &s.as_ref().unwrap().address, &key)).collect();
     for workflow in ["points", "notify"] {
-        let (status, body) = apis[0]
-            .send(reqwest::Method::POST, &format!("/v1/workflows/{workflow}/activate"), None)
-            .await
-            .unwrap();
+        let (status, body) =
+            apis[0].try_send("POST", &format!("/v1/workflows/{workflow}/activate"), None).await.unwrap();
         assert_eq!(status, 200, "{body}");
     }
     // Every node names itself in /metrics.
     for (n, api) in apis.iter().enumerate() {
-        let text = client.get(format!("{}/metrics", api.base)).send().await.unwrap().text().await.unwrap();
+        let text = api.metrics().await;
         assert!(text.contains(&format!("komo_node_info{{node=\"node{n}\",store=\"postgres\"}} 1")), "{text}");
     }
     let nodes = Arc::new(Nodes { apis: apis.clone(), down: Mutex::default() });
@@ -384,8 +319,8 @@ async fn three_nodes_share_one_postgres_through_a_kill_and_a_pause() {
         let (a, b) = (apis[0].clone(), apis[1].clone());
         twice.spawn(async move {
             let (x, y) = tokio::join!(
-                a.send(reqwest::Method::POST, "/v1/events", Some(envelope(index))),
-                b.send(reqwest::Method::POST, "/v1/events", Some(envelope(index)))
+                a.try_send("POST", "/v1/events", Some(envelope(index))),
+                b.try_send("POST", "/v1/events", Some(envelope(index)))
             );
             (index, x.unwrap(), y.unwrap())
         });

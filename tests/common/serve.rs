@@ -1,12 +1,14 @@
 //! `komo serve` as a child process, for the tests that drive the real binary under
 //! faults (SIGKILL, SIGSTOP): started on a free port, its stderr collected, killed when
-//! dropped.
+//! dropped; and an API client of it.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use serde_json::Value;
 
 /// The collected stderr lines of every server of a test, each prefixed with its label.
 pub type Log = Arc<Mutex<Vec<String>>>;
@@ -77,6 +79,82 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An API client of one `komo serve`, with a workspace key.
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    pub fn new(client: &reqwest::Client, address: &str, key: &str) -> Api {
+        Api { client: client.clone(), base: format!("http://{address}"), key: key.to_owned() }
+    }
+
+    /// Status and JSON body, or the transport error (a dead server).
+    pub async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(u16, Value), String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.key));
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| format!("unreadable answer: {e}"))?
+        };
+        Ok((status, json))
+    }
+
+    /// A GET that must succeed with 200.
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.try_send("GET", path, None).await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Every run, following `next_cursor`.
+    pub async fn all_runs(&self) -> Vec<Value> {
+        let mut runs = Vec::new();
+        let mut path = "/v1/runs?limit=500".to_owned();
+        for _ in 0..100 {
+            let page = self.get(&path).await;
+            runs.extend(page.get("runs").and_then(Value::as_array).unwrap().iter().cloned());
+            match page.get("next_cursor").and_then(Value::as_str) {
+                Some(cursor) => path = format!("/v1/runs?limit=500&cursor={cursor}"),
+                None => return runs,
+            }
+        }
+        panic!("more than 100 pages of runs");
+    }
+
+    /// A counter or gauge of `/metrics` (no labels).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text =
+            self.client.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+    }
+
+    /// The whole `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.client.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap()
     }
 }
 

@@ -113,6 +113,15 @@ pub struct RunRow {
     pub caused_by: Option<String>,
 }
 
+impl RunRow {
+    /// The run whose event started this one (from `caused_by`), stored beside it so the
+    /// runs a run caused are found by an index.
+    pub fn cause_run(&self) -> Option<String> {
+        let cause: serde_json::Value = serde_json::from_str(self.caused_by.as_deref()?).ok()?;
+        cause.get("run")?.as_str().map(str::to_string)
+    }
+}
+
 /// A due run, claimed: its contact's blob (when it has a contact and the contact
 /// exists), and the claim its progress is committed on.
 #[derive(Clone, Debug, PartialEq, Eq)]

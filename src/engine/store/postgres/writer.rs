@@ -244,7 +244,7 @@ async fn insert_runs(tx: &Transaction<'_>, runs: &[RunRow]) -> Result<u64, Store
     let mut sql = format!("INSERT INTO runs ({RUN_COLUMNS}, cause_run) VALUES ");
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         Vec::with_capacity(runs.len() * COLUMNS);
-    let causes: Vec<Option<String>> = runs.iter().map(|r| cause_run(r.caused_by.as_deref())).collect();
+    let causes: Vec<Option<String>> = runs.iter().map(RunRow::cause_run).collect();
     for (i, (run, cause)) in runs.iter().zip(&causes).enumerate() {
         let first = i * COLUMNS + 1;
         let slots: Vec<String> = (first..first + COLUMNS).map(|p| format!("${p}")).collect();
@@ -274,12 +274,6 @@ async fn insert_runs(tx: &Transaction<'_>, runs: &[RunRow]) -> Result<u64, Store
     }
     tx.execute(&tx.prepare_cached(&sql).await?, &params).await?;
     Ok(1)
-}
-
-/// The run named in a `caused_by` JSON.
-fn cause_run(caused_by: Option<&str>) -> Option<String> {
-    let cause: serde_json::Value = serde_json::from_str(caused_by?).ok()?;
-    cause.get("run")?.as_str().map(str::to_string)
 }
 
 /// Caused events and their runs (see the SQLite store's `store_raised`): answers the

@@ -31,12 +31,6 @@ pub(super) fn record_event(
     Ok(changed > 0)
 }
 
-/// The run named in a `caused_by` JSON.
-pub(super) fn cause_run(caused_by: Option<&str>) -> Option<String> {
-    let cause: serde_json::Value = serde_json::from_str(caused_by?).ok()?;
-    cause.get("run")?.as_str().map(str::to_string)
-}
-
 /// Records an event the engine raised (never a duplicate: its id is derived from its
 /// cause, and its cause commits once); false if the id exists already.
 pub(super) fn record_caused_event(

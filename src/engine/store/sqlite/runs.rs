@@ -6,7 +6,6 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::events::cause_run;
 use super::{DueRun, RunQuery, RunRow, Sqlite, StoreError};
 use crate::engine::store::Claim;
 
@@ -216,7 +215,7 @@ pub(super) fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError
             run.state,
             run.depth,
             run.caused_by,
-            cause_run(run.caused_by.as_deref()),
+            run.cause_run(),
     ])?;
     Ok(())
 }
