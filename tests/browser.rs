@@ -9,49 +9,11 @@
 mod common;
 mod webdriver;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use common::serve::{Log, Server};
 use webdriver::Browser;
-
-/// A `komo serve` process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `komo serve` on a free port: the server and its address.
-fn serve(dir: &Path) -> (Server, String) {
-    let mut child = common::komo_command(dir, &["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    let (lines, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines.send(line).is_err() {
-                // Keep draining so the server never blocks on a full pipe.
-                continue;
-            }
-        }
-    });
-    loop {
-        let line = received.recv_timeout(Duration::from_secs(60)).expect("the listening line");
-        if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
-            return (server, rest.split(' ').next().unwrap().to_string());
-        }
-    }
-}
 
 /// Waits (up to `seconds`) until `check` holds.
 async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
@@ -86,7 +48,9 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     let created = common::komo(&dir, &["keys", "create"]);
     assert!(created.status.success(), "{}", common::stderr(&created));
     let key = common::stdout(&created).trim().to_string();
-    let (_server, address) = serve(&dir);
+    let log = Log::default();
+    let server = Server::start_blocking(&dir, &[], "serve", &log);
+    let address = server.address.clone();
     let site = format!("http://{address}");
     let browser = Browser::start(&dir.join("chromium-profile")).await;
 

@@ -17,61 +17,23 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::eventually_blocking;
+use common::serve::{Log, Server};
 use common::stores::{self, Backend};
 use serde_json::{Value, json};
 
-/// One `komo serve` on a project; killed when dropped. Its stderr is kept.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
+/// `komo serve` on the project at `dir` and the store `db` (a `--db` value), with its
+/// stderr kept in `log`.
+fn start(dir: &Path, db: &str, log: &Log) -> Server {
+    Server::start_blocking(dir, &["--db", db], "serve", log)
 }
 
-impl Server {
-    /// `komo serve` on the project at `dir` and the store `db` (a `--db` value).
-    fn start(dir: &Path, db: &str) -> Server {
-        let mut child = common::komo_command(
-            dir,
-            &["serve", "--project", dir.to_str().unwrap(), "--db", db, "--listen", "127.0.0.1:0"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (ready, address) = std::sync::mpsc::channel();
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
-                    let _ = ready.send(rest.split(' ').next().unwrap_or_default().to_owned());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let address = address.recv_timeout(Duration::from_secs(60)).expect("the server starts");
-        Server { child, base: format!("http://{address}"), log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Every line the servers of a test wrote.
+fn lines(log: &Log) -> String {
+    log.lock().unwrap().join("\n")
 }
 
 /// The API over reqwest, driven by a runtime of its own (the tests are plain threads).
@@ -178,8 +140,9 @@ fn a_form_entry_from_a_new_email_welcomes_the_contact_and_starts_list_workflows(
     let dir = common::demo_copy("caused", &format!("demo_{backend}"), &["workflows", "templates"]);
     let db = backend.db_arg(&dir);
     let key = key(&dir, &db);
-    let server = Server::start(&dir, &db);
-    let api = Api::new(&server.base, &key);
+    let log = Log::default();
+    let server = start(&dir, &db, &log);
+    let api = Api::new(&server.base(), &key);
     for workflow in ["welcome", "entries", "newsletter_welcome"] {
         api.activate(workflow);
     }
@@ -286,8 +249,9 @@ fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing(backend: Backend
     common::write(&dir, "komo.toml", "[workspace]\nid = \"chain\"\n\n[limits]\nmax_chain_depth = 3\n");
     let db = backend.db_arg(&dir);
     let key = key(&dir, &db);
-    let server = Server::start(&dir, &db);
-    let api = Api::new(&server.base, &key);
+    let log = Log::default();
+    let server = start(&dir, &db, &log);
+    let api = Api::new(&server.base(), &key);
     for n in 1..=5 {
         api.activate(&format!("step_{n}"));
     }
@@ -309,7 +273,7 @@ fn a_chain_deeper_than_the_limit_is_recorded_and_starts_nothing(backend: Backend
     // 4 changes and the new contact.
     let metrics = api.metrics_when("komo_events_caused_total", 5);
     assert_eq!(metric(&metrics, "komo_chain_depth_exceeded_total"), 1, "{metrics}");
-    let log = server.log();
+    let log = lines(&log);
     assert!(
         log.contains("past max_chain_depth")
             && log.contains("step_1.update_1 → step_2.update_1 → step_3.update_1 → step_4.update_1"),
@@ -343,8 +307,9 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth(backend: Backend
     let db = backend.db_arg(&dir);
     let key = key(&dir, &db);
     {
-        let server = Server::start(&dir, &db);
-        let api = Api::new(&server.base, &key);
+        let log = Log::default();
+        let server = start(&dir, &db, &log);
+        let api = Api::new(&server.base(), &key);
         // Each alone is fine; together they loop, which activation refuses. So: pong
         // gets a version and is deactivated, ping is activated, and pong is made active
         // again by hand while no server runs (the loop analysis bypassed).
@@ -368,8 +333,9 @@ fn two_workflows_that_feed_each_other_stop_at_the_default_depth(backend: Backend
         }
     }
 
-    let server = Server::start(&dir, &db);
-    let api = Api::new(&server.base, &key);
+    let log = Log::default();
+    let server = start(&dir, &db, &log);
+    let api = Api::new(&server.base(), &key);
     let event = json!({ "id": "serve_1", "type": "Contact.PropertyUpdated", "occurred_at": "2026-11-29T09:00:00Z",
         "contact": { "email": "loop@example.com" }, "data": { "changed": ["pong"], "old": {}, "new": {} } });
     api.post(&event);
@@ -408,8 +374,9 @@ fn each_issued_coupon_raises_coupon_issued_once(backend: Backend) {
     let dir = common::project("caused", &format!("coupons_{backend}"), "coupons", &files);
     let db = backend.db_arg(&dir);
     let key = key(&dir, &db);
-    let server = Server::start(&dir, &db);
-    let api = Api::new(&server.base, &key);
+    let log = Log::default();
+    let server = start(&dir, &db, &log);
+    let api = Api::new(&server.base(), &key);
     api.activate("give");
     api.activate("thanks");
     let event = json!({ "id": "c_1", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z",

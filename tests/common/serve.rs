@@ -21,44 +21,54 @@ pub struct Server {
     pub label: String,
 }
 
-/// `komo` in `dir`, without colour, logging at info.
-pub fn komo(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_komo"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1").env("RUST_LOG", "info");
-    command
-}
+/// `komo` in `dir` (see [`super::komo_command`]).
+pub use super::komo_command as komo;
 
 impl Server {
     /// Starts `komo serve --project dir --listen 127.0.0.1:0` with `extra` arguments
-    /// (`--db`, `--node`, …) and waits for its listening line. Every stderr line goes
-    /// to `log`, prefixed with `[label]`.
+    /// (`--db`, `--node`, …) and waits (on a blocking thread) for its listening line.
+    /// Every stderr line goes to `log`, prefixed with `[label]`.
     pub async fn start(dir: &Path, extra: &[&str], label: &str, log: &Log) -> Server {
+        let (dir, label, log) = (dir.to_path_buf(), label.to_string(), Arc::clone(log));
+        let extra: Vec<String> = extra.iter().map(|a| (*a).to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            Server::start_blocking(&dir, &extra, &label, &log)
+        })
+        .await
+        .unwrap()
+    }
+
+    /// [`Server::start`] for a test that runs on plain threads.
+    pub fn start_blocking(dir: &Path, extra: &[&str], label: &str, log: &Log) -> Server {
         let mut args = vec!["serve", "--project", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut child = komo(dir, &args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
-        let (ready, address) = tokio::sync::oneshot::channel();
+        let (ready, address) = std::sync::mpsc::channel();
         let lines = Arc::clone(log);
         let prefix = format!("[{label}] ");
         std::thread::spawn(move || {
-            let mut ready = Some(ready);
+            // Drains the pipe to the end, so the server never blocks on a full one.
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 if let Some(rest) = line.strip_prefix("komo serve: listening on http://") {
-                    let address = rest.split(' ').next().unwrap_or_default().to_owned();
-                    if let Some(ready) = ready.take() {
-                        let _ = ready.send(address);
-                    }
+                    let _ = ready.send(rest.split(' ').next().unwrap_or_default().to_owned());
                 }
                 lines.lock().unwrap().push(format!("{prefix}{line}"));
             }
         });
         let mut server = Server { child, address: String::new(), label: label.to_string() };
-        match tokio::time::timeout(Duration::from_secs(20), address).await {
-            Ok(Ok(address)) => server.address = address,
-            _ => panic!("server {label} did not start:\n{}", tail(&log.lock().unwrap(), 40)),
+        match address.recv_timeout(Duration::from_secs(60)) {
+            Ok(address) => server.address = address,
+            Err(_) => panic!("server {label} did not start:\n{}", tail(&log.lock().unwrap(), 40)),
         }
         server
+    }
+
+    /// `http://host:port`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     /// SIGKILL, no warning.
