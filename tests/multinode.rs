@@ -333,9 +333,34 @@ async fn three_nodes_share_one_postgres_through_a_kill_and_a_pause() {
             problems.push(format!("{} posted to two nodes at once: {sx} {x} / {sy} {y}", event_id(index)));
         }
     }
+    // A lifecycle change on one node reaches the others' caches of active workflows:
+    // node 1 has matched events to both workflows (and cached them); once node 0 pauses
+    // `notify`, node 1's next events start `points` alone.
+    let (status, body) = apis[0].try_send("POST", "/v1/workflows/notify/pause", None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let mut next_index = EVENTS + AT_ONCE;
+    let seen_by_node1 = loop {
+        let (_, answer) = apis[1].try_send("POST", "/v1/events", Some(envelope(next_index))).await.unwrap();
+        next_index += 1;
+        let workflows: Vec<&str> =
+            answer["runs"].as_array().unwrap().iter().filter_map(|r| r["workflow"].as_str()).collect();
+        if workflows == ["points"] {
+            break began.elapsed();
+        }
+        if next_index > EVENTS + AT_ONCE + 50 {
+            problems.push(format!("node 1 still starts {workflows:?} after node 0 paused `notify`"));
+            break began.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let extra = next_index - (EVENTS + AT_ONCE);
+    eprintln!("multinode: node 1 saw the pause after {extra} event(s) (at {seen_by_node1:?})");
     let total = apis[0].all_runs().await.len();
-    if total != 2 * (EVENTS + AT_ONCE) {
-        problems.push(format!("{total} runs after the simultaneous posts, not {}", 2 * (EVENTS + AT_ONCE)));
+    // The last of the events after the pause started `points` alone; the ones before it
+    // (if the notification was not there yet) both.
+    let want = 2 * (EVENTS + AT_ONCE) + 2 * extra - 1;
+    if total != want {
+        problems.push(format!("{total} runs after the simultaneous posts and the pause, not {want}"));
     }
     eprintln!(
         "multinode: {EVENTS} events, {} runs; node2 killed at {killed_at:?}, node1 paused at {paused_at:?} for \
