@@ -342,7 +342,9 @@ async fn crash_test(backend: Backend) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
 
-    let mut server = Server::start(&dir, &["--db", &db], "0", &log).await;
+    // One node name for every restart: a restarted node ends the leases its killed
+    // process held (on Postgres), as a supervisor restarting it would have it.
+    let mut server = Server::start(&dir, &["--db", &db, "--node", "crash"], "0", &log).await;
     let api = Api::new(&client, &server.address, &key);
     for workflow in ["points", "notify", "seen"] {
         let (status, body) =
@@ -369,7 +371,8 @@ async fn crash_test(backend: Backend) {
             (load.answers.len(), load.pending.len(), load.cut.values().sum::<u32>())
         };
         let hits = sink.hits.lock().unwrap().len();
-        server = Server::start(&dir, &["--db", &db], &(generation + 1).to_string(), &log).await;
+        server =
+            Server::start(&dir, &["--db", &db, "--node", "crash"], &(generation + 1).to_string(), &log).await;
         let ready = jiff::Timestamp::now().as_millisecond();
         downtime.push((killed, ready));
         writeln!(

@@ -83,7 +83,34 @@ impl Postgres {
             .map_err(|e| unreachable(format!("cannot build the connection pool: {e}")))?;
         let writer = writer::start(pool.clone(), name.clone());
         notify::listen(config, name.clone(), changes);
-        Ok(Postgres { pool, writer, node, name })
+        let store = Postgres { pool, writer, node, name };
+        store.release_earlier_claims().await?;
+        Ok(store)
+    }
+
+    /// Ends the leases an earlier process of this node's name still holds: it is gone
+    /// (a node's name is its own), so its runs need not wait out their leases. Were it
+    /// still running under the same name by mistake, its commits on those claims would
+    /// be refused, not lost.
+    async fn release_earlier_claims(&self) -> Result<(), StoreError> {
+        let released: i64 = match self
+            .row(
+                "WITH mine AS (
+                   UPDATE runs SET lease_until = 0 WHERE lease_owner = $1 AND lease_until IS NOT NULL
+                   RETURNING lease_token),
+                 contacts AS (UPDATE contact_leases SET until = 0 WHERE token IN (SELECT lease_token FROM mine))
+                 SELECT COUNT(*) FROM mine",
+                &[&self.node.name],
+            )
+            .await?
+        {
+            Some(row) => get(&row, 0)?,
+            None => 0,
+        };
+        if released > 0 {
+            tracing::info!(node = %self.node.name, runs = released, "ended the leases an earlier process of this node held");
+        }
+        Ok(())
     }
 
     /// A pooled connection.
