@@ -9,6 +9,7 @@
 //! at all is not checked (a project without a catalog checks as before).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::Deserialize;
 
@@ -153,16 +154,18 @@ impl ProjectCatalog {
     pub fn from_config(
         config: &CatalogConfig,
         templates: &[(String, String)],
-    ) -> Result<ProjectCatalog, String> {
+    ) -> Result<ProjectCatalog, CatalogConfigError> {
         let mut catalog = ProjectCatalog::default();
         if let Some(props) = &config.properties {
             let mut typed = BTreeMap::new();
             for (name, text) in props {
                 if !super::is_snake_case(name) {
-                    return Err(format!("catalog.properties: `{name}` is not a snake_case name"));
+                    return Err(CatalogConfigError::PropertyName { name: name.clone() });
                 }
-                let ty = property_type(text)
-                    .ok_or_else(|| format!("catalog.properties.{name}: `{text}` is not a type (e.g. `String`, `Int`, `List<String>`)"))?;
+                let ty = property_type(text).ok_or_else(|| CatalogConfigError::PropertyType {
+                    name: name.clone(),
+                    text: text.clone(),
+                })?;
                 typed.insert(name.clone(), ty);
             }
             catalog.properties = Some(typed);
@@ -221,6 +224,31 @@ pub struct ProgramConfig {
     #[serde(default)]
     pub tiers: Vec<String>,
 }
+
+/// A `[catalog]` entry that is wrong; the message names its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatalogConfigError {
+    /// A declared property's name is not snake_case.
+    PropertyName { name: String },
+    /// A declared property's type (`text`) is not a type.
+    PropertyType { name: String, text: String },
+}
+
+impl fmt::Display for CatalogConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogConfigError::PropertyName { name } => {
+                write!(f, "catalog.properties: `{name}` is not a snake_case name")
+            }
+            CatalogConfigError::PropertyType { name, text } => write!(
+                f,
+                "catalog.properties.{name}: `{text}` is not a type (e.g. `String`, `Int`, `List<String>`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CatalogConfigError {}
 
 /// A property's type as written in `komo.toml`: a type name, `List<T>`, or `T?`.
 pub fn property_type(text: &str) -> Option<Type> {
@@ -371,5 +399,24 @@ mod tests {
             ProjectCatalog::from_config(&config, &[("welcome.html".into(), "{{ data.x }}".into())]).unwrap();
         assert_eq!(with_files.names(Kind::Template, ""), Some(vec!["welcome"]));
         assert_eq!(with_files.template_vars.get("welcome").map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn a_wrong_property_names_its_key() {
+        let declare = |name: &str, text: &str| {
+            let properties = BTreeMap::from([(name.to_string(), text.to_string())]);
+            let config = CatalogConfig { properties: Some(properties), ..CatalogConfig::default() };
+            ProjectCatalog::from_config(&config, &[]).map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(declare("vip", "Bool"), Ok(()));
+        assert_eq!(
+            declare("VIP", "Bool"),
+            Err("catalog.properties: `VIP` is not a snake_case name".to_string())
+        );
+        assert_eq!(
+            declare("vip", "Secret"),
+            Err("catalog.properties.vip: `Secret` is not a type (e.g. `String`, `Int`, `List<String>`)"
+                .to_string())
+        );
     }
 }

@@ -8,12 +8,13 @@
 //! not empty (nothing is written to it then). Stop the engines on the source first: a
 //! copy taken while they run may miss what they write meanwhile.
 
+use std::fmt;
 use std::io;
 
 use clap::{Args, Subcommand};
 
 use super::{Console, Exit};
-use crate::engine::store::{Store, StoreLocation};
+use crate::engine::store::{Node, Store, StoreError, StoreLocation};
 
 #[derive(Debug, Args)]
 pub(crate) struct StoreCommandArgs {
@@ -56,41 +57,82 @@ pub(crate) fn run(args: &StoreCommandArgs, console: &mut Console<'_>) -> io::Res
 }
 
 fn copy_store(args: &CopyArgs, console: &mut Console<'_>) -> io::Result<Exit> {
-    let (from, to) = match (StoreLocation::parse(&args.from), StoreLocation::parse(&args.to)) {
-        (Some(from), Some(to)) => (from, to),
-        (None, _) => return refuse(console, &format!("`--from {}` is not a store komo knows", args.from)),
-        (_, None) => return refuse(console, &format!("`--to {}` is not a store komo knows", args.to)),
-    };
-    if from == to {
-        return refuse(console, "`--from` and `--to` name the same store");
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return refuse(console, &format!("cannot start the runtime: {error}")),
-    };
-    let node = super::project::default_node();
-    let copied = runtime.block_on(async {
-        let source =
-            Store::open(&from, node.clone()).await.map_err(|e| format!("cannot open `{from}`: {e}"))?;
-        let target = Store::open(&to, node).await.map_err(|e| format!("cannot open `{to}`: {e}"))?;
-        if !target.is_empty().await.map_err(|e| e.to_string())? {
-            return Err(format!("`{to}` is not empty: copy into a new store"));
-        }
-        source.copy_to(&target).await.map_err(|e| format!("the copy failed: {e}"))
-    });
-    match copied {
-        Ok(counts) => {
+    match copy(args) {
+        Ok((from, to, counts)) => {
             for (table, rows) in counts {
                 writeln!(console.err, "{table:<12} {rows}")?;
             }
             writeln!(console.err, "copied `{from}` to `{to}`")?;
             Ok(Exit::Success)
         }
-        Err(why) => refuse(console, &why),
+        Err(why) => {
+            writeln!(console.err, "{} {why}", console.red("error:"))?;
+            Ok(Exit::Usage)
+        }
     }
 }
 
-fn refuse(console: &mut Console<'_>, why: &str) -> io::Result<Exit> {
-    writeln!(console.err, "{} {why}", console.red("error:"))?;
-    Ok(Exit::Usage)
+/// The row count of each table copied.
+type Copied = Vec<(&'static str, u64)>;
+
+/// Copies `--from` into `--to`: the two stores and the rows copied.
+fn copy(args: &CopyArgs) -> Result<(StoreLocation, StoreLocation, Copied), CopyError> {
+    let unknown = |flag, given: &str| CopyError::UnknownStore { flag, given: given.to_string() };
+    let from = StoreLocation::parse(&args.from).ok_or_else(|| unknown("--from", &args.from))?;
+    let to = StoreLocation::parse(&args.to).ok_or_else(|| unknown("--to", &args.to))?;
+    if from == to {
+        return Err(CopyError::SameStore);
+    }
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(CopyError::Runtime)?;
+    let node = super::project::default_node();
+    let counts = runtime.block_on(async {
+        let source = open(&from, node.clone()).await?;
+        let target = open(&to, node).await?;
+        if !target.is_empty().await.map_err(CopyError::Read)? {
+            return Err(CopyError::NotEmpty { store: to.clone() });
+        }
+        source.copy_to(&target).await.map_err(CopyError::Copy)
+    })?;
+    Ok((from, to, counts))
+}
+
+/// Opens (creating, migrating) the store `at`.
+async fn open(at: &StoreLocation, node: Node) -> Result<Store, CopyError> {
+    Store::open(at, node).await.map_err(|cause| CopyError::Open { store: at.clone(), cause })
+}
+
+/// Why nothing was copied; the CLI prints it after `error:` and exits 2.
+#[derive(Debug)]
+enum CopyError {
+    /// `flag`'s value is neither a SQLite path nor a `postgres://` URL.
+    UnknownStore { flag: &'static str, given: String },
+    /// `--from` and `--to` are the same store.
+    SameStore,
+    /// The async runtime would not start.
+    Runtime(io::Error),
+    /// A store cannot be opened (or created, or migrated).
+    Open { store: StoreLocation, cause: StoreError },
+    /// The target cannot be read.
+    Read(StoreError),
+    /// The target holds something already.
+    NotEmpty { store: StoreLocation },
+    /// The copy itself failed.
+    Copy(StoreError),
+}
+
+impl fmt::Display for CopyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopyError::UnknownStore { flag, given } => {
+                write!(f, "`{flag} {given}` is not a store komo knows")
+            }
+            CopyError::SameStore => f.write_str("`--from` and `--to` name the same store"),
+            CopyError::Runtime(error) => write!(f, "cannot start the runtime: {error}"),
+            CopyError::Open { store, cause } => write!(f, "cannot open `{store}`: {cause}"),
+            CopyError::Read(cause) => cause.fmt(f),
+            CopyError::NotEmpty { store } => write!(f, "`{store}` is not empty: copy into a new store"),
+            CopyError::Copy(cause) => write!(f, "the copy failed: {cause}"),
+        }
+    }
 }

@@ -19,7 +19,7 @@ use super::view::{self, ActionButton, DiagnosticLine, Problem, WorkflowPage, Wor
 use super::{call, failure, form, runs};
 use crate::engine::Engine;
 use crate::engine::api::{RunFilter, WorkflowStatus, WorkflowSummary};
-use crate::engine::error::EngineError;
+use crate::engine::error::{EngineError, Missing};
 
 const STATUSES: &[&str] = &["draft", "active", "paused", "inactive"];
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -150,7 +150,7 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
             Some(v) => engine
                 .version_source(&ws, &name, v)
                 .await?
-                .ok_or_else(|| EngineError::NotFound(format!("no version {v} of `{name}`")))?,
+                .ok_or_else(|| Missing::Version { workflow: name.clone(), version: v })?,
             None => detail.source.clone(),
         };
         let filter = RunFilter { workflow: Some(name.clone()), limit: Some(20), ..RunFilter::default() };
@@ -249,7 +249,7 @@ pub async fn lifecycle(
             "resume" => engine.resume(&ws, &target).await?,
             "deactivate" => engine.deactivate(&ws, &target).await?,
             "clone" => engine.clone_workflow(&ws, &target, clone_name.as_deref()).await?,
-            other => return Err(EngineError::NotFound(format!("no workflow action `{other}`"))),
+            other => return Err(Missing::WorkflowAction { action: other.to_string() }.into()),
         };
         Ok(detail.summary.name)
     })

@@ -203,8 +203,8 @@ pub async fn runs(
     .await;
     let (page, workflows, triggers) = match loaded {
         Ok(loaded) => loaded,
-        Err(crate::engine::error::EngineError::Invalid { message, .. }) => {
-            (Err(message), Vec::new(), Vec::new())
+        Err(error @ crate::engine::error::EngineError::Invalid { .. }) => {
+            (Err(error.to_string()), Vec::new(), Vec::new())
         }
         Err(error) => return failure(signed_in.chrome("runs"), &error),
     };

@@ -11,7 +11,7 @@
 //! logged with the chain.
 
 use super::Engine;
-use super::error::EngineError;
+use super::error::{EngineError, Fault};
 use super::ingest::plan_runs;
 use super::store::{RaisedEvent, StoreError};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
@@ -126,8 +126,8 @@ pub async fn raise_one(
     }
     let envelope = serde_json::Value::Object(envelope);
     let body = envelope.to_string();
-    let parsed = parse_envelope(&envelope)
-        .map_err(|e| EngineError::Internal(format!("internal error: a caused `{kind}` does not fit: {e}")))?;
+    let parsed =
+        parse_envelope(&envelope).map_err(|error| Fault::CausedMisfit { kind: kind.to_string(), error })?;
     let limit = i64::from(engine.project.max_chain_depth);
     let runs = if depth > limit {
         engine.metrics.chain_too_deep();

@@ -9,15 +9,15 @@
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 
-use super::error::EngineError;
+use super::error::{Denied, EngineError, Fault, SignatureRefusal};
 use crate::catalog::TriggerId;
 
 /// How far a signature's timestamp may be from now.
 pub const TOLERANCE_SECONDS: i64 = 5 * 60;
 
 /// What a refused signature answers (401).
-fn refused(why: &str) -> EngineError {
-    EngineError::Unauthorized(format!("webhook signature refused: {why}"))
+fn refused(why: SignatureRefusal) -> EngineError {
+    EngineError::Unauthorized(Denied::Signature(why))
 }
 
 /// Checks a Standard Webhooks signature; `now` in seconds.
@@ -29,18 +29,18 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), EngineError> {
-    let ts: i64 = timestamp.trim().parse().map_err(|_| refused("`webhook-timestamp` is not a number"))?;
+    let ts: i64 = timestamp.trim().parse().map_err(|_| refused(SignatureRefusal::TimestampNotNumber))?;
     if (now - ts).abs() > TOLERANCE_SECONDS {
-        return Err(refused("the timestamp is more than 5 minutes away"));
+        return Err(refused(SignatureRefusal::TimestampTooFar));
     }
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.trim().trim_start_matches("whsec_"))
-        .map_err(|_| EngineError::Internal("the webhook secret is not base64".into()))?;
+        .map_err(|_| Fault::WebhookSecretNotBase64)?;
     for candidate in signatures.split_whitespace() {
         let Some(encoded) = candidate.strip_prefix("v1,") else { continue };
         let Ok(given) = base64::engine::general_purpose::STANDARD.decode(encoded) else { continue };
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-            .map_err(|_| EngineError::Internal("the webhook secret is unusable".into()))?;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| Fault::WebhookSecretUnusable)?;
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.trim().as_bytes());
@@ -50,7 +50,7 @@ pub fn verify(
             return Ok(());
         }
     }
-    Err(refused("no `v1` signature matches"))
+    Err(refused(SignatureRefusal::NoMatch))
 }
 
 /// The envelope of a verified webhook: the body (JSON, or text) and the headers.
@@ -60,7 +60,8 @@ pub fn envelope(
     body: &[u8],
     headers: serde_json::Value,
 ) -> Result<serde_json::Value, EngineError> {
-    let occurred_at = jiff::Timestamp::from_second(timestamp).map_err(|_| refused("bad timestamp"))?;
+    let occurred_at =
+        jiff::Timestamp::from_second(timestamp).map_err(|_| refused(SignatureRefusal::BadTimestamp))?;
     let body = match super::ingest::read_json(body) {
         Ok(json) => json,
         Err(EngineError::BadRequest(_)) => {

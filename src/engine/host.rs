@@ -10,6 +10,7 @@
 //! is not configured.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use super::clock::Clock;
@@ -35,14 +36,33 @@ pub fn unavailable_connector(wf: &Workflow, connectors: &Connectors) -> Option<S
     })
 }
 
-/// A contact's stored state, or why it cannot be read (a message naming the contact).
-pub type ContactLoad = Result<ContactState, String>;
+/// A contact's stored state, or why it cannot be read.
+pub type ContactLoad = Result<ContactState, ContactUnreadable>;
+
+/// Why a run's contact cannot be read: its steps that need the contact fail with
+/// `contact_unreadable` and this message, which names the contact.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContactUnreadable {
+    /// Its stored state does not decode: the store's [`StoreError::Corrupt`].
+    Corrupt(StoreError),
+    /// The run names a contact the store does not hold.
+    NotStored { id: String },
+}
+
+impl fmt::Display for ContactUnreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContactUnreadable::Corrupt(e) => e.fmt(f),
+            ContactUnreadable::NotStored { id } => write!(f, "contact `{id}` is not in the store"),
+        }
+    }
+}
 
 /// A contact's state from its stored blob. An unreadable blob is an error that names
 /// the contact and what is wrong; it never becomes a fresh contact (which a later save
 /// would write over the stored one).
 pub fn blob_state(id: &str, data: &str) -> ContactLoad {
-    decode_blob(id, data).map_err(|e| e.to_string())
+    decode_blob(id, data).map_err(ContactUnreadable::Corrupt)
 }
 
 fn decode_blob(id: &str, data: &str) -> Result<ContactState, StoreError> {
@@ -87,7 +107,7 @@ pub struct EngineHost {
     state: ContactState,
     /// Why the contact's stored state cannot be read: every contact read and action then
     /// fails with it, and the host never hands back a state to save.
-    unreadable: Option<String>,
+    unreadable: Option<ContactUnreadable>,
     secrets: Arc<BTreeMap<String, String>>,
     connectors: Arc<Connectors>,
     /// The engine's clock, which `now()` reads.
@@ -167,7 +187,7 @@ impl Host for EngineHost {
 
     async fn contact(&mut self) -> Result<Value, HostError> {
         match &self.unreadable {
-            Some(why) => Err(HostError::fatal(why.clone())),
+            Some(why) => Err(HostError::fatal(why.to_string())),
             None => Ok(self.state.contact()),
         }
     }
@@ -178,7 +198,7 @@ impl Host for EngineHost {
 
     async fn perform(&mut self, request: ActionRequest<'_>) -> Result<Value, ActionFailure> {
         if let Some(why) = &self.unreadable {
-            return Err(ActionFailure::new(FailureKind::ContactUnreadable, why.clone()));
+            return Err(ActionFailure::new(FailureKind::ContactUnreadable, why.to_string()));
         }
         if request.action.kind() == ActionKind::External {
             let secrets = Arc::clone(&self.secrets);
@@ -198,5 +218,22 @@ impl Host for EngineHost {
 
     fn take_changes(&mut self) -> Vec<Change> {
         self.state.take_changes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_contact_says_which_and_why() {
+        let corrupt = blob_state("ct_1", "{").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            corrupt.starts_with("contact `ct_1` cannot be read: its stored state is not valid ("),
+            "{corrupt}"
+        );
+        assert!(corrupt.ends_with("); the stored row is left as it is"), "{corrupt}");
+        let gone = ContactUnreadable::NotStored { id: "ct_1".into() };
+        assert_eq!(gone.to_string(), "contact `ct_1` is not in the store");
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::api::{IngestResponse, StartedRun};
 use super::caused::{Cause, What, raise_one};
-use super::error::EngineError;
+use super::error::{EngineError, Fault, Malformed, Missing, Refusal};
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{ContactWrite, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
 use super::{Engine, random_hex};
@@ -45,9 +45,7 @@ pub fn check_depth(body: &[u8], max: usize) -> Result<(), EngineError> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
-                    return Err(EngineError::BadRequest(format!(
-                        "the JSON is nested more than {max} levels deep (at byte {at})"
-                    )));
+                    return Err(Malformed::TooDeep { max, at }.into());
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -65,10 +63,10 @@ pub async fn ingest(engine: &Engine, ws: &str, body: &[u8]) -> Result<IngestResp
 /// Reads a JSON body within the limits (size, then depth, before parsing).
 pub fn read_json(body: &[u8]) -> Result<serde_json::Value, EngineError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(EngineError::TooLarge(format!("the event is over {MAX_BODY_BYTES} bytes")));
+        return Err(EngineError::TooLarge { limit: MAX_BODY_BYTES });
     }
     check_depth(body, MAX_JSON_DEPTH)?;
-    serde_json::from_slice(body).map_err(|e| EngineError::BadRequest(format!("the body is not JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| Malformed::NotJson { detail: e.to_string() }.into())
 }
 
 /// Validates an envelope and starts its runs (of `only`, when given).
@@ -105,15 +103,13 @@ pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRu
         .store
         .event_body(ws, &row.event_id)
         .await?
-        .ok_or_else(|| EngineError::NotFound(format!("the event of run `{}` is gone", row.id)))?;
+        .ok_or_else(|| Missing::RunEvent { run: row.id.clone() })?;
     let what = || format!("the stored event `{}`", row.event_id);
     let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| StoreError::corrupt(what(), e))?;
     let event = parse_envelope(&json)
         .map_err(|e| StoreError::corrupt(what(), format!("it no longer fits its trigger: {e}")))?;
     let (_, runs) = start_runs(engine, ws, &event, &body, Some(&row.workflow), false).await?;
-    runs.into_iter().next().ok_or_else(|| {
-        EngineError::Conflict(format!("`{}` is not active, or no longer admits this event", row.workflow))
-    })
+    runs.into_iter().next().ok_or_else(|| Refusal::NotAdmitted { workflow: row.workflow.clone() }.into())
 }
 
 /// The contact an event is about: `(id, state, is_new)`; the state of a stored contact
@@ -186,8 +182,7 @@ pub async fn plan_runs(
             Arc::clone(&engine.connectors),
             engine.clock.clone(),
         );
-        let admitted =
-            admit(&wf, event.clone(), &mut host).await.map_err(|e| EngineError::Internal(e.message))?;
+        let admitted = admit(&wf, event.clone(), &mut host).await.map_err(Fault::Admission)?;
         let admitted = match admitted {
             Admission::Run(admitted) => admitted,
             Admission::NoRun(reason) => {

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use api::{RunFilter, RunPage, RunSummary, WorkflowDetail, WorkflowMetrics, WorkflowStatus, WorkflowSummary};
-use error::EngineError;
+use error::{Denied, EngineError, Fault, Missing, Refusal};
 use store::{Store, StoreError, StoreLocation};
 
 use crate::ir;
@@ -73,7 +73,7 @@ type ActiveList = Arc<Vec<(String, i64)>>;
 /// A random token: 32 hex characters.
 fn random_hex(bytes: usize) -> Result<String, EngineError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(Fault::NoRandomness)?;
     Ok(hex::encode(buf))
 }
 
@@ -129,7 +129,7 @@ impl Engine {
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || handle.block_on(call(&engine))).await.unwrap_or_else(|error| {
             tracing::error!(%error, "an engine call was lost");
-            Err(EngineError::Internal("internal error: the request was interrupted".into()))
+            Err(EngineError::Internal(Fault::Interrupted))
         })
     }
 
@@ -156,7 +156,7 @@ impl Engine {
         self.store
             .workflow(ws, name)
             .await?
-            .ok_or_else(|| EngineError::NotFound(format!("no workflow `{name}`")))
+            .ok_or_else(|| Missing::Workflow { name: name.to_string() }.into())
     }
 
     pub async fn workflows(&self, ws: &str) -> Result<Vec<WorkflowSummary>, EngineError> {
@@ -255,8 +255,7 @@ impl Engine {
         if let Some(refused) = loops::refusal(&self.store, ws, name, &row.source).await? {
             return Err(refused);
         }
-        let program = ir::lower_program(&checked)
-            .map_err(|e| EngineError::Internal(format!("internal error while compiling: {e:?}")))?;
+        let program = ir::lower_program(&checked).map_err(Fault::Lowering)?;
         let Some(wf) = program.workflows.into_iter().find(|w| w.name == name) else {
             return Err(EngineError::Invalid {
                 message: format!("the source of `{name}` does not define workflow `{name}`"),
@@ -285,11 +284,7 @@ impl Engine {
         let row = self.row(ws, name).await?;
         let status = WorkflowStatus::parse(&row.status).unwrap_or(WorkflowStatus::Draft);
         if !from.contains(&status) {
-            return Err(EngineError::Conflict(format!(
-                "`{name}` is {}; it cannot become {}",
-                status.as_str(),
-                to.as_str()
-            )));
+            return Err(Refusal::Transition { name: name.to_string(), current: status, to }.into());
         }
         self.store.set_status(ws, name, to.as_str(), self.clock.now_ms()).await?;
         self.lifecycle_changed().await;
@@ -376,7 +371,7 @@ impl Engine {
         let row = self.row(ws, name).await?;
         let target = new_name.map_or_else(|| format!("{name}_copy"), str::to_string);
         if self.store.workflow(ws, &target).await?.is_some() {
-            return Err(EngineError::Conflict(format!("a workflow `{target}` exists already")));
+            return Err(Refusal::Exists { name: target }.into());
         }
         let source = project::rename_workflow(&row.source, name, &target);
         self.save_draft(ws, &target, &source).await
@@ -392,7 +387,7 @@ impl Engine {
             .store
             .version_ir(ws, name, version)
             .await?
-            .ok_or_else(|| EngineError::NotFound(format!("no version {version} of `{name}`")))?;
+            .ok_or_else(|| Missing::Version { workflow: name.to_string(), version })?;
         let wf = ir::stored::from_json(&json)
             .map_err(|e| StoreError::corrupt(format!("version {version} of `{name}`"), e))?;
         let wf = Arc::new(wf);
@@ -448,8 +443,7 @@ impl Engine {
     }
 
     pub async fn run(&self, ws: &str, id: &str) -> Result<RunRecord, EngineError> {
-        let row =
-            self.store.run(ws, id).await?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        let row = self.store.run(ws, id).await?.ok_or_else(|| Missing::Run { id: id.to_string() })?;
         let wf = self.version(ws, &row.workflow, row.version).await?;
         let state: crate::runtime::interp::RunState = serde_json::from_str(&row.state)
             .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
@@ -478,14 +472,14 @@ impl Engine {
     pub async fn contact(&self, ws: &str, id: &str) -> Result<serde_json::Value, EngineError> {
         match self.store.contact(ws, id).await? {
             Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
-            None => Err(EngineError::NotFound(format!("no contact `{id}`"))),
+            None => Err(Missing::Contact { id: id.to_string() }.into()),
         }
     }
 
     pub async fn contact_by_email(&self, ws: &str, email: &str) -> Result<serde_json::Value, EngineError> {
         match self.store.find_contact(ws, None, Some(email), None).await? {
             Some(row) => Ok(host::blob_contact(&row.id, &row.data)?.to_json()),
-            None => Err(EngineError::NotFound(format!("no contact with email `{email}`"))),
+            None => Err(Missing::ContactWithEmail { email: email.to_string() }.into()),
         }
     }
 
@@ -523,15 +517,13 @@ impl Engine {
         body: &[u8],
     ) -> Result<api::IngestResponse, EngineError> {
         let Some(secret) = &self.project.webhook_secret else {
-            return Err(EngineError::NotFound(
-                "webhooks are not configured ([webhooks] in komo.toml)".into(),
-            ));
+            return Err(Missing::Webhooks.into());
         };
-        let header = |name: &str| {
+        let header = |header: &'static str| {
             headers
-                .get(name)
+                .get(header)
                 .map(String::as_str)
-                .ok_or_else(|| EngineError::Unauthorized(format!("`{name}` header missing")))
+                .ok_or(EngineError::Unauthorized(Denied::HeaderMissing { header }))
         };
         let (id, timestamp, signature) =
             (header("webhook-id")?, header("webhook-timestamp")?, header("webhook-signature")?);
@@ -565,8 +557,7 @@ impl Engine {
 
     /// Starts a new run of the same workflow (its active version) on the run's event.
     pub async fn replay(&self, ws: &str, id: &str) -> Result<api::StartedRun, EngineError> {
-        let row =
-            self.store.run(ws, id).await?.ok_or_else(|| EngineError::NotFound(format!("no run `{id}`")))?;
+        let row = self.store.run(ws, id).await?.ok_or_else(|| Missing::Run { id: id.to_string() })?;
         ingest::replay(self, ws, &row).await
     }
 

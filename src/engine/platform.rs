@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value as J, json};
 
-use super::error::EngineError;
+use super::error::{EngineError, Malformed};
 use crate::catalog::TriggerId;
 
 /// Keys of the platform's events that are not captured attributes.
@@ -78,9 +78,7 @@ fn timestamp(obj: &Map<String, J>) -> Result<String, EngineError> {
 
 /// The envelope for a platform event, or `None` when its type is not mapped.
 pub fn adapt(body: &J) -> Result<Option<(String, String, J)>, EngineError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| EngineError::BadRequest("a platform event is a JSON object".into()))?;
+    let obj = body.as_object().ok_or(EngineError::BadRequest(Malformed::PlatformNotObject))?;
     let id = required(obj, "id")?;
     let kind = required(obj, "event")?;
     let trigger = match kind.as_str() {

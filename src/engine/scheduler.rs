@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::Engine;
 use super::caused::{Cause, chain_of, raise};
 use super::error::EngineError;
-use super::host::{EngineHost, blob_of, blob_state};
+use super::host::{ContactUnreadable, EngineHost, blob_of, blob_state};
 use super::store::{ContactWrite, DueRun, ProgressWrite, RunRow, Store, StoreError};
 use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
@@ -166,7 +166,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?;
     let mut contact = match (&row.contact_id, &due.contact) {
         (Some(id), Some(data)) => blob_state(id, data),
-        (Some(id), None) => Err(format!("contact `{id}` is not in the store")),
+        (Some(id), None) => Err(ContactUnreadable::NotStored { id: id.clone() }),
         (None, _) => {
             let mut s = ContactState::default();
             s.set_contact(&crate::runtime::value::Value::Null, engine.clock.now());

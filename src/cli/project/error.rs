@@ -20,7 +20,7 @@ pub enum ProjectError {
     /// The catalog file names yet another one.
     NestedCatalogFile { path: PathBuf },
     /// A `[catalog]` entry is wrong (the cause names its key).
-    Catalog { path: PathBuf, cause: String },
+    Catalog { path: PathBuf, cause: crate::check::project_catalog::CatalogConfigError },
     /// An `[http] stand_ins` entry is wrong.
     StandIn { path: PathBuf, cause: crate::connectors::http::StandInError },
 }

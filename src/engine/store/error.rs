@@ -3,7 +3,7 @@
 //! In: a failure of SQLite or Postgres, of the file system or of the writer thread, a stale claim,
 //! a stored row that cannot be read back. Out: a [`StoreError`] whose variant says
 //! which, with the facts; [`std::fmt::Display`] makes the message. The engine turns it
-//! into its own error (`From<StoreError> for StoreError`): a stale claim is a conflict,
+//! into its own error (`From<StoreError> for EngineError`): a stale claim is a conflict,
 //! everything else a store failure.
 
 use std::fmt;
