@@ -1,10 +1,25 @@
 //! Engine throughput: events accepted and runs completed per second for a 5-step
-//! internal-only workflow, posted over loopback HTTP to an in-process `komo serve`
-//! (SQLite, WAL, `synchronous = FULL`), side by side with a raw SQLite loop of
-//! single-row commits on the same disk in the same run (the fsync limit). Also: SQL
-//! statements per run, and ingest acknowledgement latency at half the peak rate.
+//! internal-only workflow, posted over loopback HTTP to in-process `komo serve`s, on
+//! three stores one after the other in the same run, printed side by side:
 //!
-//! Run: `cargo bench --bench engine`. Each figure is the median of `ROUNDS` rounds.
+//! - `sqlite`: one engine on SQLite (WAL, `synchronous = FULL`), beside a raw SQLite
+//!   loop of single-row commits on the same disk (the fsync limit);
+//! - `postgres, 1 node`: one engine on a fresh database of a throwaway local Postgres
+//!   (`tests/common/postgres.rs`: loopback TCP, `fsync=off`);
+//! - `postgres, 3 nodes`: three engines (distinct node names, each with its own
+//!   scheduler and HTTP server) in this process on one fresh database, the clients
+//!   posting round-robin across the three servers.
+//!
+//! Also: SQL statements per run, CPU per run (this process, which holds the engines and
+//! the clients; and for Postgres the server's processes too), how many cores that kept
+//! busy (and how many the machine's other processes took meanwhile: on a shared machine
+//! they slow a round down), and ingest acknowledgement latency at half the peak rate.
+//! Without Postgres installed the Postgres columns are skipped.
+//!
+//! Run: `cargo bench --bench engine`. Each figure is the median of `ROUNDS` rounds; each
+//! round has a project (and for Postgres a database) of its own. Settings:
+//! `KOMO_BENCH_EVENTS` (events per round), `KOMO_BENCH_CLIENTS` (concurrent clients),
+//! `KOMO_BENCH_STORES` (which columns, comma-separated: `sqlite`, `pg1`, `pg3`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,13 +28,22 @@
     clippy::cast_precision_loss
 )]
 
-use std::path::PathBuf;
+#[path = "../tests/common/postgres.rs"]
+#[allow(dead_code, clippy::panic)]
+mod postgres;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use komo::cli::project::open_engine;
+use komo::cli::project::{open_engine, open_engine_as};
+use komo::engine::Engine;
+use komo::engine::store::{Node, StoreLocation};
 
 const ROUNDS: usize = 3;
+/// How long a round may take to finish its runs before the benchmark gives up.
+const FINISH_WITHIN: Duration = Duration::from_secs(300);
+
 /// Events per round and concurrent clients (`KOMO_BENCH_EVENTS`, `KOMO_BENCH_CLIENTS`).
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -37,8 +61,39 @@ workflow reference {
 }
 "#;
 
-fn project(round: usize) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("komo-bench-engine-{}-{round}", std::process::id()));
+/// A configuration: where the engines keep their store, and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    Sqlite,
+    Postgres { nodes: usize },
+}
+
+impl Setup {
+    const ALL: [Setup; 3] = [Setup::Sqlite, Setup::Postgres { nodes: 1 }, Setup::Postgres { nodes: 3 }];
+
+    fn label(self) -> String {
+        match self {
+            Setup::Sqlite => "sqlite".into(),
+            Setup::Postgres { nodes: 1 } => "postgres, 1 node".into(),
+            Setup::Postgres { nodes } => format!("postgres, {nodes} nodes"),
+        }
+    }
+
+    /// Its name in `KOMO_BENCH_STORES`.
+    fn key(self) -> String {
+        match self {
+            Setup::Sqlite => "sqlite".into(),
+            Setup::Postgres { nodes } => format!("pg{nodes}"),
+        }
+    }
+}
+
+fn project(setup: Setup, round: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "komo-bench-engine-{}-{}-{round}",
+        std::process::id(),
+        setup.key()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("workflows")).unwrap();
     std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"bench\"\n").unwrap();
@@ -58,7 +113,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// Single-row commits per second in a SQLite file like the engine's.
-fn raw_commits_per_second(dir: &std::path::Path) -> f64 {
+fn raw_commits_per_second(dir: &Path) -> f64 {
     let conn = rusqlite::Connection::open(dir.join("raw.db")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
@@ -72,25 +127,81 @@ fn raw_commits_per_second(dir: &std::path::Path) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// CPU time the whole machine has spent busy (all cores, every process: `/proc/stat`'s
+/// first line but idle and iowait), to see what else ran during a round.
+fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .map(|l| l.split_whitespace().filter_map(|t| t.parse().ok()).collect())
+        .unwrap_or_default();
+    // user nice system idle iowait irq softirq steal (guest time is within user).
+    let idle: f64 = ticks.iter().skip(3).take(2).sum();
+    (ticks.iter().take(8).sum::<f64>() - idle) / 100.0
+}
+
+/// The fields of a `/proc/<pid>/stat` line after the command name (which is in
+/// parentheses and may hold spaces): `state` is the first, `ppid` the second, `utime`,
+/// `stime`, `cutime` and `cstime` the 12th to 15th (fields 14 to 17 of the line).
+fn stat_fields(pid: &str) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')').map(|(_, r)| r)?;
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+/// Clock ticks (1/100 s) of the fields `at` of a stat line.
+fn ticks(fields: &[String], at: &[usize]) -> f64 {
+    at.iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum()
+}
+
 /// CPU time this process has used (user + system), from /proc (Linux).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    stat_fields("self").map_or(0.0, |f| ticks(&f, &[11, 12])) / 100.0
+}
+
+/// CPU time the Postgres cluster in `data_dir` has used (user + system): its postmaster
+/// (the first line of `postmaster.pid`), with the children it has reaped (`cutime`,
+/// `cstime`: backends that ended), and its living children (backends, the WAL writer,
+/// the checkpointer, ...). `None` when the postmaster cannot be found.
+fn postgres_cpu_seconds(data_dir: &Path) -> Option<f64> {
+    let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let postmaster = pid_file.lines().next()?.trim().to_string();
+    let mut total = ticks(&stat_fields(&postmaster)?, &[11, 12, 13, 14]);
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        if let Some(fields) = stat_fields(pid) {
+            if fields.get(1).is_some_and(|ppid| *ppid == postmaster) {
+                total += ticks(&fields, &[11, 12]);
+            }
+        }
+    }
+    Some(total / 100.0)
 }
 
 struct Round {
     accepted_per_s: f64,
     completed_per_s: f64,
     statements_per_run: f64,
-    raw_commits_per_s: f64,
+    raw_commits_per_s: Option<f64>,
     p50_ack_ms: f64,
     p99_ack_ms: f64,
-    cpu_us_per_run: f64,
+    /// This process: the engines and the HTTP clients.
+    engine_cpu_us_per_run: f64,
+    /// The Postgres server's processes.
+    postgres_cpu_us_per_run: Option<f64>,
+    /// CPU used (this process and Postgres) over the peak's wall time: how many of the
+    /// cores the peak kept busy.
+    cores_busy: f64,
+    /// CPU used by other processes of the machine meanwhile, in cores (a busy machine
+    /// slows the round down).
+    others_cores_busy: f64,
+    /// Runs each node finished.
+    finished_by_node: Vec<usize>,
 }
 
 async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> Duration {
@@ -107,31 +218,79 @@ async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> D
     start.elapsed()
 }
 
-async fn round(round: usize, events: usize, clients: usize) -> Round {
-    let dir = project(round);
-    let engine = Arc::new(open_engine(&dir, None).await.unwrap());
-    let key = engine.create_key().await.unwrap();
-    engine.activate("bench", "reference").await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1/events", listener.local_addr().unwrap());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(Arc::clone(&engine).run_scheduler(stop_rx.clone()));
-    let mut server_stop = stop_rx.clone();
-    tokio::spawn(komo::server::serve_on(Arc::clone(&engine), listener, async move {
-        let _ = server_stop.changed().await;
-    }));
-    let client = reqwest::Client::new();
+/// Runs an engine has finished, from its counters (which cost no SQL, so the statement
+/// count is the engine's own).
+fn finished(engine: &Engine) -> usize {
+    engine
+        .metrics_text()
+        .lines()
+        .find_map(|l| l.strip_prefix("komo_runs_finished_total{status=\"succeeded\"} "))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+}
 
-    // Peak: every event as fast as `clients` connections allow.
+/// The engines of a round, on their store: SQLite in the project, or a fresh database.
+async fn open_engines(setup: Setup, dir: &Path, cluster: Option<&postgres::Cluster>) -> Vec<Arc<Engine>> {
+    match setup {
+        Setup::Sqlite => vec![Arc::new(open_engine(dir, None).await.unwrap())],
+        Setup::Postgres { nodes } => {
+            let cluster = cluster.expect("a Postgres setup without a cluster");
+            let location = StoreLocation::Postgres(cluster.fresh_database());
+            let mut engines = Vec::new();
+            for n in 0..nodes {
+                let node = Node { name: format!("bench-{n}"), lease_ms: Node::DEFAULT_LEASE_MS };
+                engines.push(Arc::new(open_engine_as(dir, Some(&location), node).await.unwrap()));
+            }
+            engines
+        }
+    }
+}
+
+async fn round(
+    setup: Setup,
+    round: usize,
+    events: usize,
+    clients: usize,
+    cluster: Option<&postgres::Cluster>,
+) -> Round {
+    let dir = project(setup, round);
+    let engines = open_engines(setup, &dir, cluster).await;
+    let first = engines.first().unwrap();
+    let key = first.create_key().await.unwrap();
+    first.activate("bench", "reference").await.unwrap();
+    if engines.len() > 1 {
+        // The other nodes hear of the activation through the store (LISTEN/NOTIFY).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut urls = Vec::new();
+    for engine in &engines {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/v1/events", listener.local_addr().unwrap()));
+        tokio::spawn(Arc::clone(engine).run_scheduler(stop_rx.clone()));
+        let mut server_stop = stop_rx.clone();
+        tokio::spawn(komo::server::serve_on(Arc::clone(engine), listener, async move {
+            let _ = server_stop.changed().await;
+        }));
+    }
+    let urls = Arc::new(urls);
+    let url = |i: usize| urls.get(i % urls.len()).cloned().unwrap();
+    let client = reqwest::Client::new();
+    let postgres_cpu = || cluster.and_then(|c| postgres_cpu_seconds(c.data_dir()));
+
+    // Peak: every event as fast as `clients` connections allow, event `i` to node
+    // `i % nodes`.
     let statements_before = komo::engine::store::statements_executed();
-    let cpu_before = cpu_seconds();
+    let (cpu_before, postgres_cpu_before, machine_before) =
+        (cpu_seconds(), postgres_cpu(), machine_busy_seconds());
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        let (client, urls, key) = (client.clone(), Arc::clone(&urls), key.clone());
         tasks.push(tokio::spawn(async move {
             for i in (c..events).step_by(clients) {
-                post(&client, &url, &key, envelope(round, i)).await;
+                let url = urls.get(i % urls.len()).unwrap();
+                post(&client, url, &key, envelope(round, i)).await;
             }
         }));
     }
@@ -139,26 +298,19 @@ async fn round(round: usize, events: usize, clients: usize) -> Round {
         t.await.unwrap();
     }
     let accepted = start.elapsed();
-    // Until every run finished (watching the engine's counters, which cost no SQL, so
-    // the statement count below is the engine's own).
-    loop {
-        let finished = engine
-            .metrics_text()
-            .lines()
-            .find_map(|l| l.strip_prefix("komo_runs_finished_total{status=\"succeeded\"} "))
-            .and_then(|n| n.trim().parse::<usize>().ok())
-            .unwrap_or(0);
-        if finished >= events {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "runs did not finish");
+    // Until every run finished, on whichever node.
+    while engines.iter().map(|e| finished(e)).sum::<usize>() < events {
+        assert!(start.elapsed() < FINISH_WITHIN, "runs did not finish");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let completed = start.elapsed();
+    let machine = machine_busy_seconds() - machine_before;
     let cpu = cpu_seconds() - cpu_before;
+    let postgres_cpu = postgres_cpu().zip(postgres_cpu_before).map(|(after, before)| after - before);
     let statements = komo::engine::store::statements_executed() - statements_before;
+    let finished_by_node = engines.iter().map(|e| finished(e)).collect();
 
-    // Half the peak rate, paced, one request per tick.
+    // Half the peak rate, paced, one request per tick (round-robin over the nodes).
     let rate = events as f64 / accepted.as_secs_f64() / 2.0;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let mut latencies = Vec::new();
@@ -166,7 +318,7 @@ async fn round(round: usize, events: usize, clients: usize) -> Round {
     let mut pending = Vec::new();
     for i in 0..(rate as usize).clamp(50, 1000) {
         ticker.tick().await;
-        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        let (client, url, key) = (client.clone(), url(i), key.clone());
         pending
             .push(tokio::spawn(async move { post(&client, &url, &key, envelope(round, events + i)).await }));
     }
@@ -176,40 +328,114 @@ async fn round(round: usize, events: usize, clients: usize) -> Round {
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let at = |q: f64| latencies.get(((latencies.len() - 1) as f64 * q) as usize).copied().unwrap_or(0.0);
     let _ = stop_tx.send(true);
+    drop(client);
     tokio::time::sleep(Duration::from_millis(100)).await;
+    let raw_commits_per_s = (setup == Setup::Sqlite).then(|| raw_commits_per_second(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
     Round {
         accepted_per_s: events as f64 / accepted.as_secs_f64(),
         completed_per_s: events as f64 / completed.as_secs_f64(),
         statements_per_run: statements as f64 / events as f64,
-        raw_commits_per_s: raw_commits_per_second(&dir),
+        raw_commits_per_s,
         p50_ack_ms: at(0.5),
         p99_ack_ms: at(0.99),
-        cpu_us_per_run: cpu * 1e6 / events as f64,
+        engine_cpu_us_per_run: cpu * 1e6 / events as f64,
+        postgres_cpu_us_per_run: postgres_cpu.map(|s| s * 1e6 / events as f64),
+        cores_busy: (cpu + postgres_cpu.unwrap_or(0.0)) / completed.as_secs_f64(),
+        others_cores_busy: (machine - cpu - postgres_cpu.unwrap_or(0.0)).max(0.0) / completed.as_secs_f64(),
+        finished_by_node,
     }
 }
 
+/// A column of the table: a setup and the medians of its rounds.
+struct Column {
+    setup: Setup,
+    rounds: Vec<Round>,
+}
+
+impl Column {
+    fn median(&self, f: impl Fn(&Round) -> Option<f64>) -> Option<f64> {
+        let xs: Vec<f64> = self.rounds.iter().filter_map(f).collect();
+        (!xs.is_empty()).then(|| median(xs))
+    }
+}
+
+fn print_row(name: &str, columns: &[Column], decimals: usize, f: impl Fn(&Round) -> Option<f64>) {
+    let mut line = format!("  {name:<28}");
+    for column in columns {
+        match column.median(&f) {
+            Some(v) => line.push_str(&format!("{v:>20.decimals$}")),
+            None => line.push_str(&format!("{:>20}", "-")),
+        }
+    }
+    println!("{line}");
+}
+
 fn main() {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (events, clients) = (setting("KOMO_BENCH_EVENTS", 6000), setting("KOMO_BENCH_CLIENTS", 128));
-    let rounds: Vec<Round> = (0..ROUNDS).map(|r| runtime.block_on(round(r, events, clients))).collect();
-    let m = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+    let wanted = std::env::var("KOMO_BENCH_STORES").ok();
+    let setups: Vec<Setup> = Setup::ALL
+        .into_iter()
+        .filter(|s| wanted.as_deref().is_none_or(|w| w.split(',').any(|k| k.trim() == s.key())))
+        .collect();
+    let mut columns = Vec::new();
+    for setup in setups {
+        // The cluster starts when the first Postgres setup needs it (after SQLite's).
+        let cluster = match setup {
+            Setup::Sqlite => None,
+            Setup::Postgres { .. } => match postgres::cluster() {
+                Some(cluster) => Some(cluster),
+                None => {
+                    println!("PostgreSQL is not installed: the `{}` column is skipped", setup.label());
+                    continue;
+                }
+            },
+        };
+        let started = Instant::now();
+        let rounds: Vec<Round> =
+            (0..ROUNDS).map(|r| runtime.block_on(round(setup, r, events, clients, cluster))).collect();
+        eprintln!("{}: {ROUNDS} rounds in {:.1} s", setup.label(), started.elapsed().as_secs_f64());
+        columns.push(Column { setup, rounds });
+    }
+
     println!(
         "engine benchmark: {events} events, {clients} clients, 5-step internal-only workflow, medians of {ROUNDS} rounds"
     );
-    println!("  events accepted:        {:>8.0} /s", m(|r| r.accepted_per_s));
-    println!("  runs completed:         {:>8.0} /s", m(|r| r.completed_per_s));
+    let mut header = format!("  {:<28}", "");
+    for column in &columns {
+        header.push_str(&format!("{:>20}", column.setup.label()));
+    }
+    println!("{header}");
+    print_row("events accepted /s", &columns, 0, |r| Some(r.accepted_per_s));
+    print_row("runs completed /s", &columns, 0, |r| Some(r.completed_per_s));
+    print_row("SQL statements per run", &columns, 1, |r| Some(r.statements_per_run));
+    print_row("CPU per run, engine µs", &columns, 0, |r| Some(r.engine_cpu_us_per_run));
+    print_row("CPU per run, Postgres µs", &columns, 0, |r| r.postgres_cpu_us_per_run);
+    print_row("CPU per run, total µs", &columns, 0, |r| {
+        Some(r.engine_cpu_us_per_run + r.postgres_cpu_us_per_run.unwrap_or(0.0))
+    });
+    print_row(&format!("cores busy at peak (of {cores})"), &columns, 2, |r| Some(r.cores_busy));
+    print_row("others' cores busy at peak", &columns, 2, |r| Some(r.others_cores_busy));
+    print_row("ack p50 at half peak, ms", &columns, 2, |r| Some(r.p50_ack_ms));
+    print_row("ack p99 at half peak, ms", &columns, 2, |r| Some(r.p99_ack_ms));
+    print_row("raw SQLite commits /s", &columns, 0, |r| r.raw_commits_per_s);
+    for column in columns.iter().filter(|c| c.rounds.first().is_some_and(|r| r.finished_by_node.len() > 1)) {
+        let shares: Vec<String> = column
+            .rounds
+            .iter()
+            .map(|r| r.finished_by_node.iter().map(usize::to_string).collect::<Vec<_>>().join("/"))
+            .collect();
+        println!("  runs finished by each node, {}: {} (by round)", column.setup.label(), shares.join(", "));
+    }
     println!(
-        "  raw SQLite commits:     {:>8.0} /s (same disk, WAL, synchronous=FULL)",
-        m(|r| r.raw_commits_per_s)
+        "  engine CPU: this process (the engines and the HTTP clients); Postgres CPU: the cluster's \
+         processes (postmaster, backends, WAL writer, ...); cores busy: both over the peak's wall time; \
+         others': the rest of the machine meanwhile"
     );
-    println!("  SQL statements per run: {:>8.1}", m(|r| r.statements_per_run));
     println!(
-        "  CPU per run:            {:>8.0} µs (client and server together, both cores)",
-        m(|r| r.cpu_us_per_run)
-    );
-    println!(
-        "  ingest ack at half peak: p50 {:.2} ms, p99 {:.2} ms",
-        m(|r| r.p50_ack_ms),
-        m(|r| r.p99_ack_ms)
+        "  SQLite: WAL, synchronous=FULL, raw commits on the same disk; Postgres: the local throwaway \
+         cluster of tests/common/postgres.rs (loopback TCP, fsync=off), a fresh database per round"
     );
 }
