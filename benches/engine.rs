@@ -5,7 +5,7 @@
 //! - `sqlite`: one engine on SQLite (WAL, `synchronous = FULL`), beside a raw SQLite
 //!   loop of single-row commits on the same disk (the fsync limit);
 //! - `postgres, 1 node`: one engine on a fresh database of a throwaway local Postgres
-//!   (`tests/common/postgres.rs`: loopback TCP, `fsync=off`);
+//!   (`tests/common/postgres.rs`: loopback TCP, turned back to `fsync = on` for the bench);
 //! - `postgres, 3 nodes`: three engines (distinct node names, each with its own
 //!   scheduler and HTTP server) in this process on one fresh database, the clients
 //!   posting round-robin across the three servers.
@@ -386,7 +386,19 @@ fn main() {
         let cluster = match setup {
             Setup::Sqlite => None,
             Setup::Postgres { .. } => match postgres::cluster() {
-                Some(cluster) => Some(cluster),
+                Some(cluster) => {
+                    // Durable like the SQLite column (the test cluster runs without fsync).
+                    let url = cluster.fresh_database();
+                    cluster.psql(&url, "ALTER SYSTEM SET fsync = on");
+                    cluster.psql(&url, "SELECT pg_reload_conf()");
+                    std::thread::sleep(Duration::from_millis(200));
+                    assert_eq!(
+                        cluster.psql(&url, "SHOW fsync").trim(),
+                        "on",
+                        "the benchmark's Postgres must fsync"
+                    );
+                    Some(cluster)
+                }
                 None => {
                     println!("PostgreSQL is not installed: the `{}` column is skipped", setup.label());
                     continue;
@@ -436,6 +448,6 @@ fn main() {
     );
     println!(
         "  SQLite: WAL, synchronous=FULL, raw commits on the same disk; Postgres: the local throwaway \
-         cluster of tests/common/postgres.rs (loopback TCP, fsync=off), a fresh database per round"
+         cluster of tests/common/postgres.rs (loopback TCP, fsync on), a fresh database per round"
     );
 }

@@ -5,7 +5,7 @@
 //! One cluster per test binary, started on first use by [`cluster`] and shared by its
 //! tests (each takes its own [`Cluster::fresh_database`]). It lives in a fresh directory
 //! under the system temp dir, listens on a free loopback port with trust auth for the
-//! superuser `komo`, and runs with `fsync=off`. A watchdog shell polls the test process
+//! superuser `komo`, and runs with `fsync = off` (in its configuration file, so a benchmark can turn it on). A watchdog shell polls the test process
 //! and, once it has exited (however it exited), stops the cluster (`-m immediate`) and
 //! removes the directory, so nothing outlives the test run.
 //!
@@ -226,12 +226,21 @@ fn start(binaries: &Binaries) -> Result<Cluster, String> {
         "--locale=C",
     ]);
     run(&mut initdb, "initdb")?;
+    // In the configuration file, not on the command line, so a benchmark can turn it
+    // back on (`ALTER SYSTEM SET fsync = on` and a reload): settings given with `-c`
+    // cannot be changed.
+    let conf = data.join("postgresql.conf");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&conf)
+        .and_then(|mut f| f.write_all(b"\n# Tests: no fsync (a throwaway cluster).\nfsync = off\n"))
+        .map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
 
     let mut failures = Vec::new();
     for _ in 0..PORT_ATTEMPTS {
         let port = free_port()?;
         let options = format!(
-            "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c max_connections=200",
             socket_dir.display()
         );
         let mut pg_ctl = server_command(&binaries.pg_ctl, run_as.as_deref(), &root);
