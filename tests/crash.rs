@@ -168,10 +168,8 @@ async fn sink_handler(
 
 async fn start_sink() -> (String, Arc<Sink>) {
     let sink = Arc::new(Sink::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let app = Router::new().fallback(sink_handler).with_state(Arc::clone(&sink));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let address =
+        common::serve::listen(Router::new().fallback(sink_handler).with_state(Arc::clone(&sink))).await;
     (address, sink)
 }
 

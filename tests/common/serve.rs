@@ -168,6 +168,14 @@ impl Api {
     }
 }
 
+/// Serves `app` on a free loopback port (for as long as the test runs): its address.
+pub async fn listen(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    address
+}
+
 /// The last `n` lines.
 pub fn tail(lines: &[String], n: usize) -> String {
     lines.get(lines.len().saturating_sub(n)..).unwrap_or_default().join("\n")
