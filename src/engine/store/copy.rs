@@ -159,10 +159,9 @@ impl Store {
     }
 }
 
-/// `WHERE (k1, k2) > (?, ?)` for keyset paging, with the placeholders `placeholder`
-/// makes of a 1-based index.
-pub(super) fn after_clause(table: &Table, placeholder: impl Fn(usize) -> String) -> String {
-    let keys = table.key.join(", ");
-    let slots: Vec<String> = (1..=table.key.len()).map(placeholder).collect();
-    format!("WHERE ({keys}) > ({})", slots.join(", "))
+/// `WHERE (k1, k2) > (?, ?)` for keyset paging over the key expressions `keys`, with
+/// the placeholders `slot` makes of a 1-based index.
+pub(super) fn after_clause(keys: &[String], slot: impl Fn(usize) -> String) -> String {
+    let slots: Vec<String> = (1..=keys.len()).map(slot).collect();
+    format!("WHERE ({}) > ({})", keys.join(", "), slots.join(", "))
 }

@@ -149,6 +149,51 @@ pub struct RunQuery {
     pub limit: u32,
 }
 
+impl RunQuery {
+    /// The query's `WHERE …` (after `FROM runs`), order and limit, with the placeholder
+    /// `slot(n)` makes for the n-th value (1-based), and its values in order (the first
+    /// is `workspace`): one query for both stores.
+    pub(crate) fn sql(&self, workspace: &str, slot: impl Fn(usize) -> String) -> (String, Vec<copy::Cell>) {
+        use copy::Cell;
+        let mut values = vec![Cell::Text(workspace.to_string())];
+        let mut sql = format!("WHERE workspace = {}", slot(1));
+        let texts = [
+            ("workflow =", &self.workflow),
+            ("status =", &self.status),
+            ("trigger =", &self.trigger),
+            ("hub =", &self.hub),
+            ("card =", &self.card),
+        ];
+        for (clause, value) in texts {
+            if let Some(value) = value {
+                values.push(Cell::Text(value.clone()));
+                sql.push_str(&format!(" AND {clause} {}", slot(values.len())));
+            }
+        }
+        for (clause, value) in [("started_at >=", self.started_from), ("started_at <", self.started_before)] {
+            if let Some(value) = value {
+                values.push(Cell::Int(value));
+                sql.push_str(&format!(" AND {clause} {}", slot(values.len())));
+            }
+        }
+        if let Some((started, id)) = &self.after {
+            values.push(Cell::Int(*started));
+            let a = slot(values.len());
+            values.push(Cell::Text(id.clone()));
+            let b = slot(values.len());
+            // A run of another workspace, or none, places nothing after it in its
+            // millisecond (`seq < NULL` is never true): older ones still follow.
+            sql.push_str(&format!(
+                " AND (started_at < {a} OR (started_at = {a} AND seq < (SELECT seq FROM runs WHERE workspace = {} AND id = {b})))",
+                slot(1)
+            ));
+        }
+        values.push(Cell::Int(i64::from(self.limit)));
+        sql.push_str(&format!(" ORDER BY started_at DESC, seq DESC LIMIT {}", slot(values.len())));
+        (sql, values)
+    }
+}
+
 /// A dashboard session, as stored (under the hash of its id).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {

@@ -3,10 +3,10 @@
 use tokio_postgres::types::ToSql;
 
 use super::{Postgres, StoreError, get};
-use crate::engine::store::copy::{Cell, Kind, Table};
+use crate::engine::store::copy::{Cell, Kind, Table, after_clause};
 
-/// A cell as a parameter of its column's type.
-fn param(cell: &Cell, kind: Kind) -> Box<dyn ToSql + Sync + Send> {
+/// A cell as a parameter of its column's type (a null's type is `kind`'s).
+pub(super) fn param(cell: &Cell, kind: Kind) -> Box<dyn ToSql + Sync + Send> {
     match (cell, kind) {
         (Cell::Int(i), _) => Box::new(*i),
         (Cell::Text(t), _) => Box::new(t.clone()),
@@ -32,12 +32,7 @@ impl Postgres {
             .iter()
             .map(|k| if kind_of(k) == Kind::Text { format!("{k} COLLATE \"C\"") } else { (*k).to_string() })
             .collect();
-        let filter = after
-            .map(|_| {
-                let slots: Vec<String> = (1..=table.key.len()).map(|i| format!("${i}")).collect();
-                format!("WHERE ({}) > ({})", collated.join(", "), slots.join(", "))
-            })
-            .unwrap_or_default();
+        let filter = after.map(|_| after_clause(&collated, |i| format!("${i}"))).unwrap_or_default();
         let sql = format!(
             "SELECT {} FROM {} {filter} ORDER BY {} LIMIT {limit}",
             columns.join(", "),

@@ -1,7 +1,7 @@
 //! Workspaces, keys, workflows and versions, contacts, events and dashboard sessions on
 //! Postgres: the same operations, answers and transactions as the SQLite store's.
 
-use super::{Postgres, StoreError, get};
+use super::{Postgres, StoreError, get, writer};
 use crate::engine::store::{ContactRow, SessionRow, VersionRow, WorkflowRow};
 
 fn workflow_row(row: &tokio_postgres::Row) -> Result<WorkflowRow, StoreError> {
@@ -280,5 +280,3 @@ impl Postgres {
         self.execute("DELETE FROM dashboard_sessions WHERE id_hash = $1", &[&id_hash]).await.map(|_| ())
     }
 }
-
-use super::writer;

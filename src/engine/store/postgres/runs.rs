@@ -14,7 +14,9 @@ use std::collections::HashSet;
 
 use tokio_postgres::types::ToSql;
 
+use super::copy::param;
 use super::{DB_NOW_MS, Postgres, StoreError, get};
+use crate::engine::store::copy::Kind;
 use crate::engine::store::{Claim, DueRun, RunQuery, RunRow};
 
 pub(super) const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
@@ -174,39 +176,9 @@ impl Postgres {
     }
 
     pub async fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
-        let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = $1");
-        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(workspace.to_string())];
-        let texts = [
-            ("workflow =", &query.workflow),
-            ("status =", &query.status),
-            ("trigger =", &query.trigger),
-            ("hub =", &query.hub),
-            ("card =", &query.card),
-        ];
-        for (clause, value) in texts {
-            if let Some(value) = value {
-                values.push(Box::new(value.clone()));
-                sql.push_str(&format!(" AND {clause} ${}", values.len()));
-            }
-        }
-        for (clause, value) in [("started_at >=", query.started_from), ("started_at <", query.started_before)]
-        {
-            if let Some(value) = value {
-                values.push(Box::new(value));
-                sql.push_str(&format!(" AND {clause} ${}", values.len()));
-            }
-        }
-        if let Some((started, id)) = &query.after {
-            values.push(Box::new(*started));
-            let a = values.len();
-            values.push(Box::new(id.clone()));
-            let b = values.len();
-            sql.push_str(&format!(
-                " AND (started_at < ${a} OR (started_at = ${a} AND seq < (SELECT seq FROM runs WHERE workspace = $1 AND id = ${b})))"
-            ));
-        }
-        values.push(Box::new(i64::from(query.limit)));
-        sql.push_str(&format!(" ORDER BY started_at DESC, seq DESC LIMIT ${}", values.len()));
+        let (filter, cells) = query.sql(workspace, |i| format!("${i}"));
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs {filter}");
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = cells.iter().map(|c| param(c, Kind::Text)).collect();
         let params: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
         self.rows(&sql, &params).await?.iter().map(run_row).collect()

@@ -5,7 +5,8 @@ use rusqlite::types::Value;
 use super::{Sqlite, StoreError};
 use crate::engine::store::copy::{Cell, Table, after_clause};
 
-fn to_value(cell: &Cell) -> Value {
+/// A cell as a SQLite value.
+pub(super) fn to_value(cell: &Cell) -> Value {
     match cell {
         Cell::Null => Value::Null,
         Cell::Int(i) => Value::Integer(*i),
@@ -22,7 +23,8 @@ impl Sqlite {
         limit: u32,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
-        let filter = after.map(|_| after_clause(table, |i| format!("?{i}"))).unwrap_or_default();
+        let keys: Vec<String> = table.key.iter().map(|k| (*k).to_string()).collect();
+        let filter = after.map(|_| after_clause(&keys, |i| format!("?{i}"))).unwrap_or_default();
         let sql = format!(
             "SELECT {} FROM {} {filter} ORDER BY {} LIMIT {limit}",
             columns.join(", "),

@@ -74,41 +74,9 @@ impl Sqlite {
     /// and its place in the arrival order).
     pub fn list_runs(&self, workspace: &str, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.lock()?;
-        let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE workspace = ?1");
-        let mut values: Vec<rusqlite::types::Value> = vec![workspace.to_string().into()];
-        let texts = [
-            ("workflow =", &query.workflow),
-            ("status =", &query.status),
-            ("trigger =", &query.trigger),
-            ("hub =", &query.hub),
-            ("card =", &query.card),
-        ];
-        for (clause, value) in texts {
-            if let Some(value) = value {
-                values.push(value.clone().into());
-                sql.push_str(&format!(" AND {clause} ?{}", values.len()));
-            }
-        }
-        for (clause, value) in [("started_at >=", query.started_from), ("started_at <", query.started_before)]
-        {
-            if let Some(value) = value {
-                values.push(value.into());
-                sql.push_str(&format!(" AND {clause} ?{}", values.len()));
-            }
-        }
-        if let Some((started, id)) = &query.after {
-            values.push((*started).into());
-            let a = values.len();
-            values.push(id.clone().into());
-            let b = values.len();
-            // A run of another workspace, or none, places nothing after it in its
-            // millisecond (`seq < NULL` is never true): older ones still follow.
-            sql.push_str(&format!(
-                " AND (started_at < ?{a} OR (started_at = ?{a} AND seq < (SELECT seq FROM runs WHERE workspace = ?1 AND id = ?{b})))"
-            ));
-        }
-        values.push(i64::from(query.limit).into());
-        sql.push_str(&format!(" ORDER BY started_at DESC, seq DESC LIMIT ?{}", values.len()));
+        let (filter, cells) = query.sql(workspace, |i| format!("?{i}"));
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs {filter}");
+        let values: Vec<rusqlite::types::Value> = cells.iter().map(super::copy::to_value).collect();
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values.iter()), run_row)?
