@@ -494,18 +494,86 @@ fn the_binary_creates_a_key_serves_with_it_and_stops_on_sigterm(backend: Backend
     let (status, _) = http(&address, "GET /v1/workflows", Some("komo_wrong"));
     assert_eq!(status, "HTTP/1.1 401 Unauthorized");
 
+    // At the default level (`info`), a run logs one line when it finishes, and its steps
+    // and the requests none.
+    let (status, body) = http(&address, "POST /v1/workflows/welcome/activate", Some(key));
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    let run = started_run(&address, key, "evt_log_1", "lee@example.com");
+    let finished = format!("run={run} workflow=welcome version=1 status=\"succeeded\"");
+    loop {
+        let line = received.recv_timeout(Duration::from_secs(60)).expect("the run's finished line");
+        log.push(line.clone());
+        if line.contains(&finished) {
+            break;
+        }
+    }
+
     let pid = server.0.id().to_string();
     if cfg!(unix) {
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         let exit = eventually_blocking("the server stops on SIGTERM", || server.0.try_wait().unwrap());
         reader.join().unwrap();
         log.extend(received.try_iter());
-        let log = log.join("\n");
-        assert_eq!(exit.code(), Some(0), "{log}");
-        assert!(log.contains("path=/healthz status=200"), "{log}");
-        assert!(log.contains("path=/v1/workflows status=401"), "{log}");
-        assert!(log.ends_with("komo serve: stopped"), "{log}");
+        let text = log.join("\n");
+        assert_eq!(exit.code(), Some(0), "{text}");
+        assert_eq!(log.iter().filter(|l| l.contains(&run)).count(), 1, "one line for the run: {text}");
+        assert!(log.iter().any(|l| l.contains("INFO") && l.contains("run finished")), "{text}");
+        assert!(!text.contains(" step ") && !text.contains("path=/"), "no step or request lines: {text}");
+        assert!(text.ends_with("komo serve: stopped"), "{text}");
     }
+
+    // `--log debug` (over the tests' RUST_LOG=info) gives every step and request.
+    let mut child = komo(&dir, &["serve", "--db", &db, "--listen", "127.0.0.1:0", "--log", "debug"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let _server = Running(child);
+    let mut lines = stderr.lines().map_while(Result::ok);
+    let address = lines
+        .by_ref()
+        .find_map(|l| {
+            l.strip_prefix("komo serve: listening on http://")
+                .map(|r| r.split(' ').next().unwrap().to_owned())
+        })
+        .expect("the listening line");
+    let run = started_run(&address, key, "evt_log_2", "lee@example.com");
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        seen.push(line.clone());
+        if line.contains("run finished") && line.contains(&run) {
+            break;
+        }
+    }
+    let text = seen.join("\n");
+    assert!(text.contains("path=/v1/events status=202"), "{text}");
+    for step in ["add_to_list_1", "award_points_1"] {
+        assert!(
+            seen.iter().any(|l| l.contains("DEBUG") && l.contains(&format!("run={run} step={step}"))),
+            "the step {step} is logged at debug: {text}"
+        );
+    }
+}
+
+/// Posts a `Contact.Identified` event over a plain socket; answers the id of the one run
+/// it started.
+fn started_run(address: &str, key: &str, id: &str, email: &str) -> String {
+    let body = event(id, email).to_string();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "POST /v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, answer) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 202"), "{response}");
+    let answer: Value = serde_json::from_str(answer).unwrap();
+    answer["runs"][0]["id"].as_str().unwrap().to_owned()
 }
 
 /// Not run per store: errors in the arguments and the project, and a `postgres://` URL

@@ -85,10 +85,15 @@ pub(crate) struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed on stderr)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+
+    /// What to log, as `RUST_LOG` takes it (overrides it): `info` (the default) logs
+    /// one line per finished run and every failure, `debug` every step and request
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
 }
 
 pub(crate) fn run(args: &ServeArgs, console: &mut Console<'_>) -> io::Result<Exit> {
-    if let Err(ignored) = init_tracing(console.color) {
+    if let Err(ignored) = init_tracing(args.log.as_deref(), console.color) {
         writeln!(console.err, "{} {ignored}", console.bold("warning:"))?;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -265,7 +270,7 @@ fn store_location(db: Option<&str>) -> Result<Option<StoreLocation>, EngineOpenE
     }
 }
 
-/// `RUST_LOG` did not parse: the text, and why (the level stays `info`).
+/// `--log` or `RUST_LOG` did not parse: the text, and why (the level stays `info`).
 #[derive(Debug)]
 struct LogFilterError {
     spec: String,
@@ -274,16 +279,18 @@ struct LogFilterError {
 
 impl fmt::Display for LogFilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ignoring RUST_LOG `{}`: {}", self.spec, self.cause)
+        write!(f, "ignoring the log filter `{}` (of --log or RUST_LOG): {}", self.spec, self.cause)
     }
 }
 
 impl std::error::Error for LogFilterError {}
 
-/// Log lines on stderr; `RUST_LOG` sets the level (`info` when unset or unreadable).
-fn init_tracing(color: bool) -> Result<(), LogFilterError> {
+/// Log lines on stderr; `--log` or else `RUST_LOG` sets the level (`info` when unset or
+/// unreadable).
+fn init_tracing(flag: Option<&str>, color: bool) -> Result<(), LogFilterError> {
     use tracing_subscriber::EnvFilter;
-    let (filter, problem) = match std::env::var("RUST_LOG") {
+    let spec = flag.map(str::to_string).ok_or(()).or_else(|()| std::env::var("RUST_LOG"));
+    let (filter, problem) = match spec {
         Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
             Ok(filter) => (filter, None),
             Err(cause) => (EnvFilter::new("info"), Some(LogFilterError { spec, cause })),

@@ -155,6 +155,12 @@ impl EngineHost {
         &self.state
     }
 
+    /// Marks the contact's state as committed: changes are counted afresh from here
+    /// (a run that goes on in memory after a commit).
+    pub fn committed(&mut self) {
+        self.dirty = false;
+    }
+
     /// The contact's new state, to commit with the run, if an action changed it.
     pub fn changed_contact(&self) -> Option<(&str, &ContactState)> {
         match (&self.contact_id, self.dirty, &self.unreadable) {

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use super::api::{IngestResponse, StartedRun};
 use super::caused::{Cause, What, raise_one};
 use super::error::{EngineError, Fault, Malformed, Missing, Refusal};
+use super::handoff::Handed;
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
-use super::store::{ContactWrite, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
+use super::store::{Claim, ContactWrite, DueRun, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
 use super::{Engine, random_hex};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::contact::ContactState;
@@ -112,13 +113,14 @@ pub async fn replay(engine: &Engine, ws: &str, row: &RunRow) -> Result<StartedRu
     runs.into_iter().next().ok_or_else(|| Refusal::NotAdmitted { workflow: row.workflow.clone() }.into())
 }
 
-/// The contact an event is about: `(id, state, is_new)`; the state of a stored contact
-/// that cannot be read is the reason (its runs fail where they need the contact).
+/// The contact an event is about: `(id, state, stored blob)`, the blob `None` for a new
+/// contact (and for none); the state of a stored contact that cannot be read is the
+/// reason (its runs fail where they need the contact).
 async fn resolve_contact(
     engine: &Engine,
     ws: &str,
     event: &TriggerEvent,
-) -> Result<(Option<String>, ContactLoad, bool), EngineError> {
+) -> Result<(Option<String>, ContactLoad, Option<String>), EngineError> {
     let c = &event.contact;
     let text = |k: &str| c.field(k).as_str().map(str::to_string);
     let found = engine
@@ -127,12 +129,12 @@ async fn resolve_contact(
         .await?;
     if let Some(row) = found {
         let state = blob_state(&row.id, &row.data);
-        return Ok((Some(row.id), state, false));
+        return Ok((Some(row.id), state, Some(row.data)));
     }
     if c.is_null() && event.trigger.contact_optional {
         let mut state = ContactState::default();
         state.set_contact(&Value::Null, event.occurred_at);
-        return Ok((None, Ok(state), false));
+        return Ok((None, Ok(state), None));
     }
     let id = text("id").unwrap_or(format!("ct_{}", random_hex(8)?));
     let mut given = match c {
@@ -143,7 +145,7 @@ async fn resolve_contact(
     let now = engine.clock.now();
     let mut state = ContactState::new(now);
     state.set_contact(&Value::Record(given), now);
-    Ok((Some(id), Ok(state), true))
+    Ok((Some(id), Ok(state), None))
 }
 
 /// The runs `event` starts (of `only`, when given): every active workflow of its
@@ -161,7 +163,6 @@ pub async fn plan_runs(
     caused_by: Option<&str>,
 ) -> Result<Vec<RunRow>, EngineError> {
     let now = engine.clock.now();
-    let secrets = Arc::new(engine.project.secrets.clone());
     let mut new_runs = Vec::new();
     if let Err(why) = state {
         tracing::warn!(event = %event.id, "{why}: its runs fail where they need the contact");
@@ -178,7 +179,7 @@ pub async fn plan_runs(
         let mut host = EngineHost::new(
             contact_id.clone(),
             state.clone(),
-            Arc::clone(&secrets),
+            Arc::clone(&engine.secrets),
             Arc::clone(&engine.connectors),
             engine.clock.clone(),
         );
@@ -229,7 +230,10 @@ async fn start_runs(
     only: Option<&str>,
     record: bool,
 ) -> Result<(bool, Vec<StartedRun>), EngineError> {
-    let (contact_id, mut state, is_new) = resolve_contact(engine, ws, event).await?;
+    // Read before the contact: a run of it released after this makes the blob old.
+    let since = engine.handoff.since();
+    let (contact_id, mut state, stored_blob) = resolve_contact(engine, ws, event).await?;
+    let is_new = contact_id.is_some() && stored_blob.is_none();
     if let (Some(entry), Ok(state)) = (event.context.get("entry").filter(|e| !e.is_null()), &mut state) {
         state.set_entry(entry.clone());
     }
@@ -268,11 +272,30 @@ async fn start_runs(
         .map(|r| StartedRun { id: r.id.clone(), workflow: r.workflow.clone(), version: r.version })
         .collect();
     let raised: Vec<RaisedEvent> = identified.into_iter().collect();
+    let raised_runs = raised.iter().any(|e| !e.runs.is_empty());
+    // What the scheduler needs to start the new runs without reading them back.
+    let blob = stored_blob.or_else(|| new_contact.as_ref().map(|c| c.data.clone()));
+    let handed: Vec<Handed> = if engine.store.shared() {
+        Vec::new()
+    } else {
+        new_runs
+            .iter()
+            .map(|run| Handed {
+                due: DueRun {
+                    run: run.clone(),
+                    contact: blob.clone(),
+                    claim: Claim { due_at: run.due_at, token: None },
+                },
+                since,
+            })
+            .collect()
+    };
     runs.extend(raised.iter().flat_map(|e| &e.runs).map(|r| StartedRun {
         id: r.id.clone(),
         workflow: r.workflow.clone(),
         version: r.version,
     }));
+    let new_runs_count = new_runs.len();
     let write = IngestWrite {
         workspace: ws.to_string(),
         at: now.as_millisecond(),
@@ -286,8 +309,13 @@ async fn start_runs(
         raised,
     };
     let stored = engine.store.ingest(write).await?;
-    if !runs.is_empty() {
-        engine.notify_new_runs().await;
+    if stored.is_some() && !runs.is_empty() {
+        // The new runs go to the scheduler in memory; the store pass is woken for
+        // those that cannot (a shared store, too many waiting) and for caused runs.
+        let all_handed = handed.len() == new_runs_count && (handed.is_empty() || engine.handoff.give(handed));
+        if !all_handed || raised_runs {
+            engine.notify_new_runs().await;
+        }
     }
     let Some(caused) = stored else {
         return Ok((true, Vec::new()));

@@ -10,6 +10,7 @@ pub mod api;
 mod caused;
 pub mod clock;
 pub mod error;
+mod handoff;
 mod hooks;
 mod host;
 mod ingest;
@@ -44,6 +45,8 @@ pub struct Engine {
     project: Project,
     /// Wakes the scheduler when new runs are stored.
     wake: Arc<tokio::sync::Notify>,
+    /// New runs ingest hands to the scheduler in memory (on a store of this process alone).
+    handoff: handoff::HandOff,
     /// Parsed IR by (workspace, workflow, version); versions are immutable.
     ir_cache: Mutex<HashMap<(String, String, i64), Arc<ir::Workflow>>>,
     /// Active workflows by (workspace, trigger), with the lifecycle generation they were
@@ -56,7 +59,16 @@ pub struct Engine {
     connectors: Arc<crate::connectors::Connectors>,
     /// Where every time the engine reads or stores comes from.
     clock: Clock,
+    /// Key hashes found in the store, with their workspace: a request's key is read
+    /// from the store once per process (keys are created, never deleted; unknown keys
+    /// are not remembered, so a key made by `komo keys create` works at once).
+    known_keys: Mutex<HashMap<String, String>>,
+    /// The project's secrets, shared by every run's host.
+    secrets: Arc<std::collections::BTreeMap<String, String>>,
 }
+
+/// How many keys [`Engine::known_keys`] holds before it starts over.
+const MAX_KNOWN_KEYS: usize = 1024;
 
 /// See [`Engine::active`].
 #[derive(Debug, Default)]
@@ -103,9 +115,11 @@ impl Engine {
         for (name, source) in &project.workflows {
             store.save_draft(&project.workspace_id, name, source, clock.now_ms()).await?;
         }
+        let secrets = Arc::new(project.secrets.clone());
         Ok(Engine {
             store: Arc::new(store),
             wake: Arc::new(tokio::sync::Notify::new()),
+            handoff: handoff::HandOff::default(),
             ir_cache: Mutex::new(HashMap::new()),
             active: Mutex::new(ActiveCache::default()),
             metrics: metrics::Metrics::default(),
@@ -113,6 +127,8 @@ impl Engine {
             connectors: Arc::clone(&project.connectors),
             project,
             clock,
+            known_keys: Mutex::new(HashMap::new()),
+            secrets,
         })
     }
 
@@ -149,7 +165,24 @@ impl Engine {
     }
 
     pub async fn authenticate(&self, key: &str) -> Result<Option<String>, EngineError> {
-        Ok(self.store.key_workspace(&sha256_hex(key.trim())).await?)
+        let hash = sha256_hex(key.trim());
+        if let Some(ws) = self.known_keys.lock().ok().and_then(|k| k.get(&hash).cloned()) {
+            return Ok(Some(ws));
+        }
+        let ws = self.store.key_workspace(&hash).await?;
+        if let (Some(ws), Ok(mut known)) = (&ws, self.known_keys.lock()) {
+            if known.len() >= MAX_KNOWN_KEYS {
+                known.clear();
+            }
+            known.insert(hash, ws.clone());
+        }
+        Ok(ws)
+    }
+
+    /// The workspace of a key this process has already found in the store, without a
+    /// store read (keys are never deleted, so a key once found stays valid).
+    pub fn known_key(&self, key: &str) -> Option<String> {
+        self.known_keys.lock().ok().and_then(|k| k.get(&sha256_hex(key.trim())).cloned())
     }
 
     async fn row(&self, ws: &str, name: &str) -> Result<store::WorkflowRow, EngineError> {

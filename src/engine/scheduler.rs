@@ -5,8 +5,12 @@
 //! workflow's runs stay parked). Out: each run advanced until it parks or finishes, and
 //! its state, status and next due time committed. Due times are absolute, so after
 //! downtime overdue waits fire once, at once, and a wait never starts over. "Due" is by
-//! the engine's [`Clock`](super::Clock); a pass follows every new run, every move of a
-//! manual clock, and otherwise every 50 ms.
+//! the engine's [`Clock`](super::Clock); a pass follows every move of a manual clock,
+//! every run stored by another path than ingest, and otherwise every 50 ms.
+//!
+//! On a store of this process alone, the runs ingest starts are handed over in memory
+//! (`handoff.rs`) and started without being read back, and a run that parks until a
+//! time already past goes on in memory after its commit.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -21,6 +25,8 @@ use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
 
+/// How often the store is read for due runs when nothing else prompts it.
+const PASS_EVERY: Duration = Duration::from_millis(50);
 /// How many due runs one pass picks up.
 const BATCH: u32 = 200;
 /// How long to wait before retrying a run whose host could not answer.
@@ -43,13 +49,22 @@ struct InFlight {
     contacts: HashSet<String>,
     released: HashMap<String, u64>,
     seq: u64,
+    /// Releases up to this number are forgotten: a list (or a handed-off run) as fresh
+    /// as an earlier number cannot be told fresh, so it is not claimed.
+    forgotten: u64,
+    /// The number the previous pass started at: releases up to it are forgotten at the
+    /// next pass, so a handed-off run read a little before a pass can still be checked.
+    previous_pass: u64,
 }
 
 impl InFlight {
     /// Starts a pass: the sequence number its list of due runs is as fresh as.
     fn pass(&mut self) -> u64 {
         let since = self.seq;
-        self.released.retain(|_, at| *at > since);
+        let forget = self.previous_pass;
+        self.released.retain(|_, at| *at > forget);
+        self.forgotten = forget;
+        self.previous_pass = since;
         since
     }
 
@@ -62,7 +77,8 @@ impl InFlight {
         let leased = due.claim.token.is_some();
         if self.runs.contains(&row.id)
             || (!leased
-                && (stale(&row.id)
+                && (since < self.forgotten
+                    || stale(&row.id)
                     || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c))))
         {
             return false;
@@ -97,42 +113,65 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
     let renewals =
         engine.store.shared().then(|| tokio::spawn(renew(Arc::clone(&engine), Arc::clone(&in_flight))));
     let changes = Arc::clone(engine.store.changes());
+    let start = |due: DueRun, tasks: &mut tokio::task::JoinSet<()>| {
+        let (engine, in_flight) = (Arc::clone(&engine), Arc::clone(&in_flight));
+        tasks.spawn(async move {
+            if let Err(e) = advance(&engine, &due).await {
+                tracing::error!(run = %due.run.id, error = %e, "could not advance the run");
+            }
+            if let Ok(mut f) = in_flight.lock() {
+                f.release(&due.run);
+                engine.handoff.released(f.seq);
+            }
+        });
+    };
+    // Whether the store is read for due runs at the top of the loop: at start, then on
+    // every signal but a hand-off (and after a hand-off that could not be claimed).
+    let mut read_store = true;
+    // The store is read at least every 50 ms, however many runs are handed off.
+    let mut next_read = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let (since, busy) = in_flight
-            .lock()
-            .map(|mut f| (f.pass(), f.runs.iter().cloned().collect::<Vec<String>>()))
-            .unwrap_or((u64::MAX, Vec::new()));
-        let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
-        match engine.store.claim_due(engine.clock.now_ms(), BATCH, &busy).await {
-            Ok(rows) => {
-                for due in rows {
-                    let fresh = in_flight.lock().map(|mut f| f.claim(&due, since)).unwrap_or(false);
-                    if !fresh {
-                        continue;
-                    }
-                    let (engine, in_flight) = (Arc::clone(&engine), Arc::clone(&in_flight));
-                    tasks.spawn(async move {
-                        if let Err(e) = advance(&engine, &due).await {
-                            tracing::error!(run = %due.run.id, error = %e, "could not advance the run");
-                        }
-                        if let Ok(mut f) = in_flight.lock() {
-                            f.release(&due.run);
-                        }
-                    });
-                }
+        // Runs handed off by ingest: started from memory, unless their contact is busy
+        // or was let go since they were read (then the store pass picks them up).
+        for handed in engine.handoff.take() {
+            let fresh = in_flight.lock().map(|mut f| f.claim(&handed.due, handed.since)).unwrap_or(false);
+            if fresh {
+                start(handed.due, &mut tasks);
+            } else {
+                read_store = true;
             }
-            Err(e) => tracing::error!(error = %e, "could not read due runs"),
+        }
+        if read_store || tokio::time::Instant::now() >= next_read {
+            read_store = false;
+            next_read = tokio::time::Instant::now() + PASS_EVERY;
+            let (since, busy) = in_flight
+                .lock()
+                .map(|mut f| (f.pass(), f.runs.iter().cloned().collect::<Vec<String>>()))
+                .unwrap_or((u64::MAX, Vec::new()));
+            let busy: Vec<&str> = busy.iter().map(String::as_str).collect();
+            match engine.store.claim_due(engine.clock.now_ms(), BATCH, &busy).await {
+                Ok(rows) => {
+                    for due in rows {
+                        let fresh = in_flight.lock().map(|mut f| f.claim(&due, since)).unwrap_or(false);
+                        if fresh {
+                            start(due, &mut tasks);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "could not read due runs"),
+            }
         }
         while tasks.try_join_next().is_some() {}
         tokio::select! {
             _ = shutdown.changed() => {}
-            _ = engine.wake.notified() => {}
-            _ = changes.runs.notified() => {}
-            _ = clock_moves.moved() => {}
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            _ = engine.handoff.ready().notified() => {}
+            _ = engine.wake.notified() => read_store = true,
+            _ = changes.runs.notified() => read_store = true,
+            _ = clock_moves.moved() => read_store = true,
+            _ = tokio::time::sleep_until(next_read) => read_store = true,
         }
     }
     // Let runs in progress reach their next commit.
@@ -158,9 +197,13 @@ async fn renew(engine: Arc<Engine>, in_flight: Arc<Mutex<InFlight>>) {
 }
 
 /// Resumes one run until it parks or ends, then commits its state (only if the run is
-/// still as it was claimed: see [`Store::progress`]).
+/// still as it was claimed: see [`Store::progress`]). A run that parks until a time
+/// already past (`wait 0s`) goes on in memory once that commit is made, with the state
+/// and contact it committed, instead of being read back from the store; on a shared
+/// store it is left to the next claim, like any due run.
 async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
-    let (row, claim) = (&due.run, due.claim);
+    let row = &due.run;
+    let mut claim = due.claim;
     let wf = engine.version(&row.workspace, &row.workflow, row.version).await?;
     let mut state: RunState = serde_json::from_str(&row.state)
         .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?;
@@ -181,23 +224,45 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
     if let Some(due) = row.due_at {
         engine.metrics.scheduler_lag.observe(u64::try_from(engine.clock.now_ms() - due).unwrap_or(0));
     }
-    let began = tokio::time::Instant::now();
-    let secrets = Arc::new(engine.project.secrets.clone());
     let mut host = EngineHost::new(
         row.contact_id.clone(),
         contact,
-        secrets,
+        Arc::clone(&engine.secrets),
         Arc::clone(&engine.connectors),
         engine.clock.clone(),
     );
     host.set_event(state.event.clone());
+    loop {
+        let until = step(engine, &wf, row, claim, &mut state, &mut host).await?;
+        match until {
+            Some(at) if !engine.store.shared() && at <= engine.clock.now_ms() => {
+                claim = super::store::Claim { due_at: Some(at), token: None };
+                host.committed();
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Resumes the run from `state` until it parks or ends, and commits its progress on
+/// `claim`; answers the due time it committed when the run is waiting (`None` when it
+/// ended, was interrupted, or its claim was lost).
+async fn step(
+    engine: &Engine,
+    wf: &crate::ir::Workflow,
+    row: &RunRow,
+    claim: super::store::Claim,
+    state: &mut RunState,
+    host: &mut EngineHost,
+) -> Result<Option<i64>, EngineError> {
+    let began = tokio::time::Instant::now();
     let before: Vec<(Option<crate::ir::StepStatus>, u32)> =
         state.steps.iter().map(|s| (s.status, s.attempts)).collect();
     let caused_before = state.caused.len();
-    let progress = resume(&wf, &mut state, &mut host).await;
-    log_steps(&wf, &row.id, &before, &state);
+    let progress = resume(wf, state, host).await;
+    log_steps(wf, &row.id, &before, state);
     engine.metrics.advance.observe(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
-    let json = serde_json::to_string(&state)
+    let json = serde_json::to_string(&*state)
         .map_err(|e| StoreError::unwritable(format!("the state of run `{}`", row.id), e))?;
     let (status, due, finished) = match &progress {
         Progress::Finished => (state.status, None, state.finished_at.map(|t| t.as_millisecond())),
@@ -252,22 +317,42 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
         Err(StoreError::Conflict { run }) => {
             engine.metrics.claim_lost();
             tracing::warn!(run = %run, "the run's claim no longer holds (cancelled, or taken over after this node's lease ended): its progress is dropped");
-            return Ok(());
+            return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
     if matches!(progress, Progress::Finished) {
         engine.metrics.finished(state.status.as_str());
+        log_finished(row, state);
     }
     engine.metrics.caused(events, runs);
     // New runs, or (on a shared store) a contact's lease let go: look for due runs now.
     if runs > 0 || engine.store.shared() {
         engine.notify_new_runs().await;
     }
-    Ok(())
+    Ok(match progress {
+        Progress::Waiting(_) => due,
+        Progress::Finished | Progress::Interrupted(_) => None,
+    })
 }
 
-/// One log line for each step this advance ran (its last attempt), with the run's id.
+/// The one line a finished run logs at the default level: `info` when it succeeded (or
+/// stopped, or was cancelled), `warn` with its error when it failed.
+fn log_finished(row: &RunRow, state: &RunState) {
+    let status = state.status.as_str();
+    let ms = state.finished_at.map_or(0, |t| t.as_millisecond() - row.started_at);
+    match (&state.failure, state.status) {
+        (Some(failure), RunStatus::Failed) => {
+            tracing::warn!(run = %row.id, workflow = %row.workflow, version = row.version, status, ms, step = failure.step.as_deref().unwrap_or("-"), error = %failure.message, "run finished")
+        }
+        _ => {
+            tracing::info!(run = %row.id, workflow = %row.workflow, version = row.version, status, ms, "run finished")
+        }
+    }
+}
+
+/// One `debug` line for each step this advance ran (its last attempt), with the run's
+/// id (the default level logs runs, not steps: see [`log_finished`]).
 fn log_steps(
     wf: &crate::ir::Workflow,
     run: &str,
@@ -281,10 +366,10 @@ fn log_steps(
         let status = state.status.map_or("running", |s| s.as_str());
         match &state.error {
             Some(e) => {
-                tracing::warn!(run, step = %step.name, action = %step.action, status, attempts = state.attempts, kind = %e.kind, error = %e.message, "step")
+                tracing::debug!(run = %run, step = %step.name, action = %step.action, status, attempts = state.attempts, kind = %e.kind, error = %e.message, "step")
             }
             None => {
-                tracing::info!(run, step = %step.name, action = %step.action, status, attempts = state.attempts, "step")
+                tracing::debug!(run = %run, step = %step.name, action = %step.action, status, attempts = state.attempts, "step")
             }
         }
     }
@@ -307,4 +392,67 @@ pub async fn cancel_unfinished(
         serde_json::to_string(&run).map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))
     };
     Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::Claim;
+
+    fn due(id: &str, contact: &str) -> DueRun {
+        let run = RunRow {
+            id: id.into(),
+            workspace: "ws".into(),
+            workflow: "w".into(),
+            version: 1,
+            status: "pending".into(),
+            trigger: "Contact.Identified".into(),
+            hub: None,
+            card: None,
+            event_id: format!("e_{id}"),
+            contact_id: Some(contact.into()),
+            started_at: 0,
+            finished_at: None,
+            due_at: Some(0),
+            state: "{}".into(),
+            depth: 0,
+            caused_by: None,
+        };
+        DueRun { run, contact: Some("{}".into()), claim: Claim { due_at: Some(0), token: None } }
+    }
+
+    #[test]
+    fn a_run_read_before_its_contact_was_let_go_is_not_claimed() {
+        let mut f = InFlight::default();
+        let since = f.pass();
+        assert!(f.claim(&due("a", "c1"), since));
+        // Another run of the contact is refused while the first advances.
+        assert!(!f.claim(&due("b", "c1"), since));
+        f.release(&due("a", "c1").run);
+        // `b` was read (with its contact's blob) before `a` committed: it is old.
+        assert!(!f.claim(&due("b", "c1"), since));
+        // Read after the release, it is fresh.
+        let now = f.seq;
+        assert!(f.claim(&due("b", "c1"), now));
+        // The run that was released is not claimed again from a list read before.
+        assert!(!f.claim(&due("a", "c2"), since));
+    }
+
+    #[test]
+    fn a_run_older_than_what_was_forgotten_is_not_claimed() {
+        let mut f = InFlight::default();
+        let handed_since = f.seq;
+        let since = f.pass();
+        assert!(f.claim(&due("a", "c1"), since));
+        f.release(&due("a", "c1").run);
+        // Two passes: releases up to the first pass's start are forgotten at the second.
+        f.pass();
+        f.pass();
+        assert!(f.released.is_empty(), "released runs are forgotten after two passes");
+        // A hand-off read before that cannot be checked, so it is left to the store.
+        assert!(!f.claim(&due("b", "c9"), handed_since));
+        // One as fresh as the last pass can.
+        let now = f.seq;
+        assert!(f.claim(&due("b", "c9"), now));
+    }
 }

@@ -28,7 +28,12 @@ pub(crate) async fn require_key(
         Ok(key) => key.to_owned(),
         Err(message) => return ApiError::unauthorized(message).into_response(),
     };
-    match blocking(&engine, async move |engine| engine.authenticate(&key).await).await {
+    // A key seen before needs no store read (and no trip to the blocking pool).
+    let known = match engine.known_key(&key) {
+        Some(workspace) => Ok(Some(workspace)),
+        None => blocking(&engine, async move |engine| engine.authenticate(&key).await).await,
+    };
+    match known {
         Ok(Some(workspace)) => {
             request.extensions_mut().insert(WorkspaceId(workspace));
             next.run(request).await

@@ -134,7 +134,9 @@ async fn refuse_declared_overlength(request: Request, next: Next) -> Response {
     }
 }
 
-/// One log line per request: method, path (without the query), status, duration.
+/// A log line per request: method, path (without the query), status, duration; at
+/// `debug`, but a server error's at `warn` (the default level logs finished runs and
+/// failures, not every request: see `scheduler::log_finished`).
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -145,7 +147,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     if response.status().is_server_error() {
         tracing::warn!(%method, %path, status, ms = %format!("{ms:.1}"), "request failed");
     } else {
-        tracing::info!(%method, %path, status, ms = %format!("{ms:.1}"), "request");
+        tracing::debug!(%method, %path, status, ms = %format!("{ms:.1}"), "request");
     }
     response
 }
