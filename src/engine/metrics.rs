@@ -56,6 +56,9 @@ pub struct Metrics {
     claims_lost: AtomicU64,
     /// succeeded, failed, cancelled.
     runs_finished: [AtomicU64; 3],
+    /// Advances started from memory (handed off by ingest, or going on after a due-now
+    /// park) and from the store (read by a pass, or claimed on a shared store).
+    picked_up: [AtomicU64; 2],
     /// Time a resume took (statements until a park or the end).
     pub advance: Histogram,
     /// How late the scheduler picked up a due run.
@@ -87,6 +90,13 @@ impl Metrics {
     /// A caused event past the chain limit.
     pub fn chain_too_deep(&self) {
         self.chain_too_deep.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An advance started, from memory or from the store.
+    pub fn picked_up(&self, from_memory: bool) {
+        if let Some(counter) = self.picked_up.get(usize::from(!from_memory)) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn finished(&self, status: &str) {
@@ -153,6 +163,13 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP komo_runs_picked_up_total Advances started, by where the run was read from: memory (handed over by ingest, or going on after a due-now park) or the store.\n# TYPE komo_runs_picked_up_total counter"
+        );
+        for (from, counter) in ["memory", "store"].iter().zip(&self.picked_up) {
+            let _ = writeln!(out, "komo_runs_picked_up_total{{from=\"{from}\"}} {}", counter.load(Ordering::Relaxed));
+        }
         self.advance.write(
             &mut out,
             "komo_run_advance_seconds",
@@ -173,12 +190,17 @@ mod tests {
         m.event(false, 2);
         m.event(true, 0);
         m.finished("failed");
+        m.picked_up(true);
+        m.picked_up(true);
+        m.picked_up(false);
         m.advance.observe(3);
         let text = m.text();
         assert!(text.contains("komo_events_accepted_total 1\n"));
         assert!(text.contains("komo_runs_started_total 2\n"));
         assert!(text.contains("komo_runs_finished_total{status=\"failed\"} 1\n"));
         assert!(text.contains("komo_run_advance_seconds_bucket{le=\"0.005\"} 1\n"));
+        assert!(text.contains("komo_runs_picked_up_total{from=\"memory\"} 2\n"));
+        assert!(text.contains("komo_runs_picked_up_total{from=\"store\"} 1\n"));
         assert!(text.contains("komo_run_advance_seconds_bucket{le=\"0.002\"} 0\n"));
     }
 }

@@ -113,7 +113,8 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
     let renewals =
         engine.store.shared().then(|| tokio::spawn(renew(Arc::clone(&engine), Arc::clone(&in_flight))));
     let changes = Arc::clone(engine.store.changes());
-    let start = |due: DueRun, tasks: &mut tokio::task::JoinSet<()>| {
+    let start = |due: DueRun, from_memory: bool, tasks: &mut tokio::task::JoinSet<()>| {
+        engine.metrics.picked_up(from_memory);
         let (engine, in_flight) = (Arc::clone(&engine), Arc::clone(&in_flight));
         tasks.spawn(async move {
             if let Err(e) = advance(&engine, &due).await {
@@ -139,7 +140,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         for handed in engine.handoff.take() {
             let fresh = in_flight.lock().map(|mut f| f.claim(&handed.due, handed.since)).unwrap_or(false);
             if fresh {
-                start(handed.due, &mut tasks);
+                start(handed.due, true, &mut tasks);
             } else {
                 read_store = true;
             }
@@ -157,7 +158,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
                     for due in rows {
                         let fresh = in_flight.lock().map(|mut f| f.claim(&due, since)).unwrap_or(false);
                         if fresh {
-                            start(due, &mut tasks);
+                            start(due, false, &mut tasks);
                         }
                     }
                 }
@@ -238,6 +239,7 @@ async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
             Some(at) if !engine.store.shared() && at <= engine.clock.now_ms() => {
                 claim = super::store::Claim { due_at: Some(at), token: None };
                 host.committed();
+                engine.metrics.picked_up(true);
             }
             _ => return Ok(()),
         }
