@@ -1,6 +1,9 @@
-//! Engine throughput: events accepted and runs completed per second for a 5-step
-//! internal-only workflow, posted over loopback HTTP to in-process `komo serve`s, on
-//! three stores one after the other in the same run, printed side by side:
+//! Engine throughput, two workloads, each posted over loopback HTTP to in-process
+//! `komo serve`s and printed as a table of its own (`KOMO_BENCH_WORKLOADS`, comma-separated:
+//! `internal`, `webhook`; both by default).
+//!
+//! `internal`: events accepted and runs completed per second for a 5-step internal-only
+//! workflow, on three stores one after the other in the same run, printed side by side:
 //!
 //! - `sqlite`: one engine on SQLite (WAL, `synchronous = FULL`), beside a raw SQLite
 //!   loop of single-row commits on the same disk (the fsync limit);
@@ -16,10 +19,24 @@
 //! they slow a round down), and ingest acknowledgement latency at half the peak rate.
 //! Without Postgres installed the Postgres columns are skipped.
 //!
+//! `webhook` (issue 13's reference workload, `support/webhook.rs`): an event, a condition,
+//! three internal contact and loyalty actions, `wait 0s`, and an `http.request` POSTing
+//! JSON to a loopback sink. The sink and a closed-loop load generator (16 and 64
+//! keep-alive connections) run in a process of their own, this binary re-executed with
+//! `KOMO_BENCH_ROLE=driver` (`support/webhook_driver.rs`), so this process holds only the
+//! engine: events accepted and runs completed per second, SQL statements per run, CPU
+//! per run of the engine and of the driver and sink apart, ack and end-to-end latency
+//! (post to the sink receiving the run's POST) at p50 and p99, and the engine process's
+//! peak resident memory (sampled every 10 ms, beside its resident memory before the
+//! round: freed memory stays resident, so an earlier table's leftovers show in both;
+//! run the webhook workload alone to see the engine's own). SQLite by default.
+//!
 //! Run: `cargo bench --bench engine`. Each figure is the median of `ROUNDS` rounds; each
 //! round has a project (and for Postgres a database) of its own. Settings:
-//! `KOMO_BENCH_EVENTS` (events per round), `KOMO_BENCH_CLIENTS` (concurrent clients),
-//! `KOMO_BENCH_STORES` (which columns, comma-separated: `sqlite`, `pg1`, `pg3`).
+//! `KOMO_BENCH_EVENTS` (events per round) and `KOMO_BENCH_CLIENTS` (concurrent clients)
+//! for `internal`; `KOMO_BENCH_WEBHOOK_EVENTS` and `KOMO_BENCH_CONNECTIONS`
+//! (comma-separated) for `webhook`; `KOMO_BENCH_STORES` (which columns, comma-separated:
+//! `sqlite`, `pg1`, `pg3`) for both.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,6 +48,10 @@
 #[path = "../tests/common/postgres.rs"]
 #[allow(dead_code, clippy::panic)]
 mod postgres;
+#[path = "support/webhook.rs"]
+mod webhook;
+#[path = "support/webhook_driver.rs"]
+mod webhook_driver;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -218,15 +239,21 @@ async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> D
     start.elapsed()
 }
 
-/// Runs an engine has finished, from its counters (which cost no SQL, so the statement
-/// count is the engine's own).
-fn finished(engine: &Engine) -> usize {
+/// Runs an engine has finished with `status`, from its counters (which cost no SQL, so
+/// the statement count is the engine's own).
+fn runs_finished(engine: &Engine, status: &str) -> usize {
+    let prefix = format!("komo_runs_finished_total{{status=\"{status}\"}} ");
     engine
         .metrics_text()
         .lines()
-        .find_map(|l| l.strip_prefix("komo_runs_finished_total{status=\"succeeded\"} "))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|n| n.trim().parse::<usize>().ok())
         .unwrap_or(0)
+}
+
+/// Runs an engine has finished successfully.
+fn finished(engine: &Engine) -> usize {
+    runs_finished(engine, "succeeded")
 }
 
 /// The engines of a round, on their store: SQLite in the project, or a fresh database.
@@ -371,47 +398,60 @@ fn print_row(name: &str, columns: &[Column], decimals: usize, f: impl Fn(&Round)
     println!("{line}");
 }
 
-fn main() {
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (events, clients) = (setting("KOMO_BENCH_EVENTS", 6000), setting("KOMO_BENCH_CLIENTS", 128));
+/// The local Postgres cluster, durable like SQLite (the test cluster runs without
+/// fsync), started the first time a Postgres setup needs it; `None` without Postgres.
+fn durable_cluster() -> Option<&'static postgres::Cluster> {
+    static TURNED_ON: std::sync::Once = std::sync::Once::new();
+    let cluster = postgres::cluster()?;
+    TURNED_ON.call_once(|| {
+        let url = cluster.fresh_database();
+        cluster.psql(&url, "ALTER SYSTEM SET fsync = on");
+        cluster.psql(&url, "SELECT pg_reload_conf()");
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(cluster.psql(&url, "SHOW fsync").trim(), "on", "the benchmark's Postgres must fsync");
+    });
+    Some(cluster)
+}
+
+/// The setups named in `KOMO_BENCH_STORES` (`default` when it is not set).
+fn wanted_setups(default: &[Setup]) -> Vec<Setup> {
     let wanted = std::env::var("KOMO_BENCH_STORES").ok();
-    let setups: Vec<Setup> = Setup::ALL
+    Setup::ALL
         .into_iter()
-        .filter(|s| wanted.as_deref().is_none_or(|w| w.split(',').any(|k| k.trim() == s.key())))
-        .collect();
+        .filter(|s| match wanted.as_deref() {
+            Some(w) => w.split(',').any(|k| k.trim() == s.key()),
+            None => default.contains(s),
+        })
+        .collect()
+}
+
+/// The store a setup needs: `Some(None)` for SQLite, `Some(cluster)` for Postgres (the
+/// cluster starts the first time one needs it), `None` when Postgres is not installed.
+fn cluster_for(setup: Setup) -> Option<Option<&'static postgres::Cluster>> {
+    match setup {
+        Setup::Sqlite => Some(None),
+        Setup::Postgres { .. } => {
+            let cluster = durable_cluster();
+            if cluster.is_none() {
+                println!("PostgreSQL is not installed: the `{}` column is skipped", setup.label());
+            }
+            cluster.map(Some)
+        }
+    }
+}
+
+/// The internal-only workload on every wanted store, and its table.
+fn internal(runtime: &tokio::runtime::Runtime, cores: usize) {
+    let (events, clients) = (setting("KOMO_BENCH_EVENTS", 6000), setting("KOMO_BENCH_CLIENTS", 128));
     let mut columns = Vec::new();
-    for setup in setups {
-        // The cluster starts when the first Postgres setup needs it (after SQLite's).
-        let cluster = match setup {
-            Setup::Sqlite => None,
-            Setup::Postgres { .. } => match postgres::cluster() {
-                Some(cluster) => {
-                    // Durable like the SQLite column (the test cluster runs without fsync).
-                    let url = cluster.fresh_database();
-                    cluster.psql(&url, "ALTER SYSTEM SET fsync = on");
-                    cluster.psql(&url, "SELECT pg_reload_conf()");
-                    std::thread::sleep(Duration::from_millis(200));
-                    assert_eq!(
-                        cluster.psql(&url, "SHOW fsync").trim(),
-                        "on",
-                        "the benchmark's Postgres must fsync"
-                    );
-                    Some(cluster)
-                }
-                None => {
-                    println!("PostgreSQL is not installed: the `{}` column is skipped", setup.label());
-                    continue;
-                }
-            },
-        };
+    for setup in wanted_setups(&Setup::ALL) {
+        let Some(cluster) = cluster_for(setup) else { continue };
         let started = Instant::now();
         let rounds: Vec<Round> =
             (0..ROUNDS).map(|r| runtime.block_on(round(setup, r, events, clients, cluster))).collect();
         eprintln!("{}: {ROUNDS} rounds in {:.1} s", setup.label(), started.elapsed().as_secs_f64());
         columns.push(Column { setup, rounds });
     }
-
     println!(
         "engine benchmark: {events} events, {clients} clients, 5-step internal-only workflow, medians of {ROUNDS} rounds"
     );
@@ -450,4 +490,39 @@ fn main() {
         "  SQLite: WAL, synchronous=FULL, raw commits on the same disk; Postgres: the local throwaway \
          cluster of tests/common/postgres.rs (loopback TCP, fsync on), a fresh database per round"
     );
+}
+
+/// The workloads named in `KOMO_BENCH_WORKLOADS` (both when it is not set).
+fn wanted_workloads() -> Vec<String> {
+    let wanted = std::env::var("KOMO_BENCH_WORKLOADS").unwrap_or_else(|_| "internal,webhook".into());
+    let workloads: Vec<String> =
+        wanted.split(',').map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+    for w in &workloads {
+        assert!(w == "internal" || w == "webhook", "unknown workload `{w}` (known: internal, webhook)");
+    }
+    workloads
+}
+
+fn main() {
+    // The webhook workload's driver and sink: this binary again, in a process of its own.
+    if std::env::var(webhook_driver::ROLE_VAR).is_ok_and(|role| role == webhook_driver::DRIVER) {
+        webhook_driver::main(cpu_seconds);
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let workloads = wanted_workloads();
+    if workloads.iter().any(|w| w == "internal") {
+        internal(&runtime, cores);
+    }
+    if workloads.iter().any(|w| w == "webhook") {
+        let events = setting("KOMO_BENCH_WEBHOOK_EVENTS", 6000);
+        let connections: Vec<usize> = std::env::var("KOMO_BENCH_CONNECTIONS")
+            .unwrap_or_else(|_| "16,64".into())
+            .split(',')
+            .map(|c| c.trim().parse().expect("KOMO_BENCH_CONNECTIONS: numbers, comma-separated"))
+            .collect();
+        let columns = webhook::measure(&runtime, &wanted_setups(&[Setup::Sqlite]), events, &connections);
+        webhook::print(&columns, events, cores);
+    }
 }
