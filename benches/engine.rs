@@ -223,6 +223,8 @@ struct Round {
     others_cores_busy: f64,
     /// Runs each node finished.
     finished_by_node: Vec<usize>,
+    /// Advances started from memory, in percent (the rest read the run from the store).
+    from_memory_pct: f64,
 }
 
 async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> Duration {
@@ -249,6 +251,24 @@ fn runs_finished(engine: &Engine, status: &str) -> usize {
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|n| n.trim().parse::<usize>().ok())
         .unwrap_or(0)
+}
+
+/// The share of an engine's advances that started from memory (handed over by ingest,
+/// or going on after a due-now park) rather than from a read of the store, in percent.
+fn from_memory_pct(engines: &[Arc<Engine>]) -> f64 {
+    let picked = |from: &str| -> f64 {
+        let prefix = format!("komo_runs_picked_up_total{{from=\"{from}\"}} ");
+        engines
+            .iter()
+            .filter_map(|e| {
+                e.metrics_text()
+                    .lines()
+                    .find_map(|l| l.strip_prefix(prefix.as_str()).and_then(|n| n.trim().parse::<f64>().ok()))
+            })
+            .sum()
+    };
+    let (memory, store) = (picked("memory"), picked("store"));
+    if memory + store > 0.0 { 100.0 * memory / (memory + store) } else { 0.0 }
 }
 
 /// Runs an engine has finished successfully.
@@ -336,6 +356,7 @@ async fn round(
     let postgres_cpu = postgres_cpu().zip(postgres_cpu_before).map(|(after, before)| after - before);
     let statements = komo::engine::store::statements_executed() - statements_before;
     let finished_by_node = engines.iter().map(|e| finished(e)).collect();
+    let from_memory_pct = from_memory_pct(&engines);
 
     // Half the peak rate, paced, one request per tick (round-robin over the nodes).
     let rate = events as f64 / accepted.as_secs_f64() / 2.0;
@@ -371,6 +392,7 @@ async fn round(
         cores_busy: (cpu + postgres_cpu.unwrap_or(0.0)) / completed.as_secs_f64(),
         others_cores_busy: (machine - cpu - postgres_cpu.unwrap_or(0.0)).max(0.0) / completed.as_secs_f64(),
         finished_by_node,
+        from_memory_pct,
     }
 }
 
@@ -463,6 +485,7 @@ fn internal(runtime: &tokio::runtime::Runtime, cores: usize) {
     print_row("events accepted /s", &columns, 0, |r| Some(r.accepted_per_s));
     print_row("runs completed /s", &columns, 0, |r| Some(r.completed_per_s));
     print_row("SQL statements per run", &columns, 1, |r| Some(r.statements_per_run));
+    print_row("advances from memory, %", &columns, 0, |r| Some(r.from_memory_pct));
     print_row("CPU per run, engine µs", &columns, 0, |r| Some(r.engine_cpu_us_per_run));
     print_row("CPU per run, Postgres µs", &columns, 0, |r| r.postgres_cpu_us_per_run);
     print_row("CPU per run, total µs", &columns, 0, |r| {

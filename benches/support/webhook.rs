@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::webhook_driver::{self, Orders, Report, SinkReady};
 use crate::{
     FINISH_WITHIN, ROUNDS, Setup, cluster_for, cpu_seconds, machine_busy_seconds, median, open_engines,
-    postgres, postgres_cpu_seconds, runs_finished,
+    from_memory_pct, postgres, postgres_cpu_seconds, runs_finished,
 };
 
 /// `SINK` is replaced by the sink's address.
@@ -152,6 +152,8 @@ pub struct Round {
     end_to_end_p99_ms: f64,
     baseline_rss_mib: f64,
     peak_rss_mib: f64,
+    /// Advances started from memory, in percent.
+    from_memory_pct: f64,
     /// The engine's process, over the wall time from the orders to the last run finished.
     engine_cores: f64,
     /// The engine, the driver and the sink (and Postgres), over the same time.
@@ -213,6 +215,7 @@ async fn round(
     let postgres_cpu = postgres_cpu().zip(postgres_cpu_before).map(|(after, before)| after - before);
     let statements = komo::engine::store::statements_executed() - statements_before;
     let peak_rss_mib = peak_rss.finish();
+    let from_memory_pct = from_memory_pct(&engines);
     let (driver, report) = report.await.unwrap();
     let report: Report = serde_json::from_str(&report).expect("the driver's report");
     assert_eq!(report.accepted, events, "events accepted");
@@ -232,6 +235,7 @@ async fn round(
         completed_per_s: events as f64 / completed.as_secs_f64(),
         statements_per_run: statements as f64 / events as f64,
         engine_cpu_us_per_run: per_run(cpu),
+        from_memory_pct,
         driver_cpu_us_per_run: per_run(report.cpu_s),
         postgres_cpu_us_per_run: postgres_cpu.map(per_run),
         ack_p50_ms: report.ack_p50_ms,
@@ -327,6 +331,7 @@ pub fn print(columns: &[Column], events: usize, cores: usize) {
     print_row("events accepted /s", columns, 0, |r| Some(r.accepted_per_s));
     print_row("runs completed /s", columns, 0, |r| Some(r.completed_per_s));
     print_row("SQL statements per run", columns, 1, |r| Some(r.statements_per_run));
+    print_row("advances from memory, %", columns, 0, |r| Some(r.from_memory_pct));
     print_row("CPU per run, engine µs", columns, 0, |r| Some(r.engine_cpu_us_per_run));
     print_row("CPU per run, driver+sink µs", columns, 0, |r| Some(r.driver_cpu_us_per_run));
     print_row("CPU per run, Postgres µs", columns, 0, |r| r.postgres_cpu_us_per_run);

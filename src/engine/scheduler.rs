@@ -69,19 +69,31 @@ impl InFlight {
     }
 
     fn claim(&mut self, due: &DueRun, since: u64) -> bool {
+        self.try_claim(due, since) == Claimed::Yes
+    }
+
+    /// Claims a run read (with its contact) when the release count was `since`, unless
+    /// it or its contact may have moved on since.
+    fn try_claim(&mut self, due: &DueRun, since: u64) -> Claimed {
         let row = &due.run;
         let stale = |key: &str| self.released.get(key).is_some_and(|at| *at > since);
         // A leased claim is the store's word: the row is fresh and no other run of its
         // contact is advancing (the one that was has committed, even if this process
         // has not released it yet).
         let leased = due.claim.token.is_some();
-        if self.runs.contains(&row.id)
-            || (!leased
-                && (since < self.forgotten
-                    || stale(&row.id)
-                    || row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c))))
-        {
-            return false;
+        if self.runs.contains(&row.id) {
+            return Claimed::Taken;
+        }
+        if !leased {
+            if since < self.forgotten {
+                return Claimed::Later;
+            }
+            if stale(&row.id) {
+                return Claimed::Taken;
+            }
+            if row.contact_id.as_ref().is_some_and(|c| self.contacts.contains(c) || stale(c)) {
+                return Claimed::Later;
+            }
         }
         self.runs.insert(row.id.clone());
         if let Some(token) = due.claim.token {
@@ -90,7 +102,7 @@ impl InFlight {
         if let (Some(c), false) = (&row.contact_id, leased) {
             self.contacts.insert(c.clone());
         }
-        true
+        Claimed::Yes
     }
 
     fn release(&mut self, row: &RunRow) {
@@ -103,6 +115,17 @@ impl InFlight {
             self.released.insert(c.clone(), self.seq);
         }
     }
+}
+
+/// What became of a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Claimed {
+    Yes,
+    /// The run is advancing, or has advanced since it was read: nothing to do.
+    Taken,
+    /// Its contact is busy or moved on since, or its freshness cannot be told: the
+    /// store has it due, and a pass picks it up.
+    Later,
 }
 
 pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
@@ -135,14 +158,16 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         if *shutdown.borrow() {
             break;
         }
-        // Runs handed off by ingest: started from memory, unless their contact is busy
-        // or was let go since they were read (then the store pass picks them up).
+        // Runs handed off by ingest: started from memory, unless a pass got them first,
+        // or their contact is busy or was let go since they were read (then the store
+        // pass picks them up).
         for handed in engine.handoff.take() {
-            let fresh = in_flight.lock().map(|mut f| f.claim(&handed.due, handed.since)).unwrap_or(false);
-            if fresh {
-                start(handed.due, true, &mut tasks);
-            } else {
-                read_store = true;
+            let claimed =
+                in_flight.lock().map(|mut f| f.try_claim(&handed.due, handed.since)).unwrap_or(Claimed::Later);
+            match claimed {
+                Claimed::Yes => start(handed.due, true, &mut tasks),
+                Claimed::Taken => {}
+                Claimed::Later => read_store = true,
             }
         }
         if read_store || tokio::time::Instant::now() >= next_read {
