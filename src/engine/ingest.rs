@@ -16,7 +16,7 @@ use super::error::{EngineError, Fault, Malformed, Missing, Refusal};
 use super::handoff::Handed;
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{Claim, ContactWrite, DueRun, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
-use super::{Engine, random_hex};
+use super::{Engine, ordered_id};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::contact::ContactState;
 use crate::runtime::event::{TriggerEvent, parse_envelope};
@@ -136,7 +136,10 @@ async fn resolve_contact(
         state.set_contact(&Value::Null, event.occurred_at);
         return Ok((None, Ok(state), None));
     }
-    let id = text("id").unwrap_or(format!("ct_{}", random_hex(8)?));
+    let id = match text("id") {
+        Some(id) => id,
+        None => ordered_id("ct_", engine.clock.now_ms())?,
+    };
     let mut given = match c {
         Value::Record(r) => r.clone(),
         _ => BTreeMap::new(),
@@ -191,7 +194,7 @@ pub async fn plan_runs(
                 continue;
             }
         };
-        let id = format!("run_{}", random_hex(10)?);
+        let id = ordered_id("run_", now.as_millisecond())?;
         let run = start(&wf, RunStart { id: id.clone(), version, started_at: now }, &admitted);
         let state_json = serde_json::to_string(&run)
             .map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))?;
