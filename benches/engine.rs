@@ -45,6 +45,10 @@
     clippy::cast_precision_loss
 )]
 
+/// The allocator of the `komo` binary (src/main.rs), so the engine here runs as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/common/postgres.rs"]
 #[allow(dead_code, clippy::panic)]
 mod postgres;
@@ -177,6 +181,15 @@ fn ticks(fields: &[String], at: &[usize]) -> f64 {
     at.iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum()
 }
 
+/// Bytes this process has caused to be written to storage (`write_bytes` of
+/// `/proc/self/io`: the WAL, the database file at checkpoints), 0 where unknown.
+fn storage_bytes_written() -> f64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| io.lines().find_map(|l| l.strip_prefix("write_bytes:")?.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
 /// CPU time this process has used (user + system), from /proc (Linux).
 fn cpu_seconds() -> f64 {
     stat_fields("self").map_or(0.0, |f| ticks(&f, &[11, 12])) / 100.0
@@ -225,6 +238,8 @@ struct Round {
     finished_by_node: Vec<usize>,
     /// Advances started from memory, in percent (the rest read the run from the store).
     from_memory_pct: f64,
+    /// KiB this process wrote to storage per run (SQLite's WAL and checkpoints).
+    written_kib_per_run: f64,
 }
 
 async fn post(client: &reqwest::Client, url: &str, key: &str, body: String) -> Duration {
@@ -330,6 +345,7 @@ async fn round(
     let statements_before = komo::engine::store::statements_executed();
     let (cpu_before, postgres_cpu_before, machine_before) =
         (cpu_seconds(), postgres_cpu(), machine_busy_seconds());
+    let written_before = storage_bytes_written();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -357,6 +373,7 @@ async fn round(
     let statements = komo::engine::store::statements_executed() - statements_before;
     let finished_by_node = engines.iter().map(|e| finished(e)).collect();
     let from_memory_pct = from_memory_pct(&engines);
+    let written_kib_per_run = (storage_bytes_written() - written_before) / 1024.0 / events as f64;
 
     // Half the peak rate, paced, one request per tick (round-robin over the nodes).
     let rate = events as f64 / accepted.as_secs_f64() / 2.0;
@@ -393,6 +410,7 @@ async fn round(
         others_cores_busy: (machine - cpu - postgres_cpu.unwrap_or(0.0)).max(0.0) / completed.as_secs_f64(),
         finished_by_node,
         from_memory_pct,
+        written_kib_per_run,
     }
 }
 
@@ -486,6 +504,7 @@ fn internal(runtime: &tokio::runtime::Runtime, cores: usize) {
     print_row("runs completed /s", &columns, 0, |r| Some(r.completed_per_s));
     print_row("SQL statements per run", &columns, 1, |r| Some(r.statements_per_run));
     print_row("advances from memory, %", &columns, 0, |r| Some(r.from_memory_pct));
+    print_row("KiB written to disk per run", &columns, 1, |r| Some(r.written_kib_per_run));
     print_row("CPU per run, engine µs", &columns, 0, |r| Some(r.engine_cpu_us_per_run));
     print_row("CPU per run, Postgres µs", &columns, 0, |r| r.postgres_cpu_us_per_run);
     print_row("CPU per run, total µs", &columns, 0, |r| {

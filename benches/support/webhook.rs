@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use crate::webhook_driver::{self, Orders, Report, SinkReady};
 use crate::{
-    FINISH_WITHIN, ROUNDS, Setup, cluster_for, cpu_seconds, machine_busy_seconds, median, open_engines,
-    from_memory_pct, postgres, postgres_cpu_seconds, runs_finished,
+    FINISH_WITHIN, ROUNDS, Setup, cluster_for, cpu_seconds, from_memory_pct, machine_busy_seconds, median,
+    open_engines, postgres, postgres_cpu_seconds, runs_finished,
 };
 
 /// `SINK` is replaced by the sink's address.

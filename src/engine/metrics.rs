@@ -168,7 +168,11 @@ impl Metrics {
             "# HELP komo_runs_picked_up_total Advances started, by where the run was read from: memory (handed over by ingest, or going on after a due-now park) or the store.\n# TYPE komo_runs_picked_up_total counter"
         );
         for (from, counter) in ["memory", "store"].iter().zip(&self.picked_up) {
-            let _ = writeln!(out, "komo_runs_picked_up_total{{from=\"{from}\"}} {}", counter.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "komo_runs_picked_up_total{{from=\"{from}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
         }
         self.advance.write(
             &mut out,

@@ -162,8 +162,10 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
         // or their contact is busy or was let go since they were read (then the store
         // pass picks them up).
         for handed in engine.handoff.take() {
-            let claimed =
-                in_flight.lock().map(|mut f| f.try_claim(&handed.due, handed.since)).unwrap_or(Claimed::Later);
+            let claimed = in_flight
+                .lock()
+                .map(|mut f| f.try_claim(&handed.due, handed.since))
+                .unwrap_or(Claimed::Later);
             match claimed {
                 Claimed::Yes => start(handed.due, true, &mut tasks),
                 Claimed::Taken => {}
