@@ -45,10 +45,6 @@
     clippy::cast_precision_loss
 )]
 
-/// The allocator of the `komo` binary (src/main.rs), so the engine here runs as it does there.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[path = "../tests/common/postgres.rs"]
 #[allow(dead_code, clippy::panic)]
 mod postgres;
