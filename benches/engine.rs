@@ -287,6 +287,43 @@ fn finished(engine: &Engine) -> usize {
     runs_finished(engine, "succeeded")
 }
 
+/// The engines of a round, serving: each with its scheduler and an HTTP server on a free
+/// loopback port, the workflow `reference` activated, and a key.
+#[derive(Debug)]
+struct Running {
+    engines: Vec<Arc<Engine>>,
+    key: String,
+    /// Each engine's `/v1/events`.
+    urls: Vec<String>,
+    /// Stops the schedulers and servers.
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+/// Opens the engines of a round on their store (see [`open_engines`]), activates
+/// `reference` and starts serving.
+async fn start_engines(setup: Setup, dir: &Path, cluster: Option<&postgres::Cluster>) -> Running {
+    let engines = open_engines(setup, dir, cluster).await;
+    let first = engines.first().unwrap();
+    let key = first.create_key().await.unwrap();
+    first.activate("bench", "reference").await.unwrap();
+    if engines.len() > 1 {
+        // The other nodes hear of the activation through the store (LISTEN/NOTIFY).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut urls = Vec::new();
+    for engine in &engines {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/v1/events", listener.local_addr().unwrap()));
+        tokio::spawn(Arc::clone(engine).run_scheduler(stop_rx.clone()));
+        let mut server_stop = stop_rx.clone();
+        tokio::spawn(komo::server::serve_on(Arc::clone(engine), listener, async move {
+            let _ = server_stop.changed().await;
+        }));
+    }
+    Running { engines, key, urls, stop_tx }
+}
+
 /// The engines of a round, on their store: SQLite in the project, or a fresh database.
 async fn open_engines(setup: Setup, dir: &Path, cluster: Option<&postgres::Cluster>) -> Vec<Arc<Engine>> {
     match setup {
@@ -312,25 +349,7 @@ async fn round(
     cluster: Option<&postgres::Cluster>,
 ) -> Round {
     let dir = project(setup, round);
-    let engines = open_engines(setup, &dir, cluster).await;
-    let first = engines.first().unwrap();
-    let key = first.create_key().await.unwrap();
-    first.activate("bench", "reference").await.unwrap();
-    if engines.len() > 1 {
-        // The other nodes hear of the activation through the store (LISTEN/NOTIFY).
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut urls = Vec::new();
-    for engine in &engines {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        urls.push(format!("http://{}/v1/events", listener.local_addr().unwrap()));
-        tokio::spawn(Arc::clone(engine).run_scheduler(stop_rx.clone()));
-        let mut server_stop = stop_rx.clone();
-        tokio::spawn(komo::server::serve_on(Arc::clone(engine), listener, async move {
-            let _ = server_stop.changed().await;
-        }));
-    }
+    let Running { engines, key, urls, stop_tx } = start_engines(setup, &dir, cluster).await;
     let urls = Arc::new(urls);
     let url = |i: usize| urls.get(i % urls.len()).cloned().unwrap();
     let client = reqwest::Client::new();

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use crate::webhook_driver::{self, Orders, Report, SinkReady};
 use crate::{
-    FINISH_WITHIN, ROUNDS, Setup, cluster_for, cpu_seconds, from_memory_pct, machine_busy_seconds, median,
-    open_engines, postgres, postgres_cpu_seconds, runs_finished,
+    FINISH_WITHIN, ROUNDS, Running, Setup, cluster_for, cpu_seconds, from_memory_pct, machine_busy_seconds,
+    median, postgres, postgres_cpu_seconds, runs_finished, start_engines,
 };
 
 /// `SINK` is replaced by the sink's address.
@@ -172,25 +172,7 @@ async fn round(
     let (mut driver, ready) = tokio::task::spawn_blocking(Driver::spawn).await.unwrap();
     let dir = project(setup, connections, round, &ready.sink.to_string());
     let baseline_rss_mib = status_mib("VmRSS");
-    let engines = open_engines(setup, &dir, cluster).await;
-    let first = engines.first().unwrap();
-    let key = first.create_key().await.unwrap();
-    first.activate("bench", "reference").await.unwrap();
-    if engines.len() > 1 {
-        // The other nodes hear of the activation through the store (LISTEN/NOTIFY).
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut urls = Vec::new();
-    for engine in &engines {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        urls.push(format!("http://{}/v1/events", listener.local_addr().unwrap()));
-        tokio::spawn(Arc::clone(engine).run_scheduler(stop_rx.clone()));
-        let mut server_stop = stop_rx.clone();
-        tokio::spawn(komo::server::serve_on(Arc::clone(engine), listener, async move {
-            let _ = server_stop.changed().await;
-        }));
-    }
+    let Running { engines, key, urls, stop_tx } = start_engines(setup, &dir, cluster).await;
     let postgres_cpu = || cluster.and_then(|c| postgres_cpu_seconds(c.data_dir()));
 
     let peak_rss = PeakRss::start();

@@ -78,24 +78,7 @@ mod tests {
     use crate::engine::store::{Claim, RunRow};
 
     fn handed(id: &str) -> Handed {
-        let run = RunRow {
-            id: id.into(),
-            workspace: "ws".into(),
-            workflow: "w".into(),
-            version: 1,
-            status: "pending".into(),
-            trigger: "Contact.Identified".into(),
-            hub: None,
-            card: None,
-            event_id: "e".into(),
-            contact_id: None,
-            started_at: 0,
-            finished_at: None,
-            due_at: Some(0),
-            state: "{}".into(),
-            depth: 0,
-            caused_by: None,
-        };
+        let run = RunRow::pending(id, None);
         Handed { due: DueRun { run, contact: None, claim: Claim { due_at: Some(0), token: None } }, since: 0 }
     }
 

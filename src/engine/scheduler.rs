@@ -429,24 +429,7 @@ mod tests {
     use crate::engine::store::Claim;
 
     fn due(id: &str, contact: &str) -> DueRun {
-        let run = RunRow {
-            id: id.into(),
-            workspace: "ws".into(),
-            workflow: "w".into(),
-            version: 1,
-            status: "pending".into(),
-            trigger: "Contact.Identified".into(),
-            hub: None,
-            card: None,
-            event_id: format!("e_{id}"),
-            contact_id: Some(contact.into()),
-            started_at: 0,
-            finished_at: None,
-            due_at: Some(0),
-            state: "{}".into(),
-            depth: 0,
-            caused_by: None,
-        };
+        let run = RunRow::pending(id, Some(contact));
         DueRun { run, contact: Some("{}".into()), claim: Claim { due_at: Some(0), token: None } }
     }
 

@@ -113,6 +113,31 @@ pub struct RunRow {
     pub caused_by: Option<String>,
 }
 
+#[cfg(test)]
+impl RunRow {
+    /// A pending run of `ws`/`w`, due at 0, for tests.
+    pub(crate) fn pending(id: &str, contact: Option<&str>) -> RunRow {
+        RunRow {
+            id: id.into(),
+            workspace: "ws".into(),
+            workflow: "w".into(),
+            version: 1,
+            status: "pending".into(),
+            trigger: "Contact.Identified".into(),
+            hub: None,
+            card: None,
+            event_id: format!("e_{id}"),
+            contact_id: contact.map(str::to_string),
+            started_at: 0,
+            finished_at: None,
+            due_at: Some(0),
+            state: "{}".into(),
+            depth: 0,
+            caused_by: None,
+        }
+    }
+}
+
 impl RunRow {
     /// The run whose event started this one (from `caused_by`), stored beside it so the
     /// runs a run caused are found by an index.
