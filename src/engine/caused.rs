@@ -141,6 +141,9 @@ pub async fn raise_one(
         let contact = Ok(contact.clone());
         plan_runs(engine, cause.workspace, &parsed, &contact_id, &contact, None, depth, Some(&caused_json))
             .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect()
     };
     Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })
 }

@@ -13,17 +13,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
+use super::host::ContactLoad;
 use super::store::DueRun;
+use crate::runtime::interp::RunState;
 
 /// The most runs waiting to be taken; past it, new runs are left to the store pass (an
 /// engine without a running scheduler must not hold every new run in memory).
 const MAX_WAITING: usize = 4096;
 
-/// A run handed off: the run as stored, with the release count it is as fresh as.
+/// A run handed off: the run as stored, with the release count it is as fresh as, and
+/// its state and contact parsed already (what the row and blob hold as JSON).
 #[derive(Debug)]
 pub(crate) struct Handed {
     pub due: DueRun,
+    pub parsed: Option<Box<Parsed>>,
     pub since: u64,
+}
+
+/// A run's state and its contact's, as the JSON of a [`DueRun`] would parse.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub state: RunState,
+    pub contact: ContactLoad,
 }
 
 /// New runs on their way from ingest to the scheduler.
@@ -79,7 +90,8 @@ mod tests {
 
     fn handed(id: &str) -> Handed {
         let run = RunRow::pending(id, None);
-        Handed { due: DueRun { run, contact: None, claim: Claim { due_at: Some(0), token: None } }, since: 0 }
+        let due = DueRun { run, contact: None, claim: Claim { due_at: Some(0), token: None } };
+        Handed { due, parsed: None, since: 0 }
     }
 
     #[test]

@@ -13,14 +13,14 @@ use std::sync::Arc;
 use super::api::{IngestResponse, StartedRun};
 use super::caused::{Cause, What, raise_one};
 use super::error::{EngineError, Fault, Malformed, Missing, Refusal};
-use super::handoff::Handed;
+use super::handoff::{Handed, Parsed};
 use super::host::{ContactLoad, EngineHost, blob_of, blob_state};
 use super::store::{Claim, ContactWrite, DueRun, IngestWrite, NewEvent, RaisedEvent, RunRow, StoreError};
 use super::{Engine, ordered_id};
 use crate::runtime::admit::{Admission, admit, in_scope};
 use crate::runtime::contact::ContactState;
 use crate::runtime::event::{TriggerEvent, parse_envelope};
-use crate::runtime::interp::{RunStart, start};
+use crate::runtime::interp::{RunStart, RunState, start};
 use crate::runtime::value::Value;
 
 /// The largest event body (engine.md §7).
@@ -153,7 +153,7 @@ async fn resolve_contact(
 
 /// The runs `event` starts (of `only`, when given): every active workflow of its
 /// trigger whose scope, `form` and `where` admit it gets one pending run, pinned to its
-/// active version. Nothing is stored.
+/// active version; each with its state (the row holds it as JSON). Nothing is stored.
 #[allow(clippy::too_many_arguments)]
 pub async fn plan_runs(
     engine: &Engine,
@@ -164,7 +164,7 @@ pub async fn plan_runs(
     only: Option<&str>,
     depth: i64,
     caused_by: Option<&str>,
-) -> Result<Vec<RunRow>, EngineError> {
+) -> Result<Vec<(RunRow, RunState)>, EngineError> {
     let now = engine.clock.now();
     let mut new_runs = Vec::new();
     if let Err(why) = state {
@@ -199,7 +199,7 @@ pub async fn plan_runs(
         let state_json = serde_json::to_string(&run)
             .map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))?;
         let ctx_id = |k: &str| event.context.get(k).and_then(|v| v.field("id").as_str().map(str::to_string));
-        new_runs.push(RunRow {
+        let row = RunRow {
             id,
             workspace: ws.to_string(),
             workflow: name,
@@ -216,7 +216,8 @@ pub async fn plan_runs(
             state: state_json,
             depth,
             caused_by: caused_by.map(str::to_string),
-        });
+        };
+        new_runs.push((row, run));
     }
     Ok(new_runs)
 }
@@ -242,7 +243,8 @@ async fn start_runs(
     }
     let now = engine.clock.now();
     let (depth, caused_by) = (0, None);
-    let new_runs = plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?;
+    let (new_runs, run_states): (Vec<RunRow>, Vec<RunState>) =
+        plan_runs(engine, ws, event, &contact_id, &state, only, depth, caused_by).await?.into_iter().unzip();
     let identified = match (&contact_id, &state, is_new && record) {
         (Some(cid), Ok(new_state), true)
             if event.trigger.name != crate::catalog::Caused::Identified.trigger() =>
@@ -276,19 +278,22 @@ async fn start_runs(
         .collect();
     let raised: Vec<RaisedEvent> = identified.into_iter().collect();
     let raised_runs = raised.iter().any(|e| !e.runs.is_empty());
-    // What the scheduler needs to start the new runs without reading them back.
+    // What the scheduler needs to start the new runs without reading them back: each
+    // run's state and its contact's, as stored (and parsed already).
     let blob = stored_blob.or_else(|| new_contact.as_ref().map(|c| c.data.clone()));
     let handed: Vec<Handed> = if engine.store.shared() {
         Vec::new()
     } else {
         new_runs
             .iter()
-            .map(|run| Handed {
+            .zip(run_states)
+            .map(|(run, run_state)| Handed {
                 due: DueRun {
                     run: run.clone(),
                     contact: blob.clone(),
                     claim: Claim { due_at: run.due_at, token: None },
                 },
+                parsed: Some(Box::new(Parsed { state: run_state, contact: state.clone() })),
                 since,
             })
             .collect()

@@ -19,6 +19,7 @@ use std::time::Duration;
 use super::Engine;
 use super::caused::{Cause, chain_of, raise};
 use super::error::EngineError;
+use super::handoff::Parsed;
 use super::host::{ContactUnreadable, EngineHost, blob_of, blob_state};
 use super::store::{ContactWrite, DueRun, ProgressWrite, RunRow, Store, StoreError};
 use crate::ir::RunStatus;
@@ -136,11 +137,14 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
     let renewals =
         engine.store.shared().then(|| tokio::spawn(renew(Arc::clone(&engine), Arc::clone(&in_flight))));
     let changes = Arc::clone(engine.store.changes());
-    let start = |due: DueRun, from_memory: bool, tasks: &mut tokio::task::JoinSet<()>| {
+    let start = |due: DueRun,
+                 parsed: Option<Box<Parsed>>,
+                 from_memory: bool,
+                 tasks: &mut tokio::task::JoinSet<()>| {
         engine.metrics.picked_up(from_memory);
         let (engine, in_flight) = (Arc::clone(&engine), Arc::clone(&in_flight));
         tasks.spawn(async move {
-            if let Err(e) = advance(&engine, &due).await {
+            if let Err(e) = advance(&engine, &due, parsed.map(|p| *p)).await {
                 tracing::error!(run = %due.run.id, error = %e, "could not advance the run");
             }
             if let Ok(mut f) = in_flight.lock() {
@@ -167,7 +171,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
                 .map(|mut f| f.try_claim(&handed.due, handed.since))
                 .unwrap_or(Claimed::Later);
             match claimed {
-                Claimed::Yes => start(handed.due, true, &mut tasks),
+                Claimed::Yes => start(handed.due, handed.parsed, true, &mut tasks),
                 Claimed::Taken => {}
                 Claimed::Later => read_store = true,
             }
@@ -185,7 +189,7 @@ pub async fn run(engine: Arc<Engine>, mut shutdown: tokio::sync::watch::Receiver
                     for due in rows {
                         let fresh = in_flight.lock().map(|mut f| f.claim(&due, since)).unwrap_or(false);
                         if fresh {
-                            start(due, false, &mut tasks);
+                            start(due, None, false, &mut tasks);
                         }
                     }
                 }
@@ -229,16 +233,25 @@ async fn renew(engine: Arc<Engine>, in_flight: Arc<Mutex<InFlight>>) {
 /// already past (`wait 0s`) goes on in memory once that commit is made, with the state
 /// and contact it committed, instead of being read back from the store; on a shared
 /// store it is left to the next claim, like any due run.
-async fn advance(engine: &Engine, due: &DueRun) -> Result<(), EngineError> {
+async fn advance(engine: &Engine, due: &DueRun, parsed: Option<Parsed>) -> Result<(), EngineError> {
     let row = &due.run;
     let mut claim = due.claim;
     let wf = engine.version(&row.workspace, &row.workflow, row.version).await?;
-    let mut state: RunState = serde_json::from_str(&row.state)
-        .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?;
-    let mut contact = match (&row.contact_id, &due.contact) {
-        (Some(id), Some(data)) => blob_state(id, data),
-        (Some(id), None) => Err(ContactUnreadable::NotStored { id: id.clone() }),
-        (None, _) => {
+    // Handed over by ingest, parsed already; else from the row and the contact's blob.
+    let (state, contact) = match parsed {
+        Some(Parsed { state, contact }) => (Some(state), Some(contact)),
+        None => (None, None),
+    };
+    let mut state = match state {
+        Some(state) => state,
+        None => serde_json::from_str(&row.state)
+            .map_err(|e| StoreError::corrupt(format!("the stored state of run `{}`", row.id), e))?,
+    };
+    let mut contact = match (&row.contact_id, &due.contact, contact) {
+        (Some(_), _, Some(parsed)) => parsed,
+        (Some(id), Some(data), None) => blob_state(id, data),
+        (Some(id), None, None) => Err(ContactUnreadable::NotStored { id: id.clone() }),
+        (None, _, _) => {
             let mut s = ContactState::default();
             s.set_contact(&crate::runtime::value::Value::Null, engine.clock.now());
             Ok(s)
