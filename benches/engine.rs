@@ -82,6 +82,52 @@ workflow reference {
 }
 "#;
 
+/// What a round spends between [`Meter::start`] and [`Meter::read`]: this process's CPU,
+/// the Postgres cluster's (when there is one), the whole machine's busy time and the SQL
+/// statements executed.
+struct Meter<'a> {
+    cluster: Option<&'a postgres::Cluster>,
+    cpu: f64,
+    postgres_cpu: Option<f64>,
+    machine: f64,
+    statements: u64,
+}
+
+/// The differences a [`Meter`] read.
+struct Spent {
+    cpu: f64,
+    postgres_cpu: Option<f64>,
+    machine: f64,
+    statements: u64,
+}
+
+impl<'a> Meter<'a> {
+    fn start(cluster: Option<&'a postgres::Cluster>) -> Meter<'a> {
+        Meter {
+            cluster,
+            statements: komo::engine::store::statements_executed(),
+            cpu: cpu_seconds(),
+            postgres_cpu: Self::postgres_cpu(cluster),
+            machine: machine_busy_seconds(),
+        }
+    }
+
+    fn postgres_cpu(cluster: Option<&postgres::Cluster>) -> Option<f64> {
+        cluster.and_then(|c| postgres_cpu_seconds(c.data_dir()))
+    }
+
+    fn read(&self) -> Spent {
+        Spent {
+            machine: machine_busy_seconds() - self.machine,
+            cpu: cpu_seconds() - self.cpu,
+            postgres_cpu: Self::postgres_cpu(self.cluster)
+                .zip(self.postgres_cpu)
+                .map(|(after, before)| after - before),
+            statements: komo::engine::store::statements_executed() - self.statements,
+        }
+    }
+}
+
 /// A configuration: where the engines keep their store, and how many there are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Setup {
@@ -353,13 +399,10 @@ async fn round(
     let urls = Arc::new(urls);
     let url = |i: usize| urls.get(i % urls.len()).cloned().unwrap();
     let client = reqwest::Client::new();
-    let postgres_cpu = || cluster.and_then(|c| postgres_cpu_seconds(c.data_dir()));
 
     // Peak: every event as fast as `clients` connections allow, event `i` to node
     // `i % nodes`.
-    let statements_before = komo::engine::store::statements_executed();
-    let (cpu_before, postgres_cpu_before, machine_before) =
-        (cpu_seconds(), postgres_cpu(), machine_busy_seconds());
+    let meter = Meter::start(cluster);
     let written_before = storage_bytes_written();
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -382,10 +425,7 @@ async fn round(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let completed = start.elapsed();
-    let machine = machine_busy_seconds() - machine_before;
-    let cpu = cpu_seconds() - cpu_before;
-    let postgres_cpu = postgres_cpu().zip(postgres_cpu_before).map(|(after, before)| after - before);
-    let statements = komo::engine::store::statements_executed() - statements_before;
+    let Spent { cpu, postgres_cpu, machine, statements } = meter.read();
     let finished_by_node = engines.iter().map(|e| finished(e)).collect();
     let from_memory_pct = from_memory_pct(&engines);
     let written_kib_per_run = (storage_bytes_written() - written_before) / 1024.0 / events as f64;

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use crate::webhook_driver::{self, Orders, Report, SinkReady};
 use crate::{
-    FINISH_WITHIN, ROUNDS, Running, Setup, cluster_for, cpu_seconds, from_memory_pct, machine_busy_seconds,
-    median, postgres, postgres_cpu_seconds, runs_finished, start_engines,
+    FINISH_WITHIN, Meter, ROUNDS, Running, Setup, Spent, cluster_for, from_memory_pct, median, postgres,
+    runs_finished, start_engines,
 };
 
 /// `SINK` is replaced by the sink's address.
@@ -173,12 +173,9 @@ async fn round(
     let dir = project(setup, connections, round, &ready.sink.to_string());
     let baseline_rss_mib = status_mib("VmRSS");
     let Running { engines, key, urls, stop_tx } = start_engines(setup, &dir, cluster).await;
-    let postgres_cpu = || cluster.and_then(|c| postgres_cpu_seconds(c.data_dir()));
 
     let peak_rss = PeakRss::start();
-    let statements_before = komo::engine::store::statements_executed();
-    let (cpu_before, postgres_cpu_before, machine_before) =
-        (cpu_seconds(), postgres_cpu(), machine_busy_seconds());
+    let meter = Meter::start(cluster);
     let start = Instant::now();
     driver.order(&Orders { urls, key, events, connections, round });
     let report = tokio::task::spawn_blocking(move || {
@@ -192,10 +189,7 @@ async fn round(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let completed = start.elapsed();
-    let machine = machine_busy_seconds() - machine_before;
-    let cpu = cpu_seconds() - cpu_before;
-    let postgres_cpu = postgres_cpu().zip(postgres_cpu_before).map(|(after, before)| after - before);
-    let statements = komo::engine::store::statements_executed() - statements_before;
+    let Spent { cpu, postgres_cpu, machine, statements } = meter.read();
     let peak_rss_mib = peak_rss.finish();
     let from_memory_pct = from_memory_pct(&engines);
     let (driver, report) = report.await.unwrap();

@@ -104,22 +104,11 @@ fn due_runs_leave_out_the_runs_being_advanced() {
 
 fn sample_run(id: &str) -> RunRow {
     RunRow {
-        id: id.into(),
-        workspace: "ws".into(),
-        workflow: "w".into(),
-        version: 1,
-        status: "pending".into(),
         trigger: "T".into(),
-        hub: None,
-        card: None,
         event_id: "e".into(),
-        contact_id: None,
         started_at: 1,
-        finished_at: None,
         due_at: Some(5),
-        state: "{}".into(),
-        depth: 0,
-        caused_by: None,
+        ..RunRow::pending(id, None)
     }
 }
 
