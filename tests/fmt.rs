@@ -509,3 +509,15 @@ proptest! {
 #[path = "../benches/support/corpus.rs"]
 #[allow(dead_code)]
 mod corpus;
+
+/// Found by `relaid_examples_format_safely`: a line comment after a step's name and
+/// another after its `=` were written on one line, the second inside the first.
+#[test]
+fn line_comments_around_a_step_equals_stay_apart() {
+    let source = "workflow w {\n  scope workspace\n  trigger Contact.Identified\n\n  step a // x\n = // y\n contact.add_tags([\"t\"])\n}\n";
+    let formatted = assert_formats_safely(source).expect("formats");
+    assert_eq!(
+        formatted,
+        "workflow w {\n  scope workspace\n  trigger Contact.Identified\n\n  step a = // x\n    // y\n    contact.add_tags([\"t\"])\n}\n"
+    );
+}

@@ -341,7 +341,7 @@ impl<'s> Printer<'s> {
         } else {
             raw
         };
-        if self.out.is_empty() || self.starts_line(start) {
+        if self.out.is_empty() || self.starts_line(start) || self.after_line_comment() {
             let brk = self.pending.take().unwrap_or(Break {
                 indent: self.indent + 1,
                 first: Blank::Never,
@@ -384,6 +384,16 @@ impl<'s> Printer<'s> {
                 self.out.push(' ');
             }
         }
+    }
+
+    /// Whether the output ends with the line comment placed last: what follows must
+    /// go on the next line (`step a // x` then `= // y` must not make one comment).
+    fn after_line_comment(&self) -> bool {
+        let Some(previous) = self.next.checked_sub(2).and_then(|i| self.comments.get(i)) else {
+            return false;
+        };
+        let raw = self.source(*previous);
+        raw.starts_with("//") && self.out.ends_with(raw.trim_end())
     }
 
     fn push_comment(&mut self, text: &str) {
