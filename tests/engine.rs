@@ -133,6 +133,34 @@ async fn a_parked_run_survives_a_restart_and_acts_exactly_once(backend: Backend)
 
 both_stores!(
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    deactivating_cancels_a_waiting_run_and_its_record_says_why
+);
+async fn deactivating_cancels_a_waiting_run_and_its_record_says_why(backend: Backend) {
+    let dir = project("deactivate", backend, WORKFLOWS);
+    let clock = manual_clock();
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
+    engine.activate("acme", "welcome").await.unwrap();
+    let stop = start_scheduler(&engine);
+    let run = engine.ingest("acme", &envelope("e1", "lia@example.com")).await.unwrap().runs.remove(0);
+    wait_for(&engine, &run.id, "waiting").await;
+    engine.deactivate("acme", "welcome").await.unwrap();
+    let record = wait_for(&engine, &run.id, "cancelled").await;
+    assert_eq!(
+        record["lifecycle"],
+        serde_json::json!([{ "kind": "cancelled", "at": "2026-11-29T09:00:00.000Z", "by": "when its workflow was deactivated" }]),
+        "{record:#}"
+    );
+    // The wait passing does not bring it back.
+    clock.advance(Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let record = serde_json::to_value(engine.run("acme", &run.id).await.unwrap()).unwrap();
+    assert_eq!(record["status"], "cancelled");
+    assert_eq!(record["steps"][2]["status"], "skipped", "the step after the wait never ran");
+    stop.send(true).unwrap();
+}
+
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     matching_applies_scope_and_the_filter
 );
 async fn matching_applies_scope_and_the_filter(backend: Backend) {

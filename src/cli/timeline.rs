@@ -29,7 +29,7 @@
 use std::fmt::Write as _;
 
 use crate::ir::{RunStatus, StepStatus};
-use crate::runtime::record::{RunRecord, StepRecord, WaitRecord};
+use crate::runtime::record::{LifecycleEntry, RunRecord, StepRecord, WaitRecord};
 use crate::runtime::value::format_duration;
 
 /// The most characters of one JSON line (input, output, error) before it is cut.
@@ -107,16 +107,20 @@ fn header(record: &RunRecord) -> Vec<String> {
 enum Event<'a> {
     Step(&'a StepRecord),
     Wait(&'a WaitRecord),
+    /// Cancelled or moved from outside the workflow.
+    Lifecycle(&'a LifecycleEntry),
 }
 
-/// The steps that ran and the waits, in time order; at the same instant steps come
-/// first (a park ends the instant), then source order for steps and record order for
-/// waits.
+/// The steps that ran, the waits and the lifecycle entries, in time order; at the same
+/// instant steps come first (a park ends the instant), then waits, then lifecycle
+/// entries; then source order for steps and record order for the others.
 fn events(record: &RunRecord) -> Vec<String> {
     let steps = record.steps.iter().filter(|s| ran(s)).map(|s| (s.started_at.as_deref(), 0, Event::Step(s)));
     let waits = record.waits.iter().map(|w| (Some(w.started_at.as_str()), 1, Event::Wait(w)));
+    let lifecycle = record.lifecycle.iter().map(|l| (Some(l.at()), 2, Event::Lifecycle(l)));
     let mut timed: Vec<(Option<jiff::Timestamp>, u8, usize, Event<'_>)> = steps
         .chain(waits)
+        .chain(lifecycle)
         .enumerate()
         .map(|(order, (at, rank, event))| (at.and_then(parse), rank, order, event))
         .collect();
@@ -161,6 +165,7 @@ fn events(record: &RunRecord) -> Vec<String> {
                 }
             }
             Event::Wait(wait) => lines.push(format!("{time}  ⏸ {}", describe_wait(wait))),
+            Event::Lifecycle(entry) => lines.push(format!("{time}  ↷ {}", entry.describe())),
         }
     }
     if lines.is_empty() {
@@ -301,6 +306,7 @@ mod tests {
                 ),
             ],
             caused_runs: Vec::new(),
+            lifecycle: Vec::new(),
             error: Some(RunError {
                 message: "step `reminder` failed".into(),
                 step: Some("reminder".into()),
@@ -354,6 +360,23 @@ skipped
 error: step `reminder` failed (at w.komo:9:5)
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn lifecycle_entries_take_their_place_in_time() {
+        let mut moved = record();
+        moved.lifecycle.push(crate::runtime::record::LifecycleEntry::Moved {
+            at: "2026-01-02T12:00:00.000Z".into(),
+            from: 1,
+            to: 2,
+            point: "`wait 2d`".into(),
+        });
+        let text = render(&moved, None, "");
+        let wait = text.find("⏸ wait 2d").expect("the wait");
+        let line = "2026-01-02 12:00:00.000  ↷ moved from v1 to v2 at `wait 2d`\n";
+        let at = text.find(line).unwrap_or_else(|| panic!("no move line in:\n{text}"));
+        let reminder = text.find("✗ reminder").expect("the step");
+        assert!(wait < at && at < reminder, "out of order:\n{text}");
     }
 
     #[test]

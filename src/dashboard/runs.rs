@@ -272,6 +272,7 @@ fn head(record: &RunRecord) -> RunHead {
                     .collect(),
             })
             .collect(),
+        lifecycle: record.lifecycle.iter().map(|l| (l.at().to_string(), l.describe())).collect(),
     }
 }
 

@@ -225,6 +225,7 @@ mod tests {
             caused_by: None,
             caused_events: Vec::new(),
             caused_runs: Vec::new(),
+            lifecycle: Vec::new(),
             error: None,
             waits: vec![WaitRecord {
                 kind: "wait".into(),

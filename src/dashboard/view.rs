@@ -175,6 +175,8 @@ pub struct RunHead {
     pub cause: Option<CauseView>,
     /// The events the run caused, with the runs each started.
     pub caused: Vec<CausedView>,
+    /// `(at, what)`: cancelled or moved from outside the workflow, in order.
+    pub lifecycle: Vec<(String, String)>,
 }
 
 /// "Started by run X, step Y" (or by the contact's creation from event E).

@@ -25,6 +25,7 @@ use super::store::{ContactWrite, DueRun, ProgressWrite, RunRow, Store, StoreErro
 use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
+use crate::runtime::record::{LifecycleEntry, format_millis};
 
 /// How often the store is read for due runs when nothing else prompts it.
 const PASS_EVERY: Duration = Duration::from_millis(50);
@@ -431,6 +432,10 @@ pub async fn cancel_unfinished(
         run.status = RunStatus::Cancelled;
         run.finished_at = Some(now);
         run.waiting_until = None;
+        run.lifecycle.push(LifecycleEntry::Cancelled {
+            at: format_millis(now),
+            by: "when its workflow was deactivated".to_string(),
+        });
         serde_json::to_string(&run).map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))
     };
     Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled).await?)

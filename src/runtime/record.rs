@@ -38,6 +38,40 @@ pub struct RunRecord {
     /// The runs those events started (the engine's record; the sandbox starts none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caused_runs: Vec<CausedRun>,
+    /// What was done to the run from outside its workflow, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle: Vec<LifecycleEntry>,
+}
+
+/// Something done to a run from outside its workflow (engine.md §8): it was cancelled,
+/// or moved to another version of its workflow while it waited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LifecycleEntry {
+    /// Cancelled while unfinished; `by` says how, for people ("through the API").
+    Cancelled { at: String, by: String },
+    /// Moved from version `from` to version `to` while parked at `point` (the park
+    /// point as the source writes it, e.g. `` `wait 3d` ``).
+    Moved { at: String, from: i64, to: i64, point: String },
+}
+
+impl LifecycleEntry {
+    /// When it happened (RFC 3339, milliseconds).
+    pub fn at(&self) -> &str {
+        match self {
+            LifecycleEntry::Cancelled { at, .. } | LifecycleEntry::Moved { at, .. } => at,
+        }
+    }
+
+    /// One line for people: "moved from v1 to v2 at `wait 3d`".
+    pub fn describe(&self) -> String {
+        match self {
+            LifecycleEntry::Cancelled { by, .. } => format!("cancelled {by}"),
+            LifecycleEntry::Moved { from, to, point, .. } => {
+                format!("moved from v{from} to v{to} at {point}")
+            }
+        }
+    }
 }
 
 /// A run that an event this run caused started.

@@ -14,7 +14,9 @@ use crate::ir::{BlockId, RunStatus, StepStatus, StmtId, Workflow};
 use crate::runtime::caused::CausedEvent;
 use crate::runtime::event::TriggerEvent;
 use crate::runtime::host::HostError;
-use crate::runtime::record::{RunError, RunRecord, StepError, StepRecord, WaitRecord, format_millis};
+use crate::runtime::record::{
+    LifecycleEntry, RunError, RunRecord, StepError, StepRecord, WaitRecord, format_millis,
+};
 use crate::runtime::value::Value;
 use crate::source::Span;
 
@@ -93,6 +95,9 @@ pub struct RunState {
     /// The events the run's steps caused, in order (`catalog.md` "What actions change").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caused: Vec<CausedEvent>,
+    /// What was done to the run from outside its workflow (cancelled, moved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle: Vec<LifecycleEntry>,
 }
 
 /// Identity of a new run.
@@ -139,6 +144,7 @@ pub fn start(wf: &Workflow, run: RunStart, event: &TriggerEvent) -> RunState {
         budget_used: 0,
         waits: Vec::new(),
         caused: Vec::new(),
+        lifecycle: Vec::new(),
     }
 }
 
@@ -239,6 +245,7 @@ impl RunState {
             caused_by: None,
             caused_events: self.caused.clone(),
             caused_runs: Vec::new(),
+            lifecycle: self.lifecycle.clone(),
         }
     }
 }
