@@ -33,6 +33,7 @@ pub mod dashboard;
 pub mod diagnostics;
 pub mod engine;
 pub mod fmt;
+pub mod graph;
 pub mod ir;
 pub mod lsp;
 pub mod runtime;

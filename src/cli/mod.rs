@@ -24,6 +24,7 @@ mod deploy;
 mod explain;
 mod files;
 mod fmt;
+mod graph;
 mod keys;
 mod lsp;
 mod output;
@@ -85,6 +86,7 @@ Examples:
   komo run welcome.komo --event e.json
                                      one sandboxed run on a sample event, as a timeline
   komo compile welcome.komo          the IR as JSON
+  komo graph welcome.komo > w.svg    the workflow as a flowchart (svg, dot or mermaid)
   komo fmt                           format every .komo file under the current directory
   komo keys create                   an API key for the project's workspace
   komo serve                         the engine: HTTP API and durable runs
@@ -124,6 +126,7 @@ enum Command {
     Run(run::RunArgs),
     /// Check a file and print its IR as JSON
     Compile(compile::CompileArgs),
+    Graph(graph::GraphArgs),
     /// Run the engine: the HTTP API, workflow lifecycle and durable runs
     Serve(serve::ServeArgs),
     /// Manage the workspace's API keys
@@ -176,6 +179,7 @@ fn run() -> Exit {
         Command::Test(args) => test::run(&args, &mut console),
         Command::Run(args) => run::run(&args, &mut console),
         Command::Compile(args) => compile::run(&args, &mut console),
+        Command::Graph(args) => graph::run(&args, &mut console),
         Command::Serve(args) => serve::run(&args, &mut console),
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
