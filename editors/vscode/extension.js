@@ -8,7 +8,9 @@
 
 const vscode = require('vscode');
 const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+const { execFile } = require('node:child_process');
 const { serverCommand } = require('./server');
+const { workflowAt, graphCommand, webviewHtml } = require('./graph');
 
 /** @type {LanguageClient | undefined} */
 let client;
@@ -21,6 +23,7 @@ async function activate(context) {
   context.subscriptions.push(output);
   context.subscriptions.push(
     vscode.commands.registerCommand('komo.restartServer', () => restart()),
+    vscode.commands.registerCommand('komo.showGraph', () => showGraph(context)),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (change.affectsConfiguration('komo.path')) {
         void restart();
@@ -84,6 +87,78 @@ async function stop() {
 async function restart() {
   await stop();
   await start();
+}
+
+/** @type {Map<string, vscode.WebviewPanel>} the graph panel of each document */
+const graphs = new Map();
+
+/**
+ * "Komo: Show Workflow Graph": the workflow under the cursor drawn by `komo graph` in a
+ * webview beside the source, drawn again each time the file is saved.
+ *
+ * @param {vscode.ExtensionContext} context
+ */
+async function showGraph(context) {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'komo') {
+    await vscode.window.showInformationMessage('Komo: open a .komo file to see its workflow graph.');
+    return;
+  }
+  const document = editor.document;
+  if (document.isUntitled) {
+    await vscode.window.showInformationMessage('Komo: save the file first; the graph is drawn from the saved file.');
+    return;
+  }
+  const key = document.uri.toString();
+  const workflow = workflowAt(document.getText(), document.offsetAt(editor.selection.active));
+  let panel = graphs.get(key);
+  if (panel) {
+    panel.reveal(vscode.ViewColumn.Beside, true);
+  } else {
+    const created = vscode.window.createWebviewPanel(
+      'komoGraph',
+      `Graph: ${workflow ?? document.fileName}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: false },
+    );
+    panel = created;
+    graphs.set(key, created);
+    const saved = vscode.workspace.onDidSaveTextDocument((doc) => {
+      if (doc.uri.toString() === key) {
+        void drawGraph(created, doc.fileName, workflow);
+      }
+    });
+    created.onDidDispose(() => {
+      graphs.delete(key);
+      saved.dispose();
+    });
+    context.subscriptions.push(saved);
+  }
+  await drawGraph(panel, document.fileName, workflow);
+}
+
+/**
+ * Runs `komo graph` and shows its SVG (or its error) in `panel`.
+ *
+ * @param {vscode.WebviewPanel} panel
+ * @param {string} file
+ * @param {string | undefined} workflow
+ */
+function drawGraph(panel, file, workflow) {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const setting = vscode.workspace.getConfiguration('komo').get('path', 'komo');
+  const komo = serverCommand(setting, folder).command;
+  const { command, args } = graphCommand(komo, file, workflow);
+  const title = workflow ?? file;
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: folder, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      panel.title = `Graph: ${title}`;
+      panel.webview.html = error
+        ? webviewHtml({ title, error: stderr || error.message })
+        : webviewHtml({ title, svg: stdout });
+      resolve(undefined);
+    });
+  });
 }
 
 function deactivate() {
