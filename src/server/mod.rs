@@ -30,6 +30,7 @@
 //! [`EngineError::status`]: crate::engine::error::EngineError::status
 
 mod auth;
+mod listen;
 mod reply;
 mod routes;
 
@@ -47,13 +48,20 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::engine::Engine;
+pub use listen::Limits;
 use reply::ApiError;
 
 /// The most a request body may be: an event, a workflow's source (engine.md §7).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The API's routes over `engine`.
+/// The API's routes over `engine`, with [`Limits::default`].
 pub fn router(engine: Arc<Engine>) -> Router {
+    router_with(engine, Limits::default())
+}
+
+/// The API's routes over `engine`; request bodies are read whole before a handler
+/// runs, within `limits.body_timeout`.
+pub fn router_with(engine: Arc<Engine>, limits: Limits) -> Router {
     let v1 = Router::new()
         .route("/v1/events", post(routes::ingest))
         .route("/v1/platform/events", post(routes::ingest_platform))
@@ -81,6 +89,9 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |request, next| {
+            listen::read_body(limits.body_timeout, request, next)
+        }))
         .layer(middleware::from_fn(log_request))
         .with_state(engine)
 }
@@ -103,7 +114,17 @@ pub async fn serve_on(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(engine)).with_graceful_shutdown(shutdown).await
+    serve_limited(engine, listener, Limits::default(), shutdown).await
+}
+
+/// [`serve_on`] under other [`Limits`] (tests use short timeouts).
+pub async fn serve_limited(
+    engine: Arc<Engine>,
+    listener: TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listen::serve_with(listener, router_with(engine, limits), limits, shutdown).await
 }
 
 /// `GET /healthz`.

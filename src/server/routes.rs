@@ -60,8 +60,21 @@ pub(crate) async fn ingest(
     event: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let event = body(event)?;
-    let answer = engine.ingest(&ws, &event).await?;
+    let answer = to_the_end(async move { engine.ingest(&ws, &event).await }).await??;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// Runs `work` on its own task, so that it ends even when the client goes away while it
+/// runs: an event whose commit has begun is counted, handed to the scheduler and
+/// answered (to nobody) like any other, instead of being dropped half-way at an
+/// `.await` after its commit.
+async fn to_the_end<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(work).await.map_err(|error| {
+        tracing::error!(%error, "an ingest task failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the event could not be processed")
+    })
 }
 
 /// `POST /v1/platform/events`: the platform's own webhook events.
@@ -71,7 +84,7 @@ pub(crate) async fn ingest_platform(
     event: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let event = body(event)?;
-    let answer = engine.ingest_platform(&ws, &event).await?;
+    let answer = to_the_end(async move { engine.ingest_platform(&ws, &event).await }).await??;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
@@ -87,7 +100,7 @@ pub(crate) async fn hook(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
         .collect();
-    let answer = engine.hook(&workflow, &headers, &event).await?;
+    let answer = to_the_end(async move { engine.hook(&workflow, &headers, &event).await }).await??;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
