@@ -193,6 +193,18 @@ impl Client {
         self.send(Method::GET, path, None).and_then(|body| self.parse(&body))
     }
 
+    /// `GET` the path with a query (`name=value` pairs, escaped) and parse the answer.
+    pub fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<T, Failure> {
+        let mut url = self.url(path)?;
+        url.query_pairs_mut().extend_pairs(query);
+        let request = self.http.get(url).bearer_auth(&self.key);
+        self.answer(request).and_then(|body| self.parse(&body))
+    }
+
     /// `PUT` a text body.
     pub fn put_text<T: DeserializeOwned>(&self, path: &[&str], text: &str) -> Result<T, Failure> {
         let body = ("text/plain; charset=utf-8", text.as_bytes().to_vec());
@@ -224,6 +236,11 @@ impl Client {
         if let Some((kind, bytes)) = body {
             request = request.header(CONTENT_TYPE, kind).body(bytes);
         }
+        self.answer(request)
+    }
+
+    /// Sends a built request; a 2xx answer's body, or why there is none.
+    fn answer(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> {
         let answer = self.runtime.block_on(async {
             let response = request.send().await?;
             let status = response.status();

@@ -27,6 +27,7 @@ mod fmt;
 mod graph;
 mod keys;
 mod lsp;
+mod migrate;
 mod output;
 pub mod project;
 mod run;
@@ -92,6 +93,7 @@ Examples:
   komo serve                         the engine: HTTP API and durable runs
   komo deploy --activate             check the project's workflows, save and activate them
   komo workflows list                a running engine's workflows, states and metrics
+  komo migrate welcome --to v2       which waiting runs can move to version 2 (--apply moves them)
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -133,6 +135,8 @@ enum Command {
     Keys(keys::KeysArgs),
     /// List a running engine's workflows and change their state
     Workflows(workflows::WorkflowsArgs),
+    /// Move a workflow's waiting runs to another version (the plan; --apply moves them)
+    Migrate(migrate::MigrateArgs),
     /// Move a whole store between SQLite and Postgres
     Store(store::StoreCommandArgs),
     /// Check the project's workflows and save them to a running engine
@@ -183,6 +187,7 @@ fn run() -> Exit {
         Command::Serve(args) => serve::run(&args, &mut console),
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
+        Command::Migrate(args) => migrate::run(&args, &mut console),
         Command::Store(args) => store::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
         Command::Lsp(args) => Ok(lsp::run(&args)),

@@ -16,6 +16,7 @@ mod host;
 mod ingest;
 mod loops;
 pub mod metrics;
+pub mod migrate;
 pub mod overview;
 mod platform;
 pub mod project;

@@ -8,6 +8,7 @@
 //! static type. The interpreter never looks at the AST.
 
 mod lower;
+pub mod migrate;
 pub mod stored;
 mod types;
 

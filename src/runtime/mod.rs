@@ -12,6 +12,7 @@ pub mod eval;
 pub mod event;
 pub mod host;
 pub mod interp;
+pub mod migrate;
 pub mod record;
 pub mod sandbox;
 pub mod testing;

@@ -12,6 +12,8 @@
 //! | `GET`, `PUT /v1/workflows/{name}` | the workflow (`PUT`: the body is the draft's source) |
 //! | `POST /v1/workflows/{name}/{activate,pause,resume,deactivate}` | the workflow after the transition |
 //! | `POST /v1/workflows/{name}/clone` | 201, the copy (body: nothing or `{ "name": "…" }`) |
+//! | `GET /v1/workflows/{name}/migration?to=N` | which waiting runs of other versions can move to N, where, and why not |
+//! | `POST /v1/workflows/{name}/migrate` | `{ "to": N }`: moves them; what moved, what was skipped, the plan |
 //! | `GET /v1/runs` | a page of runs (filters and paging in the query) |
 //! | `GET /v1/runs/{id}`, `POST /v1/runs/{id}/replay` | the run record; 202, the new run |
 //! | `GET /v1/contacts/{id}`, `GET /v1/contacts?email=…` | the contact |
@@ -67,6 +69,8 @@ pub fn router_with(engine: Arc<Engine>, limits: Limits) -> Router {
         .route("/v1/platform/events", post(routes::ingest_platform))
         .route("/v1/workflows", get(routes::workflows))
         .route("/v1/workflows/{name}", get(routes::workflow).put(routes::save_draft))
+        .route("/v1/workflows/{name}/migration", get(routes::migrate::plan))
+        .route("/v1/workflows/{name}/migrate", post(routes::migrate::apply))
         .route("/v1/workflows/{name}/{action}", post(routes::lifecycle))
         .route("/v1/runs", get(routes::runs))
         .route("/v1/runs/{id}", get(routes::run))

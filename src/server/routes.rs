@@ -15,6 +15,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+pub(crate) mod migrate;
+
 use super::auth::WorkspaceId;
 use super::reply::{ApiError, blocking};
 use crate::diagnostics::did_you_mean;

@@ -17,6 +17,7 @@
 
 pub mod copy;
 mod error;
+pub mod migrate;
 mod postgres;
 mod sqlite;
 mod writes;

@@ -14,6 +14,7 @@
 //! writes), `schema.rs` (the embedded migrations), `notify.rs` (the listener).
 
 mod copy;
+mod migrate;
 mod notify;
 mod reads;
 mod runs;

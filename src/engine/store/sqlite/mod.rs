@@ -14,6 +14,7 @@ mod contacts;
 mod copy;
 mod events;
 mod hot;
+mod migrate;
 mod runs;
 mod schema;
 mod sessions;
