@@ -36,7 +36,7 @@ mod tests;
 mod walk;
 
 pub use limits::{BoundLimits, limit_errors};
-pub use report::{cause_text, cell, duration_text, markdown, table};
+pub use report::{JsonBounds, cause_text, cell, duration_text, json, markdown, table};
 
 use serde::Serialize;
 
@@ -49,13 +49,11 @@ use crate::syntax::ast;
 pub const DEFAULT_ATTEMPT_MS: u64 = 30_000;
 
 /// The bounds of one workflow.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkflowBounds {
     pub workflow: String,
-    #[serde(skip)]
     pub file: FileId,
     /// The workflow's name as written.
-    #[serde(skip)]
     pub span: Span,
     /// Milliseconds.
     pub duration: Bound,
@@ -89,18 +87,15 @@ pub enum Measure {
 }
 
 /// The most a run can reach along one path, and that path.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Bound {
-    #[serde(flatten)]
     pub amount: Amount,
     /// The statements that add to it, in run order.
-    #[serde(skip)]
     pub path: Vec<PathStep>,
 }
 
 /// A number, or "cannot be bounded" with the statement that makes it so.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Amount {
     Finite(u64),
     Unbounded(Unbounded),
@@ -116,10 +111,9 @@ impl Amount {
 }
 
 /// Why an amount cannot be bounded, and where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unbounded {
     pub reason: UnboundedReason,
-    #[serde(skip)]
     pub span: Span,
 }
 

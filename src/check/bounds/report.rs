@@ -1,8 +1,87 @@
 //! How bounds read: the `komo check --bounds` table, the text of each step of a path
 //! (K0702's labels, the editor's hover) and durations as Komo writes them.
 
+use serde::Serialize;
+
 use super::limits::plural;
 use super::{Amount, Bound, Cause, Measure, UnboundedReason, WorkflowBounds};
+use crate::source::SourceMap;
+
+/// One workflow's bounds in `komo check --format json`: a number per measure, `null`
+/// when it cannot be bounded (and an entry in `unbounded` saying why and where).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsonBounds {
+    pub workflow: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub duration_ms: Option<u64>,
+    pub emails: Option<u64>,
+    pub sms: Option<u64>,
+    pub external_calls: Option<u64>,
+    pub points: Option<u64>,
+    pub unbounded: Vec<JsonUnbounded>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsonUnbounded {
+    /// The key it is `null` under.
+    pub measure: &'static str,
+    pub reason: UnboundedReason,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The JSON form of each workflow's bounds.
+pub fn json(sources: &SourceMap, bounds: &[WorkflowBounds]) -> Vec<JsonBounds> {
+    bounds
+        .iter()
+        .map(|wf| {
+            let file = sources.get(wf.file);
+            let at = |offset: u32| {
+                file.map_or((1, 1), |f| {
+                    let lc = f.line_col(offset as usize);
+                    (lc.line, lc.column)
+                })
+            };
+            let (line, column) = at(wf.span.start);
+            let mut unbounded = Vec::new();
+            for (measure, bound) in wf.each() {
+                if let Amount::Unbounded(u) = bound.amount {
+                    let (line, column) = at(u.span.start);
+                    unbounded.push(JsonUnbounded {
+                        measure: json_key(measure),
+                        reason: u.reason,
+                        line,
+                        column,
+                    });
+                }
+            }
+            JsonBounds {
+                workflow: wf.workflow.clone(),
+                file: file.map(|f| f.name.clone()).unwrap_or_default(),
+                line,
+                column,
+                duration_ms: wf.duration.amount.finite(),
+                emails: wf.emails.amount.finite(),
+                sms: wf.sms.amount.finite(),
+                external_calls: wf.external_calls.amount.finite(),
+                points: wf.points.amount.finite(),
+                unbounded,
+            }
+        })
+        .collect()
+}
+
+fn json_key(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Duration => "duration_ms",
+        Measure::Emails => "emails",
+        Measure::Sms => "sms",
+        Measure::ExternalCalls => "external_calls",
+        Measure::Points => "points",
+    }
+}
 
 /// Milliseconds as Komo writes durations, days the largest unit: `1h30m`, `7d2m`, `0s`.
 pub fn duration_text(ms: u64) -> String {
