@@ -4,6 +4,9 @@
 //! same run). Per workflow: parse + check of one workflow against `serde_json` loading
 //! that workflow's JSON form.
 //!
+//! The bounds pass is measured beside check on the 1,000-workflow corpus
+//! (`bounds_corpus_1000_workflows`, with the ratio of the medians printed).
+//!
 //! Run: `cargo bench --bench frontend`. Throughput is reported in lines of Komo (the
 //! JSON baselines use the line count of the Komo they stand for, so rates compare).
 
@@ -68,7 +71,38 @@ fn bench_set(c: &mut Criterion, name: &str, texts: &[String]) {
     );
 }
 
+/// The bounds pass (issue 15) beside the check it is part of, on the 1,000-workflow
+/// corpus, and the ratio of their medians (the budget: bounds ≤ 10% of check).
+fn bounds_group(c: &mut Criterion) {
+    let texts = corpus::files(100, 10);
+    let parsed = parse_all(&texts);
+    let mut group = c.benchmark_group("bounds_corpus_1000_workflows");
+    group.throughput(Throughput::Elements(lines(&texts)));
+    group.sample_size(20).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group.bench_function("check", |b| b.iter(|| komo::check::check(black_box(&parsed))));
+    group.bench_function("bounds", |b| b.iter(|| komo::check::bounds::bounds(black_box(&parsed))));
+    group.finish();
+    let median = |f: &dyn Fn()| {
+        let mut times: Vec<Duration> = (0..21)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        times.get(times.len() / 2).copied().unwrap_or_default()
+    };
+    let check = median(&|| drop(black_box(komo::check::check(black_box(&parsed)))));
+    let bounds = median(&|| drop(black_box(komo::check::bounds::bounds(black_box(&parsed)))));
+    eprintln!(
+        "bounds_corpus_1000_workflows: median check {check:?}, bounds {bounds:?}: bounds / check = {:.1}%",
+        100.0 * bounds.as_secs_f64() / check.as_secs_f64()
+    );
+}
+
 fn frontend(c: &mut Criterion) {
+    bounds_group(c);
     bench_set(c, "corpus_1000_workflows", &corpus::files(100, 10));
     bench_set(c, "one_file_50000_lines", &[corpus::one_file(50_000)]);
 

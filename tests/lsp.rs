@@ -631,3 +631,23 @@ async fn expect_event_names_a_trigger_for_hover_and_binds_its_fields() {
     assert!(shown.contains("String"), "{field}");
     client.shutdown().await;
 }
+
+/// Hover over a workflow's name shows the bounds the last check computed.
+#[tokio::test]
+async fn hover_over_a_workflow_name_shows_its_bounds() {
+    let mut client = LspClient::start().await;
+    let uri = "file:///w/bounds.komo";
+    let text = "workflow reminders {\n  scope workspace\n  trigger Contact.Identified\n  if contact.email != null {\n    contact.send_email(template: \"a\") retry 1 backoff 1m\n  }\n  wait 2d\n  loyalty.award_points(25)\n}\n";
+    let published = client.open(uri, text).await;
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    let hover =
+        client.request("textDocument/hover", text_position(uri, &find(text, "reminders", 0, 2))).await;
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    // 2d, plus a retry delay of up to 1m6s and two attempts of up to 30s; 2 emails.
+    let row = "| 2d2m6s | 2 | 0 | 2 | 25 |";
+    assert!(
+        shown.contains("| longest run | emails | SMS | external calls | points |") && shown.contains(row),
+        "{shown}"
+    );
+    client.shutdown().await;
+}

@@ -6,6 +6,7 @@
 //! checks ([`typed`]), so IR lowering and tools never check again; nothing here does
 //! I/O.
 
+pub mod bounds;
 mod builtins;
 mod catalog_names;
 mod env;
@@ -47,6 +48,9 @@ pub struct Program {
     pub tests: Vec<(FileId, Span, Option<String>)>,
     /// The type of every expression of every checked item (workflows and tests).
     pub types: ProgramTypes,
+    /// The bounds of each workflow of the files checked (not of `others`), in source
+    /// order.
+    pub bounds: Vec<bounds::WorkflowBounds>,
 }
 
 #[derive(Debug, Default)]
@@ -56,7 +60,8 @@ pub struct CheckOutput {
 }
 
 /// Checks every file together: workflow names are unique across files, tests may name
-/// a workflow of another file, and workflows must not trigger each other in a loop.
+/// a workflow of another file, and workflows must not trigger each other in a loop; each
+/// workflow's bounds are computed and held against the project's limits.
 pub fn check(files: &[(FileId, ast::File)]) -> CheckOutput {
     check_in(files, &Arc::default())
 }
@@ -78,6 +83,8 @@ pub fn check_with_others(
     let mut out = check_files(files, project_catalog);
     let checked = |id: FileId| others.iter().all(|(other, _)| *other != id);
     out.diagnostics.extend(loops::trigger_loops(files.iter().chain(others), &checked));
+    out.program.bounds = bounds::bounds(files);
+    out.diagnostics.extend(bounds::limit_errors(&out.program.bounds, &project_catalog.limits));
     out
 }
 

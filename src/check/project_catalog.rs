@@ -33,6 +33,8 @@ pub struct ProjectCatalog {
     pub mailchimp_lists: Option<BTreeSet<String>>,
     /// For each template found on disk, the `{{ … }}` variables it reads.
     pub template_vars: BTreeMap<String, Vec<TemplateVar>>,
+    /// `[limits]`: the most one run may take and cause (K0702).
+    pub limits: super::bounds::BoundLimits,
 }
 
 /// A kind of named thing, as the catalog and its diagnostics call it.

@@ -1,17 +1,20 @@
-//! `komo check [PATHS…] [--format human|short|json] [--deny warnings]`.
+//! `komo check [PATHS…] [--format human|short|json] [--bounds] [--deny warnings]`.
 //!
 //! In: paths (files, or directories walked for `*.komo`). Out: every diagnostic of all
 //! the files checked together, human reports and a summary line on stderr, or short
-//! lines / one JSON document on stdout; exit 0 (clean, or only warnings), 1 (errors,
+//! lines / one JSON document (with each workflow's bounds) on stdout; with `--bounds`,
+//! the bounds table on stdout after them; exit 0 (clean, or only warnings), 1 (errors,
 //! or warnings under `--deny warnings`) or 2 (a path could not be read).
 
 use std::io;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 
 use super::files;
 use super::{Console, Exit};
+use crate::check::bounds;
 use crate::diagnostics::{Diagnostic, render, sort_diagnostics, tally};
 use crate::source::SourceMap;
 
@@ -22,7 +25,8 @@ Examples:
   komo check workflows/ tests/a.komo  a directory and a file, checked together
   komo check --format short           `file:line:col: error[K0301]: message`, one a line
   komo check --format json | jq .     one JSON document on stdout (format_version 1)
-  komo check --deny warnings          fail on warnings too, for CI")]
+  komo check --deny warnings          fail on warnings too, for CI
+  komo check --bounds                 also print each workflow's bounds as a table")]
 pub(crate) struct CheckArgs {
     /// Files and directories to check; directories are searched recursively for .komo
     /// files (skipping hidden directories, target/ and node_modules/)
@@ -32,6 +36,11 @@ pub(crate) struct CheckArgs {
     /// How to report diagnostics: `human` on stderr, `short` and `json` on stdout
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+
+    /// Print each workflow's bounds (longest run, emails, SMS, external calls, points)
+    /// as a table on stdout, after the diagnostics (`--format json` always has them)
+    #[arg(long)]
+    bounds: bool,
 
     /// Treat warnings as errors (exit 1 if there are any)
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -70,7 +79,9 @@ pub(crate) fn run(args: &CheckArgs, console: &mut Console<'_>) -> io::Result<Exi
             return Ok(Exit::Usage);
         }
     };
-    diagnostics.extend(crate::check_sources_in(&sources, &catalog).diagnostics);
+    let checked = crate::check_sources_in(&sources, &catalog);
+    diagnostics.extend(checked.diagnostics);
+    let workflow_bounds = checked.program.bounds;
     sort_diagnostics(&mut diagnostics);
     let (errors, warnings) = tally(&diagnostics);
     let deny_warnings = args.deny.contains(&Deny::Warnings);
@@ -78,12 +89,28 @@ pub(crate) fn run(args: &CheckArgs, console: &mut Console<'_>) -> io::Result<Exi
 
     match args.format {
         Format::Json => {
-            writeln!(console.out, "{}", render::json_string(&sources, &diagnostics))?;
+            let report = JsonCheck {
+                report: render::json(&sources, &diagnostics),
+                bounds: bounds::json(&sources, &workflow_bounds),
+            };
+            // Plain structs of strings and numbers: serializing cannot fail.
+            writeln!(console.out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
         }
         Format::Short => console.out.write_all(render::short(&sources, &diagnostics).as_bytes())?,
         Format::Human => report_human(console, &sources, &diagnostics, exit, deny_warnings)?,
     }
+    if args.bounds && args.format != Format::Json {
+        console.out.write_all(bounds::table(&workflow_bounds).as_bytes())?;
+    }
     Ok(exit)
+}
+
+/// `komo check --format json`: the diagnostics report (engine.md §3), then `bounds`.
+#[derive(Serialize)]
+struct JsonCheck<'a> {
+    #[serde(flatten)]
+    report: render::JsonReport<'a>,
+    bounds: Vec<bounds::JsonBounds>,
 }
 
 fn report_human(

@@ -18,6 +18,10 @@ pub mod http;
 pub mod live;
 pub mod mailchimp;
 mod rest;
+
+/// The time an attempt of a connector may take when neither the step nor the
+/// connector's configuration says (the static bounds count it too).
+pub use rest::DEFAULT_TIMEOUT_MS;
 pub mod salesforce;
 pub mod sms;
 pub mod template;

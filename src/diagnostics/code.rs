@@ -133,6 +133,7 @@ codes! {
     TemplateVariable = "K0602", Error, "template variable the send does not provide";
     // Project: K07xx
     TriggerLoop = "K0701", Error, "workflows trigger each other in a loop";
+    LimitExceeded = "K0702", Error, "a run may go over a project limit";
     // Internal: K09xx
     Internal = "K0901", Error, "internal compiler error";
 }

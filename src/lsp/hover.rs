@@ -2,7 +2,8 @@
 //!
 //! In: the open documents and a position. Out: Markdown: a trigger's description, carried
 //! records and event fields; an action's signature with its parameters' docs; a
-//! parameter's type and doc; a step's output; a workflow's or route's doc comment; or
+//! parameter's type and doc; a step's output; a workflow's or route's doc comment (and
+//! a workflow's bounds, computed by the last check); or
 //! the type of the innermost expression under the cursor (narrowed where the checker
 //! proved a value non-null), from the checker's record of every expression's type
 //! (the typed program of the last check; hover never checks again).
@@ -12,6 +13,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind
 use super::documents::{Document, Documents};
 use super::index::{self, Target};
 use crate::catalog::{self, ActionSpec, ParamDefault, TriggerSpec};
+use crate::check::bounds;
 use crate::check::types::Type;
 use crate::check::{ItemId, WorkflowInfo};
 use crate::source::{FileId, Span};
@@ -184,6 +186,10 @@ fn workflow_markdown(docs: &Documents, info: &WorkflowInfo) -> String {
     let mut out = code(&head);
     if let Some(doc) = item_doc(docs, info.file, info.span) {
         out.push_str(&format!("\n\n{doc}"));
+    }
+    // The bounds the last check computed (a workflow of a file not open has none).
+    if let Some(b) = docs.program.bounds.iter().find(|b| b.workflow == info.name) {
+        out.push_str(&format!("\n\n**Bounds of one run**\n\n{}", bounds::markdown(b)));
     }
     out
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::check::bounds::BoundLimits;
 use crate::check::project_catalog::CatalogConfig;
 use crate::connectors::config::ConnectorsConfig;
 
@@ -65,10 +66,35 @@ pub struct HttpConfig {
     pub stand_ins: BTreeMap<String, String>,
 }
 
-/// `[limits]` (the checker's bounds are fixed; the engine reads `max_chain_depth`).
+/// `[limits]`: the engine reads `max_chain_depth`; the checker holds each workflow's
+/// bounds against the others (K0702).
 #[derive(Clone, Debug, Deserialize)]
 pub struct LimitsConfig {
     pub max_chain_depth: Option<u32>,
+    /// A duration (`"7d"`, `"1h30m"`, `"PT2H"`), in milliseconds.
+    #[serde(default, deserialize_with = "duration_ms")]
+    pub max_run_duration: Option<u64>,
+    pub max_emails_per_run: Option<u64>,
+    pub max_sms_per_run: Option<u64>,
+    pub max_points_per_run: Option<u64>,
+}
+
+impl LimitsConfig {
+    /// The limits the checker holds the bounds against.
+    pub fn bound_limits(&self) -> BoundLimits {
+        BoundLimits {
+            max_run_duration_ms: self.max_run_duration,
+            max_emails_per_run: self.max_emails_per_run,
+            max_sms_per_run: self.max_sms_per_run,
+            max_points_per_run: self.max_points_per_run,
+        }
+    }
+}
+
+fn duration_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let ms = crate::runtime::event::parse_duration(&text).map_err(serde::de::Error::custom)?;
+    u64::try_from(ms).map(Some).map_err(|_| serde::de::Error::custom("a limit cannot be negative"))
 }
 
 #[cfg(test)]
@@ -88,6 +114,15 @@ mod tests {
         assert_eq!(full.workspace.map(|w| w.id).as_deref(), Some("acme"));
         assert_eq!(full.secrets.get("TOKEN").map(|s| s.env.as_str()), Some("ACME_TOKEN"));
         assert_eq!(full.limits.and_then(|l| l.max_chain_depth), Some(3));
+        let limits: ProjectConfig = toml::from_str(
+            "[limits]\nmax_run_duration = \"1d12h\"\nmax_emails_per_run = 3\nmax_points_per_run = 500\n",
+        )
+        .unwrap();
+        let limits = limits.limits.unwrap().bound_limits();
+        assert_eq!(limits.max_run_duration_ms, Some(129_600_000));
+        assert_eq!((limits.max_emails_per_run, limits.max_sms_per_run), (Some(3), None));
+        let wrong = toml::from_str::<ProjectConfig>("[limits]\nmax_run_duration = \"7 days\"\n").unwrap_err();
+        assert!(wrong.to_string().contains("a duration is written like"), "{wrong}");
         let typo = toml::from_str::<ProjectConfig>("[connectors.emial]\nsmtp_host = \"x\"\n").unwrap_err();
         assert!(typo.to_string().contains("unknown field `emial`"), "{typo}");
     }

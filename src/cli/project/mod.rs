@@ -75,14 +75,16 @@ impl LoadedProject {
         self.root.join(CONFIG_FILE)
     }
 
-    /// The catalog the checker checks against: the declared names and the templates
-    /// found. A wrong entry is an error naming `komo.toml` and the key.
+    /// The catalog the checker checks against: the declared names, the templates
+    /// found and the `[limits]` on one run. A wrong entry is an error naming `komo.toml` and the key.
     pub fn catalog(&self) -> Result<ProjectCatalog, ProjectError> {
         let templates: Vec<(String, String)> =
             self.templates.iter().map(|(file, text)| (file.clone(), text.clone())).collect();
         let declared = self.config.catalog.clone().unwrap_or_default();
-        ProjectCatalog::from_config(&declared, &templates)
-            .map_err(|cause| ProjectError::Catalog { path: self.config_path(), cause })
+        let mut catalog = ProjectCatalog::from_config(&declared, &templates)
+            .map_err(|cause| ProjectError::Catalog { path: self.config_path(), cause })?;
+        catalog.limits = self.config.limits.as_ref().map(|l| l.bound_limits()).unwrap_or_default();
+        Ok(catalog)
     }
 }
 
