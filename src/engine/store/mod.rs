@@ -18,6 +18,7 @@
 pub mod copy;
 mod error;
 mod postgres;
+mod replay;
 mod sqlite;
 mod writes;
 
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 pub use error::StoreError;
+pub use replay::ReplayQuery;
 pub use writes::{Claim, ContactWrite, IngestWrite, NewEvent, ProgressWrite, RaisedEvent};
 
 /// Where a store is: a SQLite file or a Postgres database.
@@ -111,6 +113,9 @@ pub struct RunRow {
     pub depth: i64,
     /// What caused its trigger event, as JSON ([`crate::runtime::caused::CausedBy`]).
     pub caused_by: Option<String>,
+    /// The contact's blob when the run started (written once, at insert, for `komo
+    /// replay`); only [`Store::replay_runs`] reads it back, other reads leave it `None`.
+    pub start_contact: Option<String>,
 }
 
 #[cfg(test)]
@@ -134,6 +139,7 @@ impl RunRow {
             state: "{}".into(),
             depth: 0,
             caused_by: None,
+            start_contact: None,
         }
     }
 }

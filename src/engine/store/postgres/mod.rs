@@ -16,6 +16,7 @@
 mod copy;
 mod notify;
 mod reads;
+mod replay;
 mod runs;
 mod schema;
 mod writer;

@@ -14,6 +14,7 @@ mod contacts;
 mod copy;
 mod events;
 mod hot;
+mod replay;
 mod runs;
 mod schema;
 mod sessions;
