@@ -13,6 +13,7 @@ pub mod event;
 pub mod host;
 pub mod interp;
 pub mod record;
+pub mod replay;
 pub mod sandbox;
 pub mod testing;
 pub mod value;
