@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod overview;
 mod platform;
 pub mod project;
+pub mod replay;
 mod scheduler;
 pub mod sessions;
 pub mod store;

@@ -12,6 +12,7 @@
 //! | `GET`, `PUT /v1/workflows/{name}` | the workflow (`PUT`: the body is the draft's source) |
 //! | `POST /v1/workflows/{name}/{activate,pause,resume,deactivate}` | the workflow after the transition |
 //! | `POST /v1/workflows/{name}/clone` | 201, the copy (body: nothing or `{ "name": "…" }`) |
+//! | `POST /v1/workflows/{name}/replay` | the replay diff (body: `{ "against": { "version": N } \| { "source": "…" }, "since", "limit" }`) |
 //! | `GET /v1/runs` | a page of runs (filters and paging in the query) |
 //! | `GET /v1/runs/{id}`, `POST /v1/runs/{id}/replay` | the run record; 202, the new run |
 //! | `GET /v1/contacts/{id}`, `GET /v1/contacts?email=…` | the contact |
@@ -30,6 +31,7 @@
 //! [`EngineError::status`]: crate::engine::error::EngineError::status
 
 mod auth;
+mod replay;
 mod reply;
 mod routes;
 
@@ -60,6 +62,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/v1/workflows", get(routes::workflows))
         .route("/v1/workflows/{name}", get(routes::workflow).put(routes::save_draft))
         .route("/v1/workflows/{name}/{action}", post(routes::lifecycle))
+        .route("/v1/workflows/{name}/replay", post(replay::replay_diff))
         .route("/v1/runs", get(routes::runs))
         .route("/v1/runs/{id}", get(routes::run))
         .route("/v1/runs/{id}/replay", post(routes::replay))
