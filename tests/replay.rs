@@ -1,0 +1,132 @@
+//! The replay diff end to end: runs recorded by a real engine (on both stores) replayed
+//! on a stored version and on a source text (`Engine::replay_diff`, the JSON report
+//! snapshotted), the start contact each run keeps, and `komo replay` against a real
+//! `komo serve` (its human output snapshotted).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::stores::Backend;
+use common::{eventually, manual_clock};
+use komo::engine::error::EngineError;
+use komo::engine::replay::{Against, ReplayRequest};
+use komo::engine::store::StoreLocation;
+use komo::engine::{Clock, Engine, ManualClock};
+
+/// Regulars (10 points or more when a run starts) go on a list; everyone gets 10
+/// points, then waits three days for a tag.
+const V1: &str = r#"workflow welcome {
+  scope workspace
+  trigger Contact.Identified
+  if contact.points >= 10 {
+    contact.add_to_list("Regulars")
+  }
+  step bonus = loyalty.award_points(10, reason: "welcome")
+  wait 3d
+  contact.update(add_tags: ["welcomed"])
+}
+"#;
+
+/// Another list and more points.
+fn v2() -> String {
+    V1.replace("\"Regulars\"", "\"Loyal\"").replace("(10, reason", "(25, reason")
+}
+
+fn envelope(id: &str, email: &str) -> Vec<u8> {
+    format!(r#"{{ "id": "{id}", "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z", "contact": {{ "email": "{email}" }}, "data": {{ "source": "form" }} }}"#).into_bytes()
+}
+
+async fn open_on(dir: &Path, db: Option<&StoreLocation>, clock: &ManualClock) -> Arc<Engine> {
+    Arc::new(komo::cli::project::open_engine_with_clock(dir, db, Clock::from(clock.clone())).await.unwrap())
+}
+
+/// Ingests one event and waits for its one run to park at `wait 3d`; its id.
+async fn run_to_wait(engine: &Arc<Engine>, id: &str, email: &str) -> String {
+    let run = engine.ingest("acme", &envelope(id, email)).await.unwrap().runs.remove(0).id;
+    eventually(&format!("run {run} waits"), async || {
+        let record = engine.run("acme", &run).await.unwrap();
+        if record.status.as_str() == "waiting" { Ok(()) } else { Err(record.status.as_str()) }
+    })
+    .await;
+    run
+}
+
+async fn replay(engine: &Engine, against: Against) -> Result<serde_json::Value, EngineError> {
+    let request = ReplayRequest { against, since: None, limit: None };
+    engine.replay_diff("acme", "welcome", &request).await.map(|r| serde_json::to_value(r).unwrap())
+}
+
+/// The report with the runs' random ids as `run_1`, `run_2`, … (in the order given).
+fn named(report: &serde_json::Value, runs: &[&str]) -> serde_json::Value {
+    let mut text = report.to_string();
+    for (i, id) in runs.iter().enumerate() {
+        text = text.replace(id, &format!("run_{}", i + 1));
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    recorded_runs_replay_on_a_version_and_on_a_source_from_their_start_contacts
+);
+async fn recorded_runs_replay_on_a_version_and_on_a_source_from_their_start_contacts(backend: Backend) {
+    let dir = common::project("replay", &format!("engine-{backend}"), "acme", &[("welcome.komo", V1)]);
+    let db = backend.location(&dir);
+    let clock = manual_clock();
+    let engine = open_on(&dir, db.as_ref(), &clock).await;
+    engine.activate("acme", "welcome").await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&engine).run_scheduler(stopped));
+    // Ana twice (a regular the second time: she has 10 points by then), Bob once.
+    let ana_1 = run_to_wait(&engine, "e1", "ana@example.com").await;
+    let ana_2 = run_to_wait(&engine, "e2", "ana@example.com").await;
+    let bob = run_to_wait(&engine, "e3", "bob@example.com").await;
+    stop.send(true).unwrap();
+
+    // On its own version nothing changes: each run starts from the contact as it was
+    // (Ana has 20 points now; from those her first run would have joined the list).
+    let same = replay(&engine, Against::Version(1)).await.unwrap();
+    assert_eq!(same["against"], "v1");
+    assert_eq!(same["totals"]["runs"], 3, "{same:#}");
+    assert_eq!(same["totals"]["unchanged"], 3, "{same:#}");
+    let sources: Vec<&str> =
+        same["runs"].as_array().unwrap().iter().map(|r| r["contact"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["snapshot", "snapshot", "snapshot"]);
+
+    // On the edited source: other points for everyone, another list for Ana's second run.
+    let report = replay(&engine, Against::Source(v2())).await.unwrap();
+    insta::assert_json_snapshot!("replay_report_on_a_source", named(&report, &[&ana_1, &ana_2, &bob]));
+
+    // A source with errors is refused with its diagnostics, as activation refuses it.
+    let broken = V1.replace("trigger Contact.Identified", "trigger Contact.Identifed");
+    match replay(&engine, Against::Source(broken)).await {
+        Err(EngineError::Refused { diagnostics }) => {
+            assert_eq!(diagnostics["diagnostics"][0]["code"], "K0301", "{diagnostics:#}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // A run recorded without a start contact (as before it was kept) replays from the
+    // event's identity: no points, so not a regular, and the report says so.
+    let forget = format!("UPDATE runs SET start_contact = NULL WHERE id = '{ana_2}'");
+    match &db {
+        Some(StoreLocation::Postgres(url)) => {
+            common::stores::psql(url, &forget);
+        }
+        _ => {
+            let file = dir.join(".komo/komo.db");
+            rusqlite::Connection::open(file).unwrap().execute(&forget, []).unwrap();
+        }
+    }
+    let forgotten = replay(&engine, Against::Version(1)).await.unwrap();
+    let run = forgotten["runs"].as_array().unwrap().iter().find(|r| r["run"] == ana_2.as_str()).unwrap();
+    assert_eq!(run["contact"], "identity", "{forgotten:#}");
+    assert_eq!(
+        run["changes"],
+        serde_json::json!([{ "kind": "step_removed", "step": "add_to_list_1", "action": "contact.add_to_list" }])
+    );
+    assert_eq!(forgotten["totals"]["without_contact_snapshot"], 1);
+}
