@@ -18,7 +18,7 @@ use clap::{Args, ValueEnum};
 use super::client::{Client, Failure, ServerArgs, write_diagnostics};
 use super::{Console, Exit};
 use crate::engine::replay::{Against, ReplayRequest};
-use crate::runtime::replay::{Change, ChangeKind, ContactSource, ReplayReport};
+use crate::runtime::replay::{ContactSource, ReplayReport};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
@@ -167,7 +167,7 @@ pub(crate) fn render(report: &ReplayReport) -> String {
             let _ = writeln!(out, "  not replayed: {error}");
         }
         for change in &run.changes {
-            for line in change_lines(change) {
+            for line in change.describe() {
                 let _ = writeln!(out, "  {line}");
             }
         }
@@ -201,42 +201,12 @@ pub(crate) fn render(report: &ReplayReport) -> String {
     out
 }
 
-/// The lines of one change: `welcome (contact.send_email): template "welcome" → "welcome_v2"`.
-fn change_lines(change: &Change) -> Vec<String> {
-    let step = match (&change.step, change.action) {
-        (Some(step), Some(action)) => format!("{step} ({action})"),
-        (Some(step), None) => step.clone(),
-        _ => String::new(),
-    };
-    let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".into());
-    match change.kind {
-        ChangeKind::NoRun => {
-            vec![format!(
-                "no run: {}",
-                change.reason.as_deref().unwrap_or("the new version refuses the event")
-            )]
-        }
-        ChangeKind::StepAdded => vec![format!("+ {step}: would run")],
-        ChangeKind::StepRemoved => vec![format!("- {step}: would not run")],
-        ChangeKind::Arguments => {
-            change.fields.iter().map(|f| format!("~ {step}: {}: {} → {}", f.field, f.old, f.new)).collect()
-        }
-        ChangeKind::Outcome => {
-            vec![format!("~ {step}: ends {} → {}", text(&change.old), text(&change.new))]
-        }
-        ChangeKind::Route => {
-            vec![format!("~ {step}: route {} → {}", text(&change.old), text(&change.new))]
-        }
-        ChangeKind::Status => vec![format!("status: {} → {}", text(&change.old), text(&change.new))],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::ActionId;
     use crate::ir::RunStatus;
-    use crate::runtime::replay::{FieldChange, RunDiff};
+    use crate::runtime::replay::{Change, ChangeKind, FieldChange, RunDiff};
 
     #[test]
     fn versions_and_durations_are_told_from_files_and_times() {

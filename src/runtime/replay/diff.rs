@@ -91,6 +91,34 @@ impl Change {
         }
     }
 
+    /// The change in words, one line per argument that differs: `~ welcome
+    /// (contact.send_email): template: "welcome" → "welcome_v2"`, `+ step (action): would
+    /// run`, `status: succeeded → failed` (for `komo replay` and the dashboard).
+    pub fn describe(&self) -> Vec<String> {
+        let step = match (&self.step, self.action) {
+            (Some(step), Some(action)) => format!("{step} ({action})"),
+            (Some(step), None) => step.clone(),
+            _ => String::new(),
+        };
+        let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".into());
+        match self.kind {
+            ChangeKind::NoRun => {
+                vec![format!(
+                    "no run: {}",
+                    self.reason.as_deref().unwrap_or("the new version refuses the event")
+                )]
+            }
+            ChangeKind::StepAdded => vec![format!("+ {step}: would run")],
+            ChangeKind::StepRemoved => vec![format!("- {step}: would not run")],
+            ChangeKind::Arguments => {
+                self.fields.iter().map(|f| format!("~ {step}: {}: {} → {}", f.field, f.old, f.new)).collect()
+            }
+            ChangeKind::Outcome => vec![format!("~ {step}: ends {} → {}", text(&self.old), text(&self.new))],
+            ChangeKind::Route => vec![format!("~ {step}: route {} → {}", text(&self.old), text(&self.new))],
+            ChangeKind::Status => vec![format!("status: {} → {}", text(&self.old), text(&self.new))],
+        }
+    }
+
     /// The event would start no run on the new version, for `reason`.
     pub fn no_run(reason: String) -> Change {
         Change { reason: Some(reason), ..Change::of(ChangeKind::NoRun, None) }
