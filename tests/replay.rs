@@ -130,3 +130,86 @@ async fn recorded_runs_replay_on_a_version_and_on_a_source_from_their_start_cont
     );
     assert_eq!(forgotten["totals"]["without_contact_snapshot"], 1);
 }
+
+/// Internal actions only (activation needs no connector), no wait.
+const SERVED: &str = r#"workflow welcome {
+  scope workspace
+  trigger Contact.Identified
+  step bonus = loyalty.award_points(10, reason: "welcome")
+  contact.add_to_list("New Users")
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn komo_replay_prints_the_diff_of_a_real_servers_runs() {
+    let dir = common::project("replay", "cli", "acme", &[("welcome.komo", SERVED)]);
+    let created = common::komo(&dir, &["keys", "create"]);
+    assert!(created.status.success(), "{}", common::stderr(&created));
+    let key = common::stdout(&created).trim().to_owned();
+    let log = common::serve::Log::default();
+    let server = common::serve::Server::start(&dir, &[], "serve", &log).await;
+    let api = common::serve::Api::new(&reqwest::Client::new(), &server.address, &key);
+    let (status, body) = api.try_send("POST", "/v1/workflows/welcome/activate", None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let mut runs = Vec::new();
+    for (id, email) in [("e1", "ana@example.com"), ("e2", "bob@example.com")] {
+        let envelope = String::from_utf8(envelope(id, email)).unwrap();
+        let (status, answer) = api.try_send("POST", "/v1/events", Some(envelope)).await.unwrap();
+        assert_eq!(status, 202, "{answer}");
+        let run = answer["runs"][0]["id"].as_str().unwrap().to_owned();
+        eventually(&format!("run {run} succeeds"), async || {
+            let record = api.get(&format!("/v1/runs/{run}")).await;
+            if record["status"] == "succeeded" { Ok(()) } else { Err(record["status"].clone()) }
+        })
+        .await;
+        runs.push(run);
+    }
+    let url = server.base();
+    let replay = |args: &[&str]| {
+        let mut command = common::komo_command(&dir, &["replay", "welcome"]);
+        command.args(args).args(["--server", &url]).env("KOMO_KEY", &key);
+        command.output().unwrap()
+    };
+    common::write(
+        &dir,
+        "edited.komo",
+        SERVED.replace("(10,", "(20,").replace("\"New Users\"", "\"Members\""),
+    );
+
+    // JSON for CI: the report, every run in it.
+    let json = replay(&["--against", "edited.komo", "--format", "json"]);
+    assert!(json.status.success(), "{}", common::stderr(&json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((report["format_version"].as_i64(), report["against"].as_str()), (Some(1), Some("source")));
+    assert_eq!(report["totals"]["changed"], 2, "{report:#}");
+
+    // The human form, with the runs' ids and start times made stable.
+    let human = replay(&["--against", "edited.komo"]);
+    assert_eq!(human.status.code(), Some(0), "{}", common::stderr(&human));
+    let mut text = common::stdout(&human);
+    for (i, run) in runs.iter().enumerate() {
+        text = text.replace(run.as_str(), &format!("run_{}", i + 1));
+    }
+    for run in report["runs"].as_array().unwrap() {
+        text = text.replace(run["started_at"].as_str().unwrap(), "[started]");
+    }
+    insta::assert_snapshot!("komo_replay_human", text);
+
+    // On its own version nothing changes; --fail-on-change fails only on a change.
+    let same = replay(&["--against", "v1", "--fail-on-change"]);
+    assert_eq!(same.status.code(), Some(0), "{}", common::stderr(&same));
+    assert_eq!(common::stdout(&same), "2 runs of `welcome` replayed on v1: 0 changed, 2 unchanged\n");
+    let changed = replay(&["--against", "edited.komo", "--fail-on-change", "--limit", "1"]);
+    assert_eq!(changed.status.code(), Some(1), "{}", common::stderr(&changed));
+    assert!(common::stdout(&changed).contains("1 run of `welcome` replayed on source: 1 changed"));
+
+    // A file with errors: its diagnostics, exit 1; no such version: exit 1.
+    common::write(&dir, "broken.komo", SERVED.replace("Contact.Identified", "Contact.Identifed"));
+    let broken = replay(&["--against", "broken.komo"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(common::stderr(&broken).contains("error[K0301]"), "{}", common::stderr(&broken));
+    let missing = replay(&["--against", "v9"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", common::stderr(&missing));
+    let unreadable = replay(&["--against", "nowhere.komo"]);
+    assert_eq!(unreadable.status.code(), Some(2), "{}", common::stderr(&unreadable));
+}
