@@ -213,3 +213,56 @@ async fn komo_replay_prints_the_diff_of_a_real_servers_runs() {
     let unreadable = replay(&["--against", "nowhere.komo"]);
     assert_eq!(unreadable.status.code(), Some(2), "{}", common::stderr(&unreadable));
 }
+
+/// Started by the list add of `welcome_listed` (an event the engine causes).
+const CAUSED: &str = r#"workflow welcome_listed {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("New Users")
+}
+
+workflow listed {
+  scope workspace
+  trigger Contact.ListAdded where event.list == "New Users"
+  if contact.points == 0 {
+    contact.update(add_tags: ["listed"])
+  }
+  loyalty.award_points(5)
+}
+"#;
+
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_run_a_caused_event_started_keeps_the_contact_its_cause_left
+);
+async fn a_run_a_caused_event_started_keeps_the_contact_its_cause_left(backend: Backend) {
+    let dir = common::project("replay", &format!("caused-{backend}"), "acme", &[("caused.komo", CAUSED)]);
+    let clock = manual_clock();
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
+    engine.activate("acme", "welcome_listed").await.unwrap();
+    engine.activate("acme", "listed").await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&engine).run_scheduler(stopped));
+    engine.ingest("acme", &envelope("e1", "ana@example.com")).await.unwrap();
+    let listed = eventually("the caused run succeeds", async || {
+        let page = engine
+            .runs(
+                "acme",
+                &komo::engine::api::RunFilter { workflow: Some("listed".into()), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        match page.runs.first() {
+            Some(run) if run.status == "succeeded" => Ok(run.id.clone()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    stop.send(true).unwrap();
+    // Replayed from the contact its cause left (0 points then; 5 now), it changes nothing.
+    let request = ReplayRequest { against: Against::Version(1), since: None, limit: None };
+    let report = serde_json::to_value(engine.replay_diff("acme", "listed", &request).await.unwrap()).unwrap();
+    assert_eq!(report["runs"][0]["run"], listed.as_str(), "{report:#}");
+    assert_eq!(report["runs"][0]["contact"], "snapshot", "{report:#}");
+    assert_eq!(report["totals"]["unchanged"], 1, "{report:#}");
+}
