@@ -165,3 +165,92 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     }
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_with_draft_shows_what_the_draft_would_change() {
+    let dir = common::demo_copy("browser", "compare", &["workflows", "events"]);
+    let created = common::komo(&dir, &["keys", "create"]);
+    assert!(created.status.success(), "{}", common::stderr(&created));
+    let key = common::stdout(&created).trim().to_string();
+    let log = Log::default();
+    let server = Server::start_blocking(&dir, &[], "serve", &log);
+    let site = format!("http://{}", server.address);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let api = |method: reqwest::Method, path: &str, kind: &str, body: Vec<u8>| {
+        http.request(method, format!("{site}{path}"))
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", kind)
+            .body(body)
+            .send()
+    };
+
+    // A run of `welcome`, recorded to its end.
+    let activated =
+        api(reqwest::Method::POST, "/v1/workflows/welcome/activate", "application/json", Vec::new());
+    assert_eq!(activated.await.unwrap().status().as_u16(), 200);
+    let event = std::fs::read(dir.join("events/01_new_contact.json")).unwrap();
+    let answer = api(reqwest::Method::POST, "/v1/events", "application/json", event).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+    let answer: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    let run = answer["runs"][0]["id"].as_str().unwrap().to_string();
+    eventually(30, "the run to succeed", || async {
+        let record = api(reqwest::Method::GET, &format!("/v1/runs/{run}"), "application/json", Vec::new());
+        let record: serde_json::Value =
+            serde_json::from_str(&record.await.unwrap().text().await.unwrap()).unwrap();
+        record["status"] == "succeeded"
+    })
+    .await;
+
+    let browser = Browser::start(&dir.join("chromium-profile")).await;
+    browser.goto(&format!("{site}/login")).await;
+    browser.type_into(&browser.find("#key").await, &key).await;
+    browser.click(&browser.find(".login button[type=submit]").await).await;
+    eventually(10, "the workflows page", || async { browser.url().await == format!("{site}/") }).await;
+
+    // The draft is the active version: no comparison offered.
+    browser.goto(&format!("{site}/workflows/welcome")).await;
+    assert!(browser.find_all("#compare-with-draft").await.is_empty());
+
+    // A saved draft with more points: the page offers the comparison, which shows it.
+    let source = std::fs::read_to_string(dir.join("workflows/welcome.komo")).unwrap();
+    let draft = source.replace("award_points(50,", "award_points(75,");
+    assert_ne!(draft, source);
+    let saved = api(reqwest::Method::PUT, "/v1/workflows/welcome", "text/plain", draft.into_bytes());
+    assert_eq!(saved.await.unwrap().status().as_u16(), 200);
+    browser.goto(&format!("{site}/workflows/welcome")).await;
+    browser.click(&browser.find("#compare-with-draft").await).await;
+    let compare = format!("{site}/workflows/welcome/compare");
+    eventually(30, "the comparison", || async { browser.url().await == compare }).await;
+    assert_eq!(
+        browser.text_of("#compare-summary").await,
+        "1 run replayed on the draft: 1 changed, 0 unchanged"
+    );
+    let mut totals = Vec::new();
+    for line in browser.find_all(".compare-totals li").await {
+        totals.push(browser.text(&line).await);
+    }
+    assert_eq!(
+        totals,
+        [
+            "1 of 1 run would call `bonus` (loyalty.award_points) with other arguments",
+            "1 of 1 run would call `update_1` (contact.update) with other arguments",
+        ]
+    );
+    let rows = browser.find_all("table.compare tbody tr").await;
+    assert_eq!(rows.len(), 1);
+    // The new points, and the tag the workflow makes of the new balance.
+    let changes = browser.text(&browser.find_in(&rows[0], "ul.changes").await).await;
+    assert_eq!(
+        changes,
+        "~ bonus (loyalty.award_points): points: 50 → 75\n\
+         ~ update_1 (contact.update): add_tags: [\"welcomed\",\"balance-50\"] → [\"welcomed\",\"balance-75\"]"
+    );
+
+    // Each row leads to its run; the page fits a phone.
+    browser.click_css(&format!("table.compare a[href='/runs/{run}']")).await;
+    eventually(10, "the run's page", || async { browser.url().await == format!("{site}/runs/{run}") }).await;
+    browser.resize(390, 844).await;
+    browser.goto(&compare).await;
+    assert!(fits_width(&browser).await, "the comparison is wider than a phone");
+    browser.quit().await;
+}

@@ -751,3 +751,37 @@ async fn assets_are_embedded(backend: Backend) {
     let bare = dash.send("GET", "/workflows", None, None, &[]).await;
     assert_eq!((bare.status, bare.location()), (StatusCode::SEE_OTHER, "/"));
 }
+
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    compare_with_draft_shows_what_the_saved_draft_would_change_on_recorded_runs
+);
+async fn compare_with_draft_shows_what_the_saved_draft_would_change_on_recorded_runs(backend: Backend) {
+    let dash = Dash::open("compare", backend).await;
+    let s = dash.sign_in().await;
+    dash.engine.activate("acme", "welcome").await.unwrap();
+    let stop = dash.scheduler();
+    let run = dash.event("cmp1").await.remove(0);
+    dash.finished(&run).await;
+    stop.send(true).unwrap();
+    // The draft is the active version's source: nothing to compare.
+    assert!(!dash.get(&s, "/workflows/welcome").await.has("compare-with-draft"));
+
+    let draft = WELCOME.replace("award_points(50,", "award_points(75,");
+    dash.engine.save_draft("acme", "welcome", &draft).await.unwrap();
+    let page = dash.get(&s, "/workflows/welcome").await;
+    page.assert_has(r#"<a class="button" id="compare-with-draft" href="/workflows/welcome/compare">"#);
+    let compare = dash.get(&s, "/workflows/welcome/compare").await;
+    assert_eq!(compare.status, StatusCode::OK, "{}", compare.body);
+    compare.assert_has("1 run replayed on the draft: 1 changed, 0 unchanged");
+    compare.assert_has("1 of 1 run would call `bonus` (loyalty.award_points) with other arguments");
+    compare.assert_has("~ bonus (loyalty.award_points): points: 50 → 75");
+    compare.assert_has(&format!(r#"<a href="/runs/{run}">"#));
+
+    // A draft with errors: its diagnostics, nothing compared.
+    dash.engine.save_draft("acme", "welcome", &WELCOME.replace("add_to_list", "add_to_lst")).await.unwrap();
+    let broken = dash.get(&s, "/workflows/welcome/compare").await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", broken.body);
+    broken.assert_has("the draft has errors: nothing to compare");
+    broken.assert_has("K0101");
+}

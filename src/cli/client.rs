@@ -336,6 +336,14 @@ struct ReportedDiagnostic {
 /// then `  help: …`) when the answer has them, and the server's message. Exit 1.
 pub(crate) fn write_refusal(console: &mut Console<'_>, name: &str, failure: &Failure) -> io::Result<Exit> {
     let Failure::Refused { message, body, .. } = failure else { return failure.report(console) };
+    write_diagnostics(console, body)?;
+    writeln!(console.err, "{} `{name}` was not activated: {message}", console.red("error:"))?;
+    Ok(Exit::Failure)
+}
+
+/// Prints the diagnostics of a refusal's body (`{ "diagnostics": { "diagnostics": [ … ] } }`),
+/// one `file:line:col: error[CODE]: message` line each, then `  help: …`.
+pub(crate) fn write_diagnostics(console: &mut Console<'_>, body: &Value) -> io::Result<()> {
     let reported = body.get("diagnostics").and_then(|report| report.get("diagnostics")).cloned();
     let diagnostics: Vec<ReportedDiagnostic> =
         reported.and_then(|list| serde_json::from_value(list).ok()).unwrap_or_default();
@@ -346,8 +354,7 @@ pub(crate) fn write_refusal(console: &mut Console<'_>, name: &str, failure: &Fai
             writeln!(console.err, "  help: {}", help.replace('\n', " "))?;
         }
     }
-    writeln!(console.err, "{} `{name}` was not activated: {message}", console.red("error:"))?;
-    Ok(Exit::Failure)
+    Ok(())
 }
 
 #[cfg(test)]

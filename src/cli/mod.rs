@@ -30,6 +30,7 @@ mod lsp;
 mod migrate;
 mod output;
 pub mod project;
+mod replay;
 mod run;
 mod serve;
 mod store;
@@ -94,6 +95,8 @@ Examples:
   komo deploy --activate             check the project's workflows, save and activate them
   komo workflows list                a running engine's workflows, states and metrics
   komo migrate welcome --to v2       which waiting runs can move to version 2 (--apply moves them)
+  komo replay welcome --against workflows/welcome.komo
+                                     what the edited workflow would change on recorded runs
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -141,6 +144,8 @@ enum Command {
     Store(store::StoreCommandArgs),
     /// Check the project's workflows and save them to a running engine
     Deploy(deploy::DeployArgs),
+    /// Re-run a workflow's recorded runs on a new version, in the sandbox, and show what changes
+    Replay(replay::ReplayArgs),
     /// Run the language server on stdin/stdout, for editors
     Lsp(lsp::LspArgs),
     /// Format .komo files in the canonical layout (or list those that are not, with --check)
@@ -190,6 +195,7 @@ fn run() -> Exit {
         Command::Migrate(args) => migrate::run(&args, &mut console),
         Command::Store(args) => store::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
+        Command::Replay(args) => replay::run(&args, &mut console),
         Command::Lsp(args) => Ok(lsp::run(&args)),
         Command::Fmt(args) => fmt::run(&args, &mut console),
     };

@@ -10,6 +10,7 @@
 //! | `GET /` | workflows: status, scope, trigger, version, run counts, success rate, p50/p95; filter and search; lifecycle buttons |
 //! | `GET /workflows/{name}` | a workflow: highlighted source (`?version=N` for a version's), versions, recent runs |
 //! | `POST /workflows/{name}/{activate,pause,resume,deactivate,clone}` | a lifecycle action, then back (303) |
+//! | `GET /workflows/{name}/compare` | "compare with draft": the replay diff of recent runs on the saved draft |
 //! | `GET /runs` | runs, newest first, filtered and paged; live while open |
 //! | `GET /runs/{id}` | a run: its event, contact, and timeline; live while unfinished |
 //! | `POST /runs/{id}/replay` | a new run on the same event, then its page (303) |
@@ -19,6 +20,7 @@
 //! A workspace sees only its own workflows and runs: every query takes the session's
 //! workspace, so another workspace's names and ids are "not found" (404).
 
+mod compare;
 mod form;
 mod highlight;
 mod pages;
@@ -46,6 +48,7 @@ pub fn router() -> Router<Arc<Engine>> {
         .route("/workflows", get(|| async { axum::response::Redirect::to("/") }))
         .route("/workflows/{name}", get(pages::workflow))
         .route("/workflows/{name}/{action}", post(pages::lifecycle))
+        .route("/workflows/{name}/compare", get(compare::compare))
         .route("/runs", get(runs::runs))
         .route("/runs/{id}", get(runs::run))
         .route("/runs/{id}/replay", post(runs::replay))

@@ -155,10 +155,17 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         };
         let filter = RunFilter { workflow: Some(name.clone()), limit: Some(20), ..RunFilter::default() };
         let runs = engine.runs(&ws, &filter).await?;
-        Ok((detail, source, engine.version_list(&ws, &name).await?, runs, Recent::load(engine, &ws).await?))
+        // "Compare with draft" when the saved draft is not the active version's source.
+        let active = match detail.summary.version {
+            Some(v) => engine.version_source(&ws, &name, v).await?,
+            None => None,
+        };
+        let compare = active.is_some_and(|active| active != detail.source);
+        let versions = engine.version_list(&ws, &name).await?;
+        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, compare))
     })
     .await;
-    let (detail, source, versions, page, recent) = match loaded {
+    let (detail, source, versions, page, recent, compare) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("workflows"), &error),
     };
@@ -173,6 +180,7 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         rows: page.runs.iter().map(runs::run_row).collect(),
         problem: extra.problem,
         notice: extra.notice,
+        compare,
     };
     view::html(status, &page)
 }
@@ -201,7 +209,7 @@ pub async fn workflow(
 }
 
 /// The lines of a refused activation's `komo check --format json` report.
-fn diagnostics(report: &serde_json::Value) -> Vec<DiagnosticLine> {
+pub(super) fn diagnostics(report: &serde_json::Value) -> Vec<DiagnosticLine> {
     let text = |d: &serde_json::Value, key: &str| d.get(key).and_then(|v| v.as_str()).map(str::to_string);
     let number = |d: &serde_json::Value, key: &str| d.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
     report

@@ -121,6 +121,8 @@ pub struct WorkflowPage {
     pub rows: Vec<RunRow>,
     pub problem: Option<Problem>,
     pub notice: Option<String>,
+    /// The saved draft differs from the active version: offer "compare with draft".
+    pub compare: bool,
 }
 
 /// The runs page's filters, as the form shows them.

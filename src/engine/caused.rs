@@ -12,8 +12,9 @@
 
 use super::Engine;
 use super::error::{EngineError, Fault};
+use super::host::blob_of;
 use super::ingest::plan_runs;
-use super::store::{RaisedEvent, StoreError};
+use super::store::{RaisedEvent, RunRow, StoreError};
 use crate::runtime::caused::{CausedBy, CausedEvent, Change};
 use crate::runtime::contact::ContactState;
 use crate::runtime::event::parse_envelope;
@@ -138,12 +139,17 @@ pub async fn raise_one(
         Vec::new()
     } else {
         let contact_id = cause.contact_id.map(str::to_string);
-        let contact = Ok(contact.clone());
-        plan_runs(engine, cause.workspace, &parsed, &contact_id, &contact, None, depth, Some(&caused_json))
-            .await?
-            .into_iter()
-            .map(|(row, _)| row)
-            .collect()
+        let load = Ok(contact.clone());
+        let planned =
+            plan_runs(engine, cause.workspace, &parsed, &contact_id, &load, None, depth, Some(&caused_json))
+                .await?;
+        // The contact as the runs start (as the cause left it), kept for `komo replay`;
+        // serialised only when the event starts a run.
+        let start_contact = match (&contact_id, planned.is_empty()) {
+            (Some(_), false) => Some(blob_of(contact)?.0),
+            _ => None,
+        };
+        planned.into_iter().map(|(row, _)| RunRow { start_contact: start_contact.clone(), ..row }).collect()
     };
     Ok(Raised { id: id.to_string(), kind: kind.to_string(), body, depth, caused_by: caused_json, runs })
 }

@@ -216,6 +216,7 @@ pub async fn plan_runs(
             state: state_json,
             depth,
             caused_by: caused_by.map(str::to_string),
+            start_contact: None,
         };
         new_runs.push((row, run));
     }
@@ -298,6 +299,12 @@ async fn start_runs(
             })
             .collect()
     };
+    // The contact as the runs start, kept for `komo replay`: the blob read or made above,
+    // one more bind per run at insert (the hand-off above does not carry it).
+    let mut new_runs = new_runs;
+    for run in &mut new_runs {
+        run.start_contact = blob.clone();
+    }
     runs.extend(raised.iter().flat_map(|e| &e.runs).map(|r| StartedRun {
         id: r.id.clone(),
         workflow: r.workflow.clone(),

@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod overview;
 mod platform;
 pub mod project;
+pub mod replay;
 mod scheduler;
 pub mod sessions;
 pub mod store;

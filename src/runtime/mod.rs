@@ -14,6 +14,7 @@ pub mod host;
 pub mod interp;
 pub mod migrate;
 pub mod record;
+pub mod replay;
 pub mod sandbox;
 pub mod testing;
 pub mod value;

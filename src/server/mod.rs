@@ -14,6 +14,7 @@
 //! | `POST /v1/workflows/{name}/clone` | 201, the copy (body: nothing or `{ "name": "…" }`) |
 //! | `GET /v1/workflows/{name}/migration?to=N` | which waiting runs of other versions can move to N, where, and why not |
 //! | `POST /v1/workflows/{name}/migrate` | `{ "to": N }`: moves them; what moved, what was skipped, the plan |
+//! | `POST /v1/workflows/{name}/replay` | the replay diff (body: `{ "against": { "version": N } \| { "source": "…" }, "since", "limit" }`) |
 //! | `GET /v1/runs` | a page of runs (filters and paging in the query) |
 //! | `GET /v1/runs/{id}`, `POST /v1/runs/{id}/replay` | the run record; 202, the new run |
 //! | `GET /v1/contacts/{id}`, `GET /v1/contacts?email=…` | the contact |
@@ -33,6 +34,7 @@
 
 mod auth;
 mod listen;
+mod replay;
 mod reply;
 mod routes;
 
@@ -72,6 +74,7 @@ pub fn router_with(engine: Arc<Engine>, limits: Limits) -> Router {
         .route("/v1/workflows/{name}/migration", get(routes::migrate::plan))
         .route("/v1/workflows/{name}/migrate", post(routes::migrate::apply))
         .route("/v1/workflows/{name}/{action}", post(routes::lifecycle))
+        .route("/v1/workflows/{name}/replay", post(replay::replay_diff))
         .route("/v1/runs", get(routes::runs))
         .route("/v1/runs/{id}", get(routes::run))
         .route("/v1/runs/{id}/replay", post(routes::replay))

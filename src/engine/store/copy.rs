@@ -105,6 +105,7 @@ pub const TABLES: &[Table] = &[
             ("caused_by", Text),
             ("cause_run", Text),
             ("seq", Int),
+            ("start_contact", Text),
         ],
         key: &["seq"],
     },

@@ -19,6 +19,7 @@ pub mod copy;
 mod error;
 pub mod migrate;
 mod postgres;
+mod replay;
 mod sqlite;
 mod writes;
 
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 pub use error::StoreError;
+pub use replay::ReplayQuery;
 pub use writes::{Claim, ContactWrite, IngestWrite, NewEvent, ProgressWrite, RaisedEvent};
 
 /// Where a store is: a SQLite file or a Postgres database.
@@ -112,6 +114,9 @@ pub struct RunRow {
     pub depth: i64,
     /// What caused its trigger event, as JSON ([`crate::runtime::caused::CausedBy`]).
     pub caused_by: Option<String>,
+    /// The contact's blob when the run started (written once, at insert, for `komo
+    /// replay`); only [`Store::replay_runs`] reads it back, other reads leave it `None`.
+    pub start_contact: Option<String>,
 }
 
 #[cfg(test)]
@@ -135,6 +140,7 @@ impl RunRow {
             state: "{}".into(),
             depth: 0,
             caused_by: None,
+            start_contact: None,
         }
     }
 }

@@ -17,6 +17,7 @@ mod copy;
 mod migrate;
 mod notify;
 mod reads;
+mod replay;
 mod runs;
 mod schema;
 mod writer;

@@ -39,6 +39,7 @@ pub(super) fn run_row(r: &tokio_postgres::Row) -> Result<RunRow, StoreError> {
         state: get(r, 13)?,
         depth: get(r, 14)?,
         caused_by: get(r, 15)?,
+        start_contact: None,
     })
 }
 

@@ -10,7 +10,8 @@ use super::StoreError;
 /// The lock every node takes while it migrates (any fixed number: komo's own).
 const MIGRATION_LOCK: i64 = 0x6b6f_6d6f;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE workspaces (id TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
 CREATE TABLE api_keys (
   hash TEXT PRIMARY KEY,
@@ -103,7 +104,14 @@ CREATE TABLE contact_leases (
 );
 CREATE INDEX contact_leases_token ON contact_leases(token);
 CREATE SEQUENCE fencing_tokens;
-"#];
+"#,
+    r#"
+-- The contact's blob as it was when the run started, written once at insert (the
+-- state JSON is rewritten at every park; this is not): what `komo replay` starts a
+-- recorded run's replay from. NULL for runs stored before.
+ALTER TABLE runs ADD COLUMN start_contact TEXT;
+"#,
+];
 
 /// The last schema version this build knows.
 pub(super) fn latest() -> i64 {

@@ -240,8 +240,8 @@ async fn insert_runs(tx: &Transaction<'_>, runs: &[RunRow]) -> Result<u64, Store
         return Ok(0);
     }
     // One row of parameters per run, in arrival order (`seq` numbers them so).
-    const COLUMNS: usize = 17;
-    let mut sql = format!("INSERT INTO runs ({RUN_COLUMNS}, cause_run) VALUES ");
+    const COLUMNS: usize = 18;
+    let mut sql = format!("INSERT INTO runs ({RUN_COLUMNS}, cause_run, start_contact) VALUES ");
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         Vec::with_capacity(runs.len() * COLUMNS);
     let causes: Vec<Option<String>> = runs.iter().map(RunRow::cause_run).collect();
@@ -270,6 +270,7 @@ async fn insert_runs(tx: &Transaction<'_>, runs: &[RunRow]) -> Result<u64, Store
             &run.depth,
             &run.caused_by,
             cause,
+            &run.start_contact,
         ]);
     }
     tx.execute(&tx.prepare_cached(&sql).await?, &params).await?;

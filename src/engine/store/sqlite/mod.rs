@@ -15,6 +15,7 @@ mod copy;
 mod events;
 mod hot;
 mod migrate;
+mod replay;
 mod runs;
 mod schema;
 mod sessions;

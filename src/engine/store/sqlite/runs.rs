@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{DueRun, RunQuery, RunRow, Sqlite, StoreError};
 use crate::engine::store::Claim;
 
-const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
+pub(super) const RUN_COLUMNS: &str = "id, workspace, workflow, version, status, trigger, hub, card, event_id, contact_id, started_at, finished_at, due_at, state, depth, caused_by";
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+pub(super) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
         id: r.get(0)?,
         workspace: r.get(1)?,
@@ -29,6 +29,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         state: r.get(13)?,
         depth: r.get(14)?,
         caused_by: r.get(15)?,
+        start_contact: None,
     })
 }
 
@@ -164,7 +165,7 @@ impl Sqlite {
 /// are serialised, and the unique index refuses a clash rather than misorder).
 pub(super) fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, cause_run, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"
+        "INSERT INTO runs ({RUN_COLUMNS}, cause_run, start_contact, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"
     ))?
     .execute(params![
             run.id,
@@ -184,6 +185,7 @@ pub(super) fn insert_run(tx: &Connection, run: &RunRow) -> Result<(), StoreError
             run.depth,
             run.caused_by,
             run.cause_run(),
+            run.start_contact,
     ])?;
     Ok(())
 }

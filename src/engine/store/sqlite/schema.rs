@@ -113,6 +113,12 @@ CREATE INDEX runs_newest ON runs(workspace, started_at DESC, seq DESC);
 DROP INDEX runs_workflow_newest;
 CREATE INDEX runs_workflow_newest ON runs(workspace, workflow, started_at DESC, seq DESC, status, finished_at);
 "#,
+    r#"
+-- The contact's blob as it was when the run started, written once at insert (the
+-- state JSON is rewritten at every park; this is not): what `komo replay` starts a
+-- recorded run's replay from. NULL for runs stored before.
+ALTER TABLE runs ADD COLUMN start_contact TEXT;
+"#,
 ];
 
 /// Applies the migrations `conn` has not seen yet, in one transaction.
@@ -155,7 +161,7 @@ mod tests {
     fn a_new_store_is_migrated_to_the_last_schema_version() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "4");
+        assert_eq!(schema_version(&conn), "5");
         let tables = names(&conn, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
         assert_eq!(
             tables,
@@ -173,7 +179,7 @@ mod tests {
         );
         // Opening it again applies nothing more.
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "4");
+        assert_eq!(schema_version(&conn), "5");
     }
 
     #[test]
@@ -188,7 +194,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "4");
+        assert_eq!(schema_version(&conn), "5");
         assert!(
             names(&conn, "SELECT name FROM pragma_table_info('runs')").contains(&"cause_run".to_string())
         );
@@ -214,7 +220,7 @@ mod tests {
             .unwrap();
         }
         migrate(&mut conn).unwrap();
-        assert_eq!(schema_version(&conn), "4");
+        assert_eq!(schema_version(&conn), "5");
         assert_eq!(
             names(&conn, "SELECT id FROM runs ORDER BY started_at DESC, seq DESC"),
             ["run_m", "run_a", "run_z"]

@@ -203,3 +203,38 @@ fn cancelling_a_workflow_cancels_its_unfinished_runs_only_and_all_or_none() {
     assert_eq!((done.status.as_str(), done.finished_at), ("succeeded", None));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn replay_reads_finished_and_waiting_runs_of_a_workflow_with_their_start_contacts() {
+    let (store, dir) = temp_store("replay");
+    store
+        .transaction(|tx| {
+            for (id, status, started, contact) in [
+                ("run_old", "succeeded", 5, None),
+                ("run_s", "succeeded", 10, Some("{\"at\":\"start\"}")),
+                ("run_f", "failed", 20, None),
+                ("run_w", "waiting", 30, Some("{}")),
+                ("run_p", "pending", 40, None),
+                ("run_c", "cancelled", 50, None),
+            ] {
+                let run = RunRow {
+                    status: status.into(),
+                    started_at: started,
+                    start_contact: contact.map(str::to_string),
+                    ..sample_run(id)
+                };
+                insert_run(tx, &run)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let rows = store.replay_runs("ws", "w", 10, 10).unwrap();
+    let got: Vec<(&str, Option<&str>)> =
+        rows.iter().map(|r| (r.id.as_str(), r.start_contact.as_deref())).collect();
+    assert_eq!(got, [("run_w", Some("{}")), ("run_f", None), ("run_s", Some("{\"at\":\"start\"}"))]);
+    assert_eq!(store.replay_runs("ws", "w", i64::MIN, 1).unwrap().len(), 1);
+    assert!(store.replay_runs("ws", "other", i64::MIN, 10).unwrap().is_empty());
+    // The other reads do not carry the blob.
+    assert_eq!(store.run("ws", "run_s").unwrap().unwrap().start_contact, None);
+    let _ = std::fs::remove_dir_all(dir);
+}
