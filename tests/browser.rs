@@ -1,8 +1,10 @@
 //! The dashboard in a real browser: the `komo` binary serving a copy of the demo
 //! project (`examples/demo`), Debian's headless Chromium driven through chromedriver.
 //! Sign in, activate a workflow, post an event, follow its run live to the end, read
-//! the timeline, replay it; the run page is saved as a screenshot
-//! (`target/artifacts/run-detail.png`); every page fits a phone's width.
+//! the timeline and the run's path on its flowchart, replay it; the run page, its path
+//! and the workflow page's flowchart are saved as screenshots (`target/artifacts/`:
+//! `run-detail.png`, `run-path.png`, `workflow-graph.png`); every page fits a phone's
+//! width.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -123,13 +125,35 @@ async fn sign_in_activate_run_follow_the_timeline_and_replay() {
     assert_eq!(clock.len(), "09:00:00.000".len(), "{clock}");
     assert_eq!(browser.find_all("ol.timeline svg rect:not(.track)").await.len(), 4);
 
-    // A screenshot of the whole run page, as a test artifact.
+    // The run's path on its version's flowchart: every step coloured by its status, the
+    // edges it took marked, each step linked to its timeline row.
+    assert_eq!(browser.find_all(".picture svg g.node.status-succeeded").await.len(), 3);
+    assert_eq!(browser.find_all(".picture svg g.edge.taken").await.len(), 5);
+    let bonus = browser.find(".picture svg a[href='#step-bonus'] text.title").await;
+    browser.click(&bonus).await;
+    eventually(10, "the bonus row as the target", || async { browser.url().await.ends_with("#step-bonus") })
+        .await;
+    let target = browser.execute("return document.querySelector(':target')?.id ?? '';").await;
+    assert_eq!(target, "step-bonus");
+
+    // A screenshot of the whole run page, and of its path alone, as test artifacts.
     let height = browser.execute("return document.documentElement.scrollHeight;").await.as_u64().unwrap();
     browser.resize(1280, u32::try_from(height.clamp(800, 4000)).unwrap() + 120).await;
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("artifacts");
     browser.screenshot(&artifacts.join("run-detail.png")).await;
     assert!(std::fs::metadata(artifacts.join("run-detail.png")).unwrap().len() > 10_000);
+    browser.screenshot_of(&browser.find(".picture .graph svg").await, &artifacts.join("run-path.png")).await;
+    assert!(std::fs::metadata(artifacts.join("run-path.png")).unwrap().len() > 3_000);
     browser.resize(1280, 1000).await;
+
+    // The workflow page: the active version's flowchart and its bounds.
+    browser.goto(&format!("{site}/workflows/welcome?version=1")).await;
+    assert_eq!(browser.text_of("#graph-title").await, "Flowchart (version 1)");
+    assert_eq!(browser.find_all(".picture svg g.node").await.len(), 6);
+    let bounds = browser.text_of(".picture .bounds").await;
+    assert!(bounds.contains("Longest run") && bounds.contains("5s") && bounds.contains("50"), "{bounds}");
+    browser.screenshot_of(&browser.find(".picture").await, &artifacts.join("workflow-graph.png")).await;
+    browser.goto(&format!("{site}/runs/{run}")).await;
 
     // Replay: a new run of the same event, and its page.
     let before = browser.url().await;

@@ -632,6 +632,17 @@ async fn the_run_page_draws_the_timeline_and_replays_the_run(backend: Backend) {
     page.assert_has("<summary>Output</summary>");
     page.assert_has("&#34;Welcome bonus&#34;");
     page.assert_has(r#"<svg viewBox="0 0 1000 12""#);
+    // The path on the flowchart: each step coloured by its status and linked to its
+    // timeline row; the branch not taken is not marked.
+    page.assert_has(
+        r##"<a href="#step-bonus"><g class="node action status-succeeded" data-id="n2" data-step="bonus">"##,
+    );
+    page.assert_has(r#"<li class="row step succeeded" id="step-bonus">"#);
+    page.assert_has(r#"<g class="node action status-skipped" data-id="n5" data-step="update_1">"#);
+    page.assert_has(r#"<g class="edge no taken" data-from="n4" data-to="n6">"#);
+    assert!(!page.has(r#"<g class="edge yes taken""#), "the yes branch was not taken");
+    page.assert_has("<summary>The flowchart as a list</summary>");
+    page.assert_has("update_1 · contact.update · add_tags: [&#34;rich&#34;] [skipped]");
     // Start times to the millisecond.
     let clock = page.body.find("<time datetime=\"20").unwrap();
     let shown = &page.body[clock..clock + 80];

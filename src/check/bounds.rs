@@ -30,7 +30,7 @@
 
 mod fold;
 pub mod limits;
-mod report;
+pub mod report;
 #[cfg(test)]
 mod tests;
 mod walk;

@@ -111,3 +111,15 @@ async fn harden(mut response: Response) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    /// The page's content policy blocks the `<style>` inside an SVG drawn into it, so
+    /// the stylesheet carries the flowchart's rules: every one of them.
+    #[test]
+    fn the_stylesheet_has_every_rule_of_the_flowchart() {
+        for rule in crate::graph::svg::STYLE.split_inclusive('}') {
+            assert!(super::CSS.contains(rule), "dashboard.css lacks `{rule}`");
+        }
+    }
+}

@@ -162,10 +162,11 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         };
         let compare = active.is_some_and(|active| active != detail.source);
         let versions = engine.version_list(&ws, &name).await?;
-        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, compare))
+        let picture = engine.picture(&name, &source);
+        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, compare, picture))
     })
     .await;
-    let (detail, source, versions, page, recent, compare) = match loaded {
+    let (detail, source, versions, page, recent, compare, picture) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("workflows"), &error),
     };
@@ -181,6 +182,7 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         problem: extra.problem,
         notice: extra.notice,
         compare,
+        picture: picture.as_ref().map(|p| view::PictureView::new(p, None)),
     };
     view::html(status, &page)
 }

@@ -22,6 +22,7 @@ use super::view::{
 use super::{call, failure, form};
 use crate::engine::Engine;
 use crate::engine::api::{RunFilter, RunSummary};
+use crate::graph::svg::Overlay;
 use crate::runtime::record::RunRecord;
 
 const STATUSES: &[&str] = &["pending", "running", "waiting", "succeeded", "failed", "cancelled"];
@@ -288,13 +289,26 @@ pub async fn run(
     Path(id): Path<String>,
 ) -> Response {
     let ws = signed_in.workspace();
-    let record = match call(&engine, async move |engine| engine.run(&ws, &id).await).await {
-        Ok(record) => record,
+    let loaded = call(&engine, async move |engine| {
+        let record = engine.run(&ws, &id).await?;
+        let source = engine.version_source(&ws, &record.workflow, record.version).await?;
+        Ok((record, source))
+    })
+    .await;
+    let (record, source) = match loaded {
+        Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("runs"), &error),
     };
     let live = record.finished_at.is_none();
     let timeline = timeline(&record, engine.clock().now_ms());
     let run = head(&record);
+    let picture = source.and_then(|source| engine.picture(&record.workflow, &source)).map(|picture| {
+        let overlay = Overlay {
+            steps: record.steps.iter().map(|s| (s.name.clone(), s.status.as_str().to_string())).collect(),
+            link_prefix: Some("#step-".to_string()),
+        };
+        view::PictureView::new(&picture, Some(&overlay))
+    });
     if fragment(&headers) {
         let part = RunLiveFragment {
             run,
@@ -302,6 +316,7 @@ pub async fn run(
             axis: view::BAR_AXIS,
             event: pretty(&record.event),
             contact: pretty(&record.contact),
+            picture,
         };
         return live_header(view::html(StatusCode::OK, &part), live);
     }
@@ -314,6 +329,7 @@ pub async fn run(
         event: pretty(&record.event),
         contact: pretty(&record.contact),
         live,
+        picture,
     };
     view::html(StatusCode::OK, &page)
 }

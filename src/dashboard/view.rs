@@ -123,6 +123,55 @@ pub struct WorkflowPage {
     pub notice: Option<String>,
     /// The saved draft differs from the active version: offer "compare with draft".
     pub compare: bool,
+    /// The shown source's flowchart and bounds (none when it does not check).
+    pub picture: Option<PictureView>,
+}
+
+/// A workflow's flowchart (SVG made by `graph::svg`, every text in it escaped), its
+/// nodes as a list for screen readers and without images, and its bounds.
+#[derive(Clone, Debug)]
+pub struct PictureView {
+    pub svg: String,
+    /// One line per node: what it is, and where each way out of it leads.
+    pub steps: Vec<String>,
+    /// `(what, value)`: `("longest run", "3d")`, …
+    pub bounds: Vec<(String, String)>,
+}
+
+impl PictureView {
+    /// The view of `picture`, with `overlay` (a run) drawn on it when given.
+    pub fn new(
+        picture: &crate::engine::picture::Picture,
+        overlay: Option<&crate::graph::svg::Overlay>,
+    ) -> PictureView {
+        let graph = &picture.graph;
+        let title =
+            |id: crate::graph::NodeId| graph.node(id).map(|n| n.lines.join(" · ")).unwrap_or_default();
+        let steps = graph
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut line = title(node.id);
+                if let Some(status) = node.step.as_ref().and_then(|s| overlay.and_then(|o| o.steps.get(s))) {
+                    line.push_str(&format!(" [{status}]"));
+                }
+                let ways: Vec<String> = graph
+                    .edges
+                    .iter()
+                    .filter(|e| e.from == node.id)
+                    .map(|e| match &e.label {
+                        Some(label) => format!("{label} → {}", title(e.to)),
+                        None => format!("→ {}", title(e.to)),
+                    })
+                    .collect();
+                if !ways.is_empty() {
+                    line.push_str(&format!(": {}", ways.join("; ")));
+                }
+                line
+            })
+            .collect();
+        PictureView { svg: crate::graph::svg::render(graph, overlay), steps, bounds: picture.bound_cells() }
+    }
 }
 
 /// The runs page's filters, as the form shows them.
@@ -212,6 +261,8 @@ pub struct RunPage {
     pub event: String,
     pub contact: String,
     pub live: bool,
+    /// The run's version as a flowchart, with the run's path and each step's status.
+    pub picture: Option<PictureView>,
 }
 
 #[derive(Template, Debug)]
@@ -222,6 +273,7 @@ pub struct RunLiveFragment {
     pub axis: f64,
     pub event: String,
     pub contact: String,
+    pub picture: Option<PictureView>,
 }
 
 /// The axis width the bars are drawn on.

@@ -18,6 +18,7 @@ mod loops;
 pub mod metrics;
 pub mod migrate;
 pub mod overview;
+pub mod picture;
 mod platform;
 pub mod project;
 pub mod replay;

@@ -18,11 +18,14 @@ pub struct Overlay {
     pub link_prefix: Option<String>,
 }
 
-const STYLE: &str = "\
+/// The graph's styles, inside every SVG (for the CLI's standalone files) and in the
+/// dashboard's stylesheet (whose content policy blocks styles inside a page).
+pub const STYLE: &str = "\
 .komo-graph text{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:#111827}\
 .komo-graph .label{font-size:10px;fill:#4b5563}\
 .komo-graph .title{font-weight:600}\
 .komo-graph .node rect,.komo-graph .node polygon{fill:#fff;stroke:#6b7280;stroke-width:1.2}\
+.komo-graph .node rect.box{fill:none;stroke:none}\
 .komo-graph .trigger rect{stroke:#111827;stroke-width:2}\
 .komo-graph .route rect{fill:#eef2ff}\
 .komo-graph .wait rect{stroke-dasharray:4 3}\
@@ -54,8 +57,8 @@ pub fn render_laid(graph: &Graph, laid: &Layout, overlay: Option<&Overlay>) -> S
     );
     let _ = writeln!(out, "<style>{STYLE}</style>");
     out.push_str(
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" \
-         markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#6b7280\"/></marker></defs>\n",
+        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" \
+         markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#6b7280\"/></marker></defs>\n",
     );
     for (edge, placed) in graph.edges.iter().zip(&laid.edges) {
         let taken = reached.as_ref().is_some_and(|r| {
@@ -202,7 +205,7 @@ fn shape(kind: NodeKind, r: Rect) -> String {
                 points.iter().map(|(px, py)| format!("{},{}", num(*px), num(*py))).collect();
             // A rect too, invisible, so every node has one box to measure.
             format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"none\" style=\"fill:none;stroke:none\"/><polygon points=\"{}\"/>",
+                "<rect class=\"box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"none\"/><polygon points=\"{}\"/>",
                 num(r.x),
                 num(r.y),
                 num(r.w),

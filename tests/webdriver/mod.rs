@@ -173,6 +173,15 @@ impl Browser {
         std::fs::write(path, png).unwrap();
     }
 
+    /// Saves a PNG of one element (scrolled into view) at `path`.
+    pub async fn screenshot_of(&self, element: &str, path: &Path) {
+        use base64::Engine as _;
+        let data = self.send("GET", &format!("/element/{element}/screenshot"), None).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap()).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
     /// Ends the browser session and chromedriver.
     pub async fn quit(mut self) {
         self.send("DELETE", "", None).await;
