@@ -24,11 +24,13 @@ mod deploy;
 mod explain;
 mod files;
 mod fmt;
+mod follow;
 mod keys;
 mod lsp;
 mod output;
 pub mod project;
 mod run;
+mod runs;
 mod serve;
 mod store;
 mod test;
@@ -90,6 +92,9 @@ Examples:
   komo serve                         the engine: HTTP API and durable runs
   komo deploy --activate             check the project's workflows, save and activate them
   komo workflows list                a running engine's workflows, states and metrics
+  komo runs list --status failed     a running engine's runs, newest first
+  komo runs show RUN                 a run's timeline, as `komo run` prints it
+  komo runs follow RUN               the timeline, redrawn until the run ends
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -130,6 +135,8 @@ enum Command {
     Keys(keys::KeysArgs),
     /// List a running engine's workflows and change their state
     Workflows(workflows::WorkflowsArgs),
+    /// List a running engine's runs; show, follow, replay or cancel one
+    Runs(runs::RunsArgs),
     /// Move a whole store between SQLite and Postgres
     Store(store::StoreCommandArgs),
     /// Check the project's workflows and save them to a running engine
@@ -179,6 +186,7 @@ fn run() -> Exit {
         Command::Serve(args) => serve::run(&args, &mut console),
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
+        Command::Runs(args) => runs::run(&args, &mut console),
         Command::Store(args) => store::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
         Command::Lsp(args) => Ok(lsp::run(&args)),
