@@ -667,6 +667,53 @@ async fn the_run_page_draws_the_timeline_and_replays_the_run(backend: Backend) {
 
 both_stores!(
     #[tokio::test]
+    a_waiting_run_is_cancelled_from_its_page
+);
+async fn a_waiting_run_is_cancelled_from_its_page(backend: Backend) {
+    let dash = Dash::open("cancel_run", backend).await;
+    let s = dash.sign_in().await;
+    dash.post(&s, "/workflows/welcome/activate", "").await;
+    let stop = dash.scheduler();
+    let run = dash.event("evt_x1").await.remove(0);
+    // Parked at its wait: the clock does not move until the test moves it.
+    eventually("the run waits", async || {
+        let status = dash.engine.run("acme", &run).await.unwrap().status;
+        if status.as_str() == "waiting" { Ok(()) } else { Err(status.as_str()) }
+    })
+    .await;
+    let page = dash.get(&s, &format!("/runs/{run}")).await;
+    page.assert_has(&format!(r#"<form method="post" action="/runs/{run}/cancel" class="replay">"#));
+    page.assert_has("<button type=\"submit\">Cancel run</button>");
+
+    // Without the session's CSRF token, or from another workspace, nothing happens.
+    let forged =
+        dash.send("POST", &format!("/runs/{run}/cancel"), Some(&s.cookie), Some("csrf=0000"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let globex = dash.sign_in_with(&dash.other_key.clone()).await;
+    assert_eq!(dash.post(&globex, &format!("/runs/{run}/cancel"), "").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(dash.engine.run("acme", &run).await.unwrap().status.as_str(), "waiting");
+
+    let cancelled = dash.post(&s, &format!("/runs/{run}/cancel"), "").await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
+    assert_eq!(cancelled.location(), format!("/runs/{run}"));
+    let page = dash.get(&s, cancelled.location()).await;
+    page.assert_has(r#"<span class="badge cancelled" id="run-status">cancelled</span>"#);
+    page.assert_has("cancelled through the API</li>");
+    assert!(!page.has("Cancel run") && !page.has("data-live"), "{}", page.body);
+
+    // The wait passing does not resume it; cancelling it again is refused.
+    dash.clock.advance(WAIT * 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(dash.engine.run("acme", &run).await.unwrap().status.as_str(), "cancelled");
+    let again = dash.post(&s, &format!("/runs/{run}/cancel"), "").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    again.assert_has("has finished (cancelled); only a pending or waiting run can be cancelled");
+    assert_eq!(dash.post(&s, "/runs/r_missing/cancel", "").await.status, StatusCode::NOT_FOUND);
+    stop.send(true).unwrap();
+}
+
+both_stores!(
+    #[tokio::test]
     a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused
 );
 async fn a_run_page_links_the_run_that_caused_it_and_the_runs_it_caused(backend: Backend) {

@@ -161,6 +161,60 @@ async fn deactivating_cancels_a_waiting_run_and_its_record_says_why(backend: Bac
 
 both_stores!(
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    cancelling_a_waiting_run_ends_it_for_good
+);
+async fn cancelling_a_waiting_run_ends_it_for_good(backend: Backend) {
+    let dir = project("cancel", backend, WORKFLOWS);
+    let clock = manual_clock();
+    let engine = open_on(&dir, backend.location(&dir).as_ref(), &clock).await;
+    engine.activate("acme", "welcome").await.unwrap();
+    let stop = start_scheduler(&engine);
+    let run = engine.ingest("acme", &envelope("e1", "noa@example.com")).await.unwrap().runs.remove(0);
+    let other = engine.ingest("acme", &envelope("e2", "max@example.com")).await.unwrap().runs.remove(0);
+    wait_for(&engine, &run.id, "waiting").await;
+    wait_for(&engine, &other.id, "waiting").await;
+
+    let record = serde_json::to_value(engine.cancel_run("acme", &run.id).await.unwrap()).unwrap();
+    assert_eq!(record["status"], "cancelled", "{record:#}");
+    assert_eq!(record["finished_at"], "2026-11-29T09:00:00.000Z");
+    assert_eq!(
+        record["lifecycle"],
+        serde_json::json!([{ "kind": "cancelled", "at": "2026-11-29T09:00:00.000Z", "by": "through the API" }]),
+    );
+
+    // The wait passing resumes the other run, never the cancelled one.
+    clock.advance(Duration::from_secs(2));
+    wait_for(&engine, &other.id, "succeeded").await;
+    let record = serde_json::to_value(engine.run("acme", &run.id).await.unwrap()).unwrap();
+    assert_eq!(record["status"], "cancelled");
+    assert_eq!(record["steps"][2]["status"], "skipped", "the step after the wait never ran");
+    let noa = engine.contact_by_email("acme", "noa@example.com").await.unwrap();
+    assert_eq!(noa["tags"], serde_json::json!([]), "{noa:#}");
+
+    // Finished runs, cancelled or not, cannot be cancelled; unknown runs are not found.
+    for finished in [&run.id, &other.id] {
+        match engine.cancel_run("acme", finished).await {
+            Err(EngineError::Conflict(refusal)) => {
+                assert!(refusal.to_string().contains("has finished"), "{refusal}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let again = engine.cancel_run("acme", &run.id).await.unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        format!("run `{}` has finished (cancelled); only a pending or waiting run can be cancelled", run.id)
+    );
+    assert!(matches!(engine.cancel_run("acme", "run_nope").await, Err(EngineError::NotFound(_))));
+    assert!(
+        matches!(engine.cancel_run("other_ws", &other.id).await, Err(EngineError::NotFound(_))),
+        "another workspace's run is not found"
+    );
+    stop.send(true).unwrap();
+}
+
+both_stores!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     matching_applies_scope_and_the_filter
 );
 async fn matching_applies_scope_and_the_filter(backend: Backend) {

@@ -241,6 +241,16 @@ async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it(backend: Bac
     assert_eq!(refused["field"], "data.source", "{refused}");
     assert!(error_of(&refused).contains("String"), "{refused}");
 
+    // A pending run (the scheduler is not running yet) is cancelled; a scheduler that
+    // picks it up later cannot commit on its old claim.
+    let (status, pending) = api.post_json("/v1/events", &event("evt_3", "cy@example.com")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    let cancelled_id = pending["runs"][0]["id"].as_str().unwrap().to_owned();
+    let (status, cancelled) = api.post(&format!("/v1/runs/{cancelled_id}/cancel")).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["lifecycle"][0]["by"], "through the API", "{cancelled}");
+
     let (scheduler_stop, scheduler) = api.start_scheduler();
     let run = api.finished_run(&run_id).await;
     assert_eq!(run["status"], "succeeded", "{run}");
@@ -265,6 +275,15 @@ async fn an_event_starts_one_run_once_and_the_scheduler_finishes_it(backend: Bac
     assert_eq!(replay["status"], "succeeded", "{replay}");
     let (_, contact) = api.get("/v1/contacts?email=ana@example.com").await;
     assert_eq!(contact["points"], 100, "{contact}");
+    let (status, finished) = api.post(&format!("/v1/runs/{run_id}/cancel")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{finished}");
+    assert!(error_of(&finished).contains("has finished (succeeded)"), "{finished}");
+    let (_, still) = api.get(&format!("/v1/runs/{cancelled_id}")).await;
+    assert_eq!(still["status"], "cancelled", "{still}");
+    let ran: Vec<&Value> = still["steps"].as_array().unwrap().iter().map(|s| &s["status"]).collect();
+    assert_eq!(ran, [&json!("skipped"), &json!("skipped")], "{still}");
+    let (status, no_run) = api.post("/v1/runs/run_nope/cancel").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{no_run}");
 
     scheduler_stop.send_replace(true);
     scheduler.await.unwrap();
@@ -345,6 +364,9 @@ async fn another_workspace_key_reaches_nothing_of_this_one(backend: Backend) {
     let (status, replay) =
         api.send("POST", &format!("/v1/runs/{run_id}/replay"), Some(&other_key), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{replay}");
+    let (status, cancel) =
+        api.send("POST", &format!("/v1/runs/{run_id}/cancel"), Some(&other_key), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{cancel}");
     // This workspace's own key still sees its run.
     assert_eq!(api.get(&format!("/v1/runs/{run_id}")).await.0, StatusCode::OK);
 }

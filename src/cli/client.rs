@@ -199,10 +199,7 @@ impl Client {
         path: &[&str],
         query: &[(&str, &str)],
     ) -> Result<T, Failure> {
-        let mut url = self.url(path)?;
-        url.query_pairs_mut().extend_pairs(query);
-        let request = self.http.get(url).bearer_auth(&self.key);
-        self.answer(request).and_then(|body| self.parse(&body))
+        self.get_query_body(path, query).and_then(|body| self.parse(&body))
     }
 
     /// `PUT` a text body.
@@ -232,6 +229,19 @@ impl Client {
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<Vec<u8>, Failure> {
         let url = self.url(path)?;
+        self.send_to(method, url, body)
+    }
+
+    /// `GET` the path with a query (`name=value` pairs, each escaped): the answer's body.
+    pub fn get_query_body(&self, path: &[&str], query: &[(&str, &str)]) -> Result<Vec<u8>, Failure> {
+        let mut url = self.url(path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        self.send_to(Method::GET, url, None)
+    }
+
+    fn send_to(&self, method: Method, url: Url, body: Option<(&str, Vec<u8>)>) -> Result<Vec<u8>, Failure> {
         let mut request = self.http.request(method, url).bearer_auth(&self.key);
         if let Some((kind, bytes)) = body {
             request = request.header(CONTENT_TYPE, kind).body(bytes);

@@ -24,6 +24,7 @@ mod deploy;
 mod explain;
 mod files;
 mod fmt;
+mod follow;
 mod graph;
 mod keys;
 mod lsp;
@@ -32,6 +33,7 @@ mod output;
 pub mod project;
 mod replay;
 mod run;
+mod runs;
 mod serve;
 mod store;
 mod test;
@@ -97,6 +99,9 @@ Examples:
   komo migrate welcome --to v2       which waiting runs can move to version 2 (--apply moves them)
   komo replay welcome --against workflows/welcome.komo
                                      what the edited workflow would change on recorded runs
+  komo runs list --status failed     a running engine's runs, newest first
+  komo runs show RUN                 a run's timeline, as `komo run` prints it
+  komo runs follow RUN               the timeline, redrawn until the run ends
 
 Exit status: 0 no errors, 1 the input has errors, 2 usage or I/O error, 101 internal error.
 Colour follows the terminal; set NO_COLOR to turn it off.";
@@ -140,6 +145,8 @@ enum Command {
     Workflows(workflows::WorkflowsArgs),
     /// Move a workflow's waiting runs to another version (the plan; --apply moves them)
     Migrate(migrate::MigrateArgs),
+    /// List a running engine's runs; show, follow, replay or cancel one
+    Runs(runs::RunsArgs),
     /// Move a whole store between SQLite and Postgres
     Store(store::StoreCommandArgs),
     /// Check the project's workflows and save them to a running engine
@@ -193,6 +200,7 @@ fn run() -> Exit {
         Command::Keys(args) => keys::run(&args, &mut console),
         Command::Workflows(args) => workflows::run(&args, &mut console),
         Command::Migrate(args) => migrate::run(&args, &mut console),
+        Command::Runs(args) => runs::run(&args, &mut console),
         Command::Store(args) => store::run(&args, &mut console),
         Command::Deploy(args) => deploy::run(&args, &mut console),
         Command::Replay(args) => replay::run(&args, &mut console),

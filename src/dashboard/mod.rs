@@ -14,12 +14,14 @@
 //! | `GET /runs` | runs, newest first, filtered and paged; live while open |
 //! | `GET /runs/{id}` | a run: its event, contact, and timeline; live while unfinished |
 //! | `POST /runs/{id}/replay` | a new run on the same event, then its page (303) |
+//! | `POST /runs/{id}/cancel` | cancels a pending or waiting run, then back to its page (303) |
 //! | `GET`, `POST /login`; `POST /logout` | signing in with a workspace API key, and out |
 //! | `GET /assets/{file}` | the stylesheet and script |
 //!
 //! A workspace sees only its own workflows and runs: every query takes the session's
 //! workspace, so another workspace's names and ids are "not found" (404).
 
+mod cancel;
 mod compare;
 mod form;
 mod highlight;
@@ -52,6 +54,7 @@ pub fn router() -> Router<Arc<Engine>> {
         .route("/runs", get(runs::runs))
         .route("/runs/{id}", get(runs::run))
         .route("/runs/{id}/replay", post(runs::replay))
+        .route("/runs/{id}/cancel", post(cancel::cancel))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/assets/{file}", get(asset))

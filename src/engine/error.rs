@@ -100,6 +100,8 @@ pub enum Refusal {
     NotAdmitted { workflow: String },
     /// A run's progress was saved on a stale claim ([`StoreError::Conflict`]).
     StaleClaim { run: String },
+    /// Cancelling a run that has finished already (`status`: succeeded, failed, cancelled).
+    RunFinished { run: String, status: String },
 }
 
 /// Why a 400 could not read the body.
@@ -222,6 +224,12 @@ impl fmt::Display for Refusal {
                 write!(f, "`{workflow}` is not active, or no longer admits this event")
             }
             Refusal::StaleClaim { run } => StoreError::Conflict { run: run.clone() }.fmt(f),
+            Refusal::RunFinished { run, status } => {
+                write!(
+                    f,
+                    "run `{run}` has finished ({status}); only a pending or waiting run can be cancelled"
+                )
+            }
         }
     }
 }

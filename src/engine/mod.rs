@@ -7,6 +7,7 @@
 //! (exactly once), and the scheduler resumes whatever is due, also after a restart.
 
 pub mod api;
+mod cancel;
 mod caused;
 pub mod clock;
 pub mod error;

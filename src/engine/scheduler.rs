@@ -25,7 +25,6 @@ use super::store::{ContactWrite, DueRun, ProgressWrite, RunRow, Store, StoreErro
 use crate::ir::RunStatus;
 use crate::runtime::contact::ContactState;
 use crate::runtime::interp::{Progress, RunState, resume};
-use crate::runtime::record::{LifecycleEntry, format_millis};
 
 /// How often the store is read for due runs when nothing else prompts it.
 const PASS_EVERY: Duration = Duration::from_millis(50);
@@ -427,16 +426,7 @@ pub async fn cancel_unfinished(
     now: jiff::Timestamp,
 ) -> Result<(), EngineError> {
     let cancelled = |id: &str, state: &str| {
-        let mut run: RunState = serde_json::from_str(state)
-            .map_err(|e| StoreError::corrupt(format!("the stored state of run `{id}`"), e))?;
-        run.status = RunStatus::Cancelled;
-        run.finished_at = Some(now);
-        run.waiting_until = None;
-        run.lifecycle.push(LifecycleEntry::Cancelled {
-            at: format_millis(now),
-            by: "when its workflow was deactivated".to_string(),
-        });
-        serde_json::to_string(&run).map_err(|e| StoreError::unwritable(format!("the state of run `{id}`"), e))
+        super::cancel::cancelled_state(id, state, now, "when its workflow was deactivated")
     };
     Ok(store.cancel_unfinished_runs(ws, workflow, now.as_millisecond(), cancelled).await?)
 }

@@ -17,6 +17,7 @@
 //! | `POST /v1/workflows/{name}/replay` | the replay diff (body: `{ "against": { "version": N } \| { "source": "…" }, "since", "limit" }`) |
 //! | `GET /v1/runs` | a page of runs (filters and paging in the query) |
 //! | `GET /v1/runs/{id}`, `POST /v1/runs/{id}/replay` | the run record; 202, the new run |
+//! | `POST /v1/runs/{id}/cancel` | the run record, cancelled; 409 when it had finished |
 //! | `GET /v1/contacts/{id}`, `GET /v1/contacts?email=…` | the contact |
 //! | `GET /healthz` | `{ "status": "ok" }`, without a key |
 //!
@@ -78,6 +79,7 @@ pub fn router_with(engine: Arc<Engine>, limits: Limits) -> Router {
         .route("/v1/runs", get(routes::runs))
         .route("/v1/runs/{id}", get(routes::run))
         .route("/v1/runs/{id}/replay", post(routes::replay))
+        .route("/v1/runs/{id}/cancel", post(routes::cancel))
         .route("/v1/contacts", get(routes::contact_by_email))
         .route("/v1/contacts/{id}", get(routes::contact))
         // Layers run last-added first: the key, then the declared length.

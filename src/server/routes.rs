@@ -276,6 +276,17 @@ pub(crate) async fn replay(
     Ok((StatusCode::ACCEPTED, Json(started)).into_response())
 }
 
+/// `POST /v1/runs/{id}/cancel`: the run record, cancelled; 409 when it had finished.
+pub(crate) async fn cancel(
+    State(engine): Shared,
+    Extension(WorkspaceId(ws)): Extension<WorkspaceId>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = path(id)?;
+    let record = blocking(&engine, async move |engine| engine.cancel_run(&ws, &id).await).await?;
+    Ok(Json(record).into_response())
+}
+
 /// `GET /v1/contacts/{id}`.
 pub(crate) async fn contact(
     State(engine): Shared,

@@ -15,6 +15,7 @@
 //! backends commit the same thing. Errors are [`StoreError`]s; the engine turns them
 //! into its own (a stale claim is a conflict).
 
+mod cancel;
 pub mod copy;
 mod error;
 pub mod migrate;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+pub use cancel::RunCancel;
 pub use error::StoreError;
 pub use replay::ReplayQuery;
 pub use writes::{Claim, ContactWrite, IngestWrite, NewEvent, ProgressWrite, RaisedEvent};

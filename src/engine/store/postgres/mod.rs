@@ -13,6 +13,7 @@
 //! contacts, events, sessions), `runs.rs` (runs, claims, leases), `writer.rs` (the hot
 //! writes), `schema.rs` (the embedded migrations), `notify.rs` (the listener).
 
+mod cancel;
 mod copy;
 mod migrate;
 mod notify;

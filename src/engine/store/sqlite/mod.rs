@@ -10,6 +10,7 @@
 //! `events.rs`, `sessions.rs`; `schema.rs` holds the embedded migrations, run on
 //! [`Sqlite::open`]; `writer.rs` the group-commit writer; `hot.rs` the two hot writes.
 
+mod cancel;
 mod contacts;
 mod copy;
 mod events;

@@ -238,3 +238,34 @@ fn replay_reads_finished_and_waiting_runs_of_a_workflow_with_their_start_contact
     assert_eq!(store.run("ws", "run_s").unwrap().unwrap().start_contact, None);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_cancelled_run_refuses_the_commit_of_a_claim_taken_before() {
+    use crate::engine::store::RunCancel;
+    let (store, dir) = temp_store("cancel_one");
+    let run = sample_run("run_1");
+    store.transaction(|tx| insert_run(tx, &run)).unwrap();
+    // The scheduler claimed it at due time 5; the run is cancelled while it advances.
+    let cancelled = store.cancel_run("ws", "run_1", 8, |id, state| Ok(format!("{id}:{state}"))).unwrap();
+    assert_eq!(cancelled, RunCancel::Cancelled);
+    let stale = store.transaction(|tx| update_run(tx, "run_1", Some(5), "succeeded", "{}", None, Some(9)));
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    let row = store.run("ws", "run_1").unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.due_at, row.finished_at, row.state.as_str()),
+        ("cancelled", None, Some(8), "run_1:{}")
+    );
+    // Again: finished, nothing changes; another workspace's or an unknown run: missing.
+    let again = store.cancel_run("ws", "run_1", 9, |_, _| Ok("changed".into())).unwrap();
+    assert_eq!(again, RunCancel::Finished { status: "cancelled".into() });
+    assert_eq!(store.run("ws", "run_1").unwrap().unwrap().finished_at, Some(8));
+    assert_eq!(store.cancel_run("other", "run_1", 9, |_, s| Ok(s.into())).unwrap(), RunCancel::Missing);
+    assert_eq!(store.cancel_run("ws", "run_2", 9, |_, s| Ok(s.into())).unwrap(), RunCancel::Missing);
+    // A state that cannot be rewritten cancels nothing.
+    store.transaction(|tx| insert_run(tx, &sample_run("run_3"))).unwrap();
+    let refused = store
+        .cancel_run("ws", "run_3", 9, |id, _| Err(StoreError::corrupt(format!("run `{id}`"), "refused")));
+    assert!(refused.is_err());
+    assert_eq!(store.run("ws", "run_3").unwrap().unwrap().status, "pending");
+    let _ = std::fs::remove_dir_all(dir);
+}
