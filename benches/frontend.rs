@@ -5,7 +5,9 @@
 //! that workflow's JSON form.
 //!
 //! The bounds pass is measured beside check on the 1,000-workflow corpus
-//! (`bounds_corpus_1000_workflows`, with the ratio of the medians printed).
+//! (`bounds_corpus_1000_workflows`, with the ratio of the medians printed), and `komo
+//! graph` (build, SVG with its layout, DOT, Mermaid) beside parse+check of the largest
+//! example (`graph_largest_example`, ratios printed).
 //!
 //! Run: `cargo bench --bench frontend`. Throughput is reported in lines of Komo (the
 //! JSON baselines use the line count of the Komo they stand for, so rates compare).
@@ -82,26 +84,69 @@ fn bounds_group(c: &mut Criterion) {
     group.bench_function("check", |b| b.iter(|| komo::check::check(black_box(&parsed))));
     group.bench_function("bounds", |b| b.iter(|| komo::check::bounds::bounds(black_box(&parsed))));
     group.finish();
-    let median = |f: &dyn Fn()| {
-        let mut times: Vec<Duration> = (0..21)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        times.get(times.len() / 2).copied().unwrap_or_default()
-    };
-    let check = median(&|| drop(black_box(komo::check::check(black_box(&parsed)))));
-    let bounds = median(&|| drop(black_box(komo::check::bounds::bounds(black_box(&parsed)))));
+    let (check, bounds) = medians_of(&|| drop(black_box(komo::check::check(black_box(&parsed)))), &|| {
+        drop(black_box(komo::check::bounds::bounds(black_box(&parsed))))
+    });
     eprintln!(
         "bounds_corpus_1000_workflows: median check {check:?}, bounds {bounds:?}: bounds / check = {:.1}%",
         100.0 * bounds.as_secs_f64() / check.as_secs_f64()
     );
 }
 
+/// The medians of 31 timed calls of `a` and of `b`, interleaved (a, b, a, b, …) so that
+/// a busy moment of the machine falls on both alike.
+fn medians_of(a: &dyn Fn(), b: &dyn Fn()) -> (Duration, Duration) {
+    let time = |f: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed()
+    };
+    let (mut ta, mut tb): (Vec<Duration>, Vec<Duration>) = (0..31).map(|_| (time(a), time(b))).unzip();
+    ta.sort();
+    tb.sort();
+    (ta.get(ta.len() / 2).copied().unwrap_or_default(), tb.get(tb.len() / 2).copied().unwrap_or_default())
+}
+
+/// `komo graph` on the repository's largest example (the most nodes), beside the
+/// parse+check+lower that comes before it, in the same run.
+fn graph_group(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prize_fulfilment.komo");
+    let text = std::fs::read_to_string(path).expect("the example");
+    let compile = |text: &str| {
+        let mut sources = komo::source::SourceMap::new();
+        sources.add("prize_fulfilment.komo", text.to_string());
+        let checked = komo::check_sources(&sources);
+        komo::ir::lower_program(&checked).expect("lowers")
+    };
+    let program = compile(&text);
+    let wf = program.workflows.first().expect("a workflow");
+    let graph = komo::graph::build(wf, &text);
+    eprintln!("graph_largest_example: {} nodes, {} edges", graph.nodes.len(), graph.edges.len());
+    let mut group = c.benchmark_group("graph_largest_example");
+    group.sample_size(50).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group.bench_function("parse+check+lower", |b| b.iter(|| compile(black_box(&text))));
+    group.bench_function("graph build", |b| b.iter(|| komo::graph::build(black_box(wf), black_box(&text))));
+    group.bench_function("svg (layout+render)", |b| {
+        b.iter(|| komo::graph::svg::render(black_box(&graph), None))
+    });
+    group.bench_function("dot", |b| b.iter(|| komo::graph::dot::render(black_box(&graph))));
+    group.bench_function("mermaid", |b| b.iter(|| komo::graph::mermaid::render(black_box(&graph))));
+    group.finish();
+    let (front, svg) = medians_of(&|| drop(black_box(compile(black_box(&text)))), &|| {
+        drop(black_box(komo::graph::svg::render(&komo::graph::build(wf, &text), None)))
+    });
+    let (_, dot) = medians_of(&|| drop(black_box(compile(black_box(&text)))), &|| {
+        drop(black_box(komo::graph::dot::render(&komo::graph::build(wf, &text))))
+    });
+    eprintln!(
+        "graph_largest_example: median parse+check+lower {front:?}; build+svg {svg:?} ({:.0}% of it); build+dot {dot:?} ({:.0}%)",
+        100.0 * svg.as_secs_f64() / front.as_secs_f64(),
+        100.0 * dot.as_secs_f64() / front.as_secs_f64()
+    );
+}
+
 fn frontend(c: &mut Criterion) {
+    graph_group(c);
     bounds_group(c);
     bench_set(c, "corpus_1000_workflows", &corpus::files(100, 10));
     bench_set(c, "one_file_50000_lines", &[corpus::one_file(50_000)]);
