@@ -12,7 +12,7 @@
 //! Run: `cargo bench --bench frontend`. Throughput is reported in lines of Komo (the
 //! JSON baselines use the line count of the Komo they stand for, so rates compare).
 
-#![allow(clippy::print_stderr, clippy::cast_possible_truncation)]
+#![allow(clippy::print_stderr, clippy::cast_possible_truncation, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::time::Duration;
