@@ -332,39 +332,44 @@ fn neighbours(slot: Slot, up: bool, down: &[(usize, usize)], rank: &[usize]) -> 
     out
 }
 
+/// The rows [`SWEEPS`] sweeps visit, alternately down (each row after the one above it,
+/// `true`) and up (each row after the one below it), each with its direction.
+fn sweeps(rows: usize) -> Vec<(bool, usize)> {
+    (0..SWEEPS)
+        .flat_map(|sweep| {
+            let down = sweep % 2 == 0;
+            let rows: Vec<usize> =
+                if down { (1..rows).collect() } else { (0..rows.saturating_sub(1)).rev().collect() };
+            rows.into_iter().map(move |r| (down, r))
+        })
+        .collect()
+}
+
 /// Orders each row by the mean position of its neighbours, sweeping down and up.
 fn order_rows(rows: &mut [Vec<Slot>], down: &[(usize, usize)], rank: &[usize]) {
-    for sweep in 0..SWEEPS {
-        let going_down = sweep % 2 == 0;
-        let indices: Vec<usize> = if going_down {
-            (1..rows.len()).collect()
-        } else {
-            (0..rows.len().saturating_sub(1)).rev().collect()
-        };
-        for r in indices {
-            let other = if going_down { r - 1 } else { r + 1 };
-            let Some(reference) = rows.get(other) else { continue };
-            let position: HashMap<Slot, usize> = reference.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-            let Some(row) = rows.get_mut(r) else { continue };
-            let mut keyed: Vec<(f64, usize, Slot)> = row
-                .iter()
-                .enumerate()
-                .map(|(i, slot)| {
-                    let near: Vec<usize> = neighbours(*slot, going_down, down, rank)
-                        .iter()
-                        .filter_map(|s| position.get(s).copied())
-                        .collect();
-                    let key = if near.is_empty() {
-                        i as f64
-                    } else {
-                        near.iter().sum::<usize>() as f64 / near.len() as f64
-                    };
-                    (key, i, *slot)
-                })
-                .collect();
-            keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-            *row = keyed.into_iter().map(|(_, _, s)| s).collect();
-        }
+    for (going_down, r) in sweeps(rows.len()) {
+        let other = if going_down { r - 1 } else { r + 1 };
+        let Some(reference) = rows.get(other) else { continue };
+        let position: HashMap<Slot, usize> = reference.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        let Some(row) = rows.get_mut(r) else { continue };
+        let mut keyed: Vec<(f64, usize, Slot)> = row
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let near: Vec<usize> = neighbours(*slot, going_down, down, rank)
+                    .iter()
+                    .filter_map(|s| position.get(s).copied())
+                    .collect();
+                let key = if near.is_empty() {
+                    i as f64
+                } else {
+                    near.iter().sum::<usize>() as f64 / near.len() as f64
+                };
+                (key, i, *slot)
+            })
+            .collect();
+        keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        *row = keyed.into_iter().map(|(_, _, s)| s).collect();
     }
 }
 
@@ -404,64 +409,56 @@ fn place(
             prev = Some(*slot);
         }
     }
-    for sweep in 0..SWEEPS {
-        let going_down = sweep % 2 == 0;
-        let indices: Vec<usize> = if going_down {
-            (1..rows.len()).collect()
-        } else {
-            (0..rows.len().saturating_sub(1)).rev().collect()
-        };
-        for r in indices {
-            let Some(row) = rows.get(r) else { continue };
-            let desired: Vec<f64> = row
-                .iter()
-                .map(|slot| {
-                    let near: Vec<f64> = neighbours(*slot, going_down, down, rank)
-                        .iter()
-                        .filter_map(|s| x.get(s).copied())
-                        .collect();
-                    if near.is_empty() {
-                        x.get(slot).copied().unwrap_or(0.0)
-                    } else {
-                        near.iter().sum::<f64>() / near.len() as f64
-                    }
-                })
-                .collect();
-            // Left to right: as desired, but not closer than the gap to the left one;
-            // then right to left: not closer than the gap to the right one, and no
-            // further right than desired allows. The mean of both keeps the row
-            // centred under its neighbours.
-            let mut left = vec![0.0; row.len()];
-            for i in 0..row.len() {
-                let want = desired.get(i).copied().unwrap_or(0.0);
-                let min = match (i.checked_sub(1), row.get(i)) {
-                    (Some(p), Some(s)) => {
-                        left.get(p).copied().unwrap_or(0.0) + row.get(p).map_or(0.0, |ps| gap(*ps, *s))
-                    }
-                    _ => f64::NEG_INFINITY,
-                };
-                if let Some(l) = left.get_mut(i) {
-                    *l = want.max(min);
+    for (going_down, r) in sweeps(rows.len()) {
+        let Some(row) = rows.get(r) else { continue };
+        let desired: Vec<f64> = row
+            .iter()
+            .map(|slot| {
+                let near: Vec<f64> = neighbours(*slot, going_down, down, rank)
+                    .iter()
+                    .filter_map(|s| x.get(s).copied())
+                    .collect();
+                if near.is_empty() {
+                    x.get(slot).copied().unwrap_or(0.0)
+                } else {
+                    near.iter().sum::<f64>() / near.len() as f64
                 }
-            }
-            let mut right = vec![0.0; row.len()];
-            for i in (0..row.len()).rev() {
-                let want = desired.get(i).copied().unwrap_or(0.0);
-                let max = match (row.get(i + 1), row.get(i)) {
-                    (Some(n), Some(s)) => right.get(i + 1).copied().unwrap_or(0.0) - gap(*s, *n),
-                    _ => f64::INFINITY,
-                };
-                if let Some(r) = right.get_mut(i) {
-                    *r = want.min(max);
+            })
+            .collect();
+        // Left to right: as desired, but not closer than the gap to the left one;
+        // then right to left: not closer than the gap to the right one, and no
+        // further right than desired allows. The mean of both keeps the row
+        // centred under its neighbours.
+        let mut left = vec![0.0; row.len()];
+        for i in 0..row.len() {
+            let want = desired.get(i).copied().unwrap_or(0.0);
+            let min = match (i.checked_sub(1), row.get(i)) {
+                (Some(p), Some(s)) => {
+                    left.get(p).copied().unwrap_or(0.0) + row.get(p).map_or(0.0, |ps| gap(*ps, *s))
                 }
+                _ => f64::NEG_INFINITY,
+            };
+            if let Some(l) = left.get_mut(i) {
+                *l = want.max(min);
             }
-            // Both sequences keep the gaps, so does their mean (it is a mean of two
-            // increasing sequences whose steps are each at least the gap).
-            for (i, slot) in row.iter().enumerate() {
-                let l = left.get(i).copied().unwrap_or(0.0);
-                let r = right.get(i).copied().unwrap_or(0.0);
-                x.insert(*slot, (l + r) / 2.0);
+        }
+        let mut right = vec![0.0; row.len()];
+        for i in (0..row.len()).rev() {
+            let want = desired.get(i).copied().unwrap_or(0.0);
+            let max = match (row.get(i + 1), row.get(i)) {
+                (Some(n), Some(s)) => right.get(i + 1).copied().unwrap_or(0.0) - gap(*s, *n),
+                _ => f64::INFINITY,
+            };
+            if let Some(r) = right.get_mut(i) {
+                *r = want.min(max);
             }
+        }
+        // Both sequences keep the gaps, so does their mean (it is a mean of two
+        // increasing sequences whose steps are each at least the gap).
+        for (i, slot) in row.iter().enumerate() {
+            let l = left.get(i).copied().unwrap_or(0.0);
+            let r = right.get(i).copied().unwrap_or(0.0);
+            x.insert(*slot, (l + r) / 2.0);
         }
     }
     x
