@@ -321,3 +321,127 @@ async fn runs_parked_in_v1_move_to_v2_while_events_keep_coming_and_each_contact_
     assert_eq!(sink.received().len(), everyone.len());
     assert_eq!(subjects.len(), everyone.len());
 }
+
+/// The example of `docs/changing-workflows.md`: a reminder after an hour, slow contacts
+/// wait two more first.
+const NUDGE_V1: &str = r#"workflow nudge {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Started")
+  if contact.email == "slow@example.com" {
+    wait 2h
+  }
+  wait 1h
+  contact.add_to_list("Reminded v1")
+}
+"#;
+
+/// Points before the wait, no extra wait for the slow contacts, another list after.
+const NUDGE_V2: &str = r#"workflow nudge {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Started")
+  step bonus = loyalty.award_points(5)
+  if contact.email == "slow@example.com" {
+    contact.add_to_list("Slow")
+  }
+  wait 1h
+  contact.add_to_list("Reminded v2")
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn komo_migrate_prints_a_real_servers_plan_and_what_it_moved() {
+    let dir = common::project("live_change", "migrate-cli", "acme", &[("nudge.komo", NUDGE_V1)]);
+    let created = common::komo(&dir, &["keys", "create"]);
+    assert!(created.status.success(), "{}", common::stderr(&created));
+    let key = common::stdout(&created).trim().to_owned();
+    let log = Log::default();
+    let server = Server::start(&dir, &[], "serve", &log).await;
+    let api = Api::new(&reqwest::Client::new(), &server.address, &key);
+    let url = server.base();
+    let migrate = |args: &[&str]| {
+        let mut command = common::komo_command(&dir, &["migrate"]);
+        command.args(args).args(["--server", &url]).env("KOMO_KEY", &key);
+        command.output().unwrap()
+    };
+    let (status, body) = api.try_send("POST", "/v1/workflows/nudge/activate", None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let mut runs = Vec::new();
+    for (i, address) in ["ana@example.com", "bo@example.com", "slow@example.com"].iter().enumerate() {
+        let run = post(&api, &format!("e{i}"), address).await;
+        eventually(&format!("run {run} waits"), async || {
+            let record = status_of(&api, &run).await;
+            if record["status"] == "waiting" { Ok(()) } else { Err(record["status"].clone()) }
+        })
+        .await;
+        runs.push(run);
+    }
+    let (status, body) = api.try_send("PUT", "/v1/workflows/nudge", Some(NUDGE_V2.to_owned())).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.try_send("POST", "/v1/workflows/nudge/activate", None).await.unwrap();
+    assert_eq!((status, &body["version"]), (200, &json!(2)), "{body}");
+    // Run ids are random: `run_1`, `run_2`, `run_3` in the order the events came.
+    let stable = |output: &std::process::Output| {
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(output));
+        let mut text = common::stdout(output);
+        for (i, run) in runs.iter().enumerate() {
+            text = text.replace(run.as_str(), &format!("run_{}", i + 1));
+        }
+        text
+    };
+
+    insta::assert_snapshot!("komo_migrate_plan_human", stable(&migrate(&["nudge", "--to", "v2"])));
+    insta::assert_snapshot!(
+        "komo_migrate_plan_json",
+        stable(&migrate(&["nudge", "--to", "2", "--format", "json"]))
+    );
+    insta::assert_snapshot!(
+        "komo_migrate_apply_human",
+        stable(&migrate(&["nudge", "--to", "v2", "--apply"]))
+    );
+    // Applied again: nothing left to move, the slow run still stays.
+    insta::assert_snapshot!(
+        "komo_migrate_apply_again_json",
+        stable(&migrate(&["nudge", "--to", "v2", "--apply", "--format", "json"]))
+    );
+    let moved = status_of(&api, &runs[0]).await;
+    assert_eq!(
+        (&moved["version"], &moved["lifecycle"][0]["kind"]),
+        (&json!(2), &json!("moved")),
+        "{moved:#}"
+    );
+
+    // No such workflow or version: 404 from the API, exit 1 and the server's reason
+    // from the CLI.
+    for path in ["/v1/workflows/nope/migration?to=2", "/v1/workflows/nudge/migration?to=9"] {
+        let (status, body) = api.try_send("GET", path, None).await.unwrap();
+        assert_eq!(status, 404, "GET {path}: {body}");
+        insta::assert_json_snapshot!(format!("migration_404_{}", path.split('/').nth(3).unwrap()), body);
+    }
+    for (workflow, to) in [("nope", 2), ("nudge", 9)] {
+        let (status, body) = api
+            .try_send(
+                "POST",
+                &format!("/v1/workflows/{workflow}/migrate"),
+                Some(json!({ "to": to }).to_string()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 404, "POST migrate {workflow} {to}: {body}");
+        for apply in [false, true] {
+            let to = format!("v{to}");
+            let mut args = vec![workflow, "--to", &to];
+            if apply {
+                args.push("--apply");
+            }
+            let refused = migrate(&args);
+            assert_eq!(refused.status.code(), Some(1), "{args:?}: {}", common::stderr(&refused));
+            assert_eq!(common::stdout(&refused), "");
+            insta::assert_snapshot!(
+                format!("komo_migrate_refused_{workflow}_{apply}"),
+                common::stderr(&refused)
+            );
+        }
+    }
+}
