@@ -85,6 +85,7 @@ fn notice(pairs: &[(String, String)]) -> Option<String> {
         "resume" => "resumed",
         "deactivate" => "deactivated",
         "clone" => "created as a draft (a clone)",
+        "migrate" => return super::migrate::notice(pairs),
         _ => return None,
     };
     Some(format!("`{name}` {what}."))
@@ -162,10 +163,11 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         };
         let compare = active.is_some_and(|active| active != detail.source);
         let versions = engine.version_list(&ws, &name).await?;
-        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, compare))
+        let migration = super::migrate::load(engine, &ws, &detail.summary).await?;
+        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, (compare, migration)))
     })
     .await;
-    let (detail, source, versions, page, recent, compare) = match loaded {
+    let (detail, source, versions, page, recent, (compare, migration)) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("workflows"), &error),
     };
@@ -181,6 +183,7 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         problem: extra.problem,
         notice: extra.notice,
         compare,
+        migration,
     };
     view::html(status, &page)
 }

@@ -123,6 +123,8 @@ pub struct WorkflowPage {
     pub notice: Option<String>,
     /// The saved draft differs from the active version: offer "compare with draft".
     pub compare: bool,
+    /// Runs of other versions wait: the migration plan and its button.
+    pub migration: Option<super::migrate::MigrationView>,
 }
 
 /// The runs page's filters, as the form shows them.
