@@ -278,3 +278,92 @@ async fn compare_with_draft_shows_what_the_draft_would_change() {
     assert!(fits_width(&browser).await, "the comparison is wider than a phone");
     browser.quit().await;
 }
+
+/// A reminder after an hour; slow contacts wait two hours more first.
+const NUDGE_V1: &str = r#"workflow nudge {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Started")
+  if contact.email == "slow@example.com" {
+    wait 2h
+  }
+  wait 1h
+  contact.add_to_list("Reminded v1")
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflow_page_moves_waiting_runs_to_the_active_version() {
+    let dir = common::project("browser", "migrate", "acme", &[("nudge.komo", NUDGE_V1)]);
+    let created = common::komo(&dir, &["keys", "create"]);
+    assert!(created.status.success(), "{}", common::stderr(&created));
+    let key = common::stdout(&created).trim().to_string();
+    let log = Log::default();
+    let server = Server::start_blocking(&dir, &[], "serve", &log);
+    let site = format!("http://{}", server.address);
+    let api = common::serve::Api::new(
+        &reqwest::Client::builder().no_proxy().build().unwrap(),
+        &server.address,
+        &key,
+    );
+
+    // Two runs wait in v1: Ana at `wait 1h`, the slow one at `wait 2h`; then v2 (no
+    // extra wait for the slow, another list after the wait) is activated.
+    let (status, body) = api.try_send("POST", "/v1/workflows/nudge/activate", None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let mut runs = Vec::new();
+    for (id, email) in [("e1", "ana@example.com"), ("e2", "slow@example.com")] {
+        let event = serde_json::json!({ "id": id, "type": "Contact.Identified", "occurred_at": "2026-11-29T09:00:00Z",
+            "contact": { "email": email }, "data": { "source": "form" } });
+        let (status, answer) = api.try_send("POST", "/v1/events", Some(event.to_string())).await.unwrap();
+        assert_eq!(status, 202, "{answer}");
+        let run = answer["runs"][0]["id"].as_str().unwrap().to_string();
+        eventually(30, "the run to wait", || async {
+            api.get(&format!("/v1/runs/{run}")).await["status"] == "waiting"
+        })
+        .await;
+        runs.push(run);
+    }
+    let v2 = NUDGE_V1
+        .replace("    wait 2h\n", "    contact.add_to_list(\"Slow\")\n")
+        .replace("Reminded v1", "Reminded v2");
+    let (status, body) = api.try_send("PUT", "/v1/workflows/nudge", Some(v2)).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.try_send("POST", "/v1/workflows/nudge/activate", None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    let browser = Browser::start(&dir.join("chromium-profile")).await;
+    browser.goto(&format!("{site}/login")).await;
+    browser.type_into(&browser.find("#key").await, &key).await;
+    browser.click(&browser.find(".login button[type=submit]").await).await;
+    eventually(10, "the workflows page", || async { browser.url().await == format!("{site}/") }).await;
+
+    // The plan, by park point, and the button.
+    browser.goto(&format!("{site}/workflows/nudge")).await;
+    let mut plan = Vec::new();
+    for item in browser.find_all("ul.migration > li").await {
+        plan.push(browser.text(&item).await);
+    }
+    assert_eq!(
+        plan,
+        [
+            format!("1 run of v1 at wait 2h (line 6) stays: `wait 2h` has no counterpart in v2\n{}", runs[1]),
+            "1 run of v1 at wait 1h (line 8) → wait 1h (line 8) in v2".to_string(),
+        ]
+    );
+    let button = browser.find("#migrate-runs").await;
+    assert_eq!(browser.text(&button).await, "Move 1 run to v2");
+    browser.click(&button).await;
+    eventually(10, "the notice", || async { browser.url().await.contains("done=migrate") }).await;
+    assert_eq!(browser.text_of(".notice").await, "Moved 1 run to v2; 1 stayed.");
+    assert!(browser.find_all("#migrate-runs").await.is_empty(), "nothing left to move");
+
+    // The moved run's page says so; the run that stayed links to its own.
+    browser.goto(&format!("{site}/runs/{}", runs[0])).await;
+    let lifecycle = browser.text_of("ul.lifecycle").await;
+    assert!(lifecycle.ends_with("moved from v1 to v2 at `wait 1h`"), "{lifecycle}");
+    browser.resize(390, 844).await;
+    browser.goto(&format!("{site}/workflows/nudge")).await;
+    assert!(fits_width(&browser).await, "the workflow page is wider than a phone");
+    browser.quit().await;
+}

@@ -843,3 +843,75 @@ async fn compare_with_draft_shows_what_the_saved_draft_would_change_on_recorded_
     broken.assert_has("the draft has errors: nothing to compare");
     broken.assert_has("K0101");
 }
+
+/// Waits for a run to park at its wait (the clock is not moved).
+async fn parked(dash: &Dash, run: &str) {
+    eventually(&format!("run {run} waits"), async || {
+        let status = dash.engine.run("acme", run).await.unwrap().status.as_str().to_string();
+        if status == "waiting" { Ok(()) } else { Err(status) }
+    })
+    .await;
+}
+
+both_stores!(
+    #[tokio::test]
+    the_workflow_page_shows_the_migration_plan_and_moves_the_runs_that_can_move
+);
+async fn the_workflow_page_shows_the_migration_plan_and_moves_the_runs_that_can_move(backend: Backend) {
+    let dash = Dash::open("migrate", backend).await;
+    let s = dash.sign_in().await;
+    let stop = dash.scheduler();
+    // One run parks in v1 at its `wait`; v2 waits in a branch instead, and one run parks
+    // there; v3 is v1 with another tag after the wait.
+    dash.engine.activate("acme", "welcome").await.unwrap();
+    let in_v1 = dash.event("mig1").await.remove(0);
+    parked(&dash, &in_v1).await;
+    assert!(!dash.get(&s, "/workflows/welcome").await.has("migration-title"), "no run of another version");
+    let branch = WELCOME.replace("  wait 300ms\n", "  if contact.email != null {\n    wait 300ms\n  }\n");
+    dash.engine.save_draft("acme", "welcome", &branch).await.unwrap();
+    dash.engine.activate("acme", "welcome").await.unwrap();
+    let in_v2 = dash.event("mig2").await.remove(0);
+    parked(&dash, &in_v2).await;
+    stop.send(true).unwrap();
+    dash.engine
+        .save_draft("acme", "welcome", &WELCOME.replace("[\"welcomed\"]", "[\"welcomed_v3\"]"))
+        .await
+        .unwrap();
+    dash.engine.activate("acme", "welcome").await.unwrap();
+
+    let page = dash.get(&s, "/workflows/welcome").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_has(r#"<h2 id="migration-title">Waiting runs of other versions</h2>"#);
+    page.assert_has(
+        "1 run of v1 at <code>wait 300ms</code> (line 9) → <code>wait 300ms</code> (line 9) in v3",
+    );
+    page.assert_has(
+        "1 run of v2 at <code>wait 300ms</code> (line 10) stays: <span class=\"reason\">`wait 300ms` has no counterpart in v3</span>",
+    );
+    page.assert_has(&format!(r#"<a href="/runs/{in_v2}"><code>{in_v2}</code></a>"#));
+    page.assert_has(r#"<form method="post" action="/workflows/welcome/migrate">"#);
+    page.assert_has(r#"<input type="hidden" name="to" value="3">"#);
+    page.assert_has(r#"<button type="submit" id="migrate-runs">Move 1 run to v3</button>"#);
+
+    // Without the session's token nothing moves.
+    let forged =
+        dash.send("POST", "/workflows/welcome/migrate", Some(&s.cookie), Some("csrf=nope&to=3"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    assert_eq!(dash.engine.run("acme", &in_v1).await.unwrap().version, 1);
+    // No such workflow or version: not found.
+    assert_eq!(dash.post(&s, "/workflows/nope/migrate", "to=3").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(dash.post(&s, "/workflows/welcome/migrate", "to=9").await.status, StatusCode::NOT_FOUND);
+
+    let moved = dash.post(&s, "/workflows/welcome/migrate", "to=3").await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert!(moved.location().starts_with("/workflows/welcome?done=migrate"), "{}", moved.location());
+    let back = dash.get(&s, moved.location()).await;
+    back.assert_has("Moved 1 run to v3; 1 stayed.");
+    back.assert_has("1 run of v2 at <code>wait 300ms</code> (line 10) stays");
+    assert!(!back.has("1 run of v1"), "{}", back.body);
+    assert!(!back.has("migrate-runs"), "nothing left to move:\n{}", back.body);
+    back.assert_has("None can move to v3.");
+    assert_eq!(dash.engine.run("acme", &in_v1).await.unwrap().version, 3);
+    assert_eq!(dash.engine.run("acme", &in_v2).await.unwrap().version, 2);
+    dash.get(&s, &format!("/runs/{in_v1}")).await.assert_has("moved from v1 to v3 at `wait 300ms`");
+}

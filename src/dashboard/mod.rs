@@ -11,6 +11,7 @@
 //! | `GET /workflows/{name}` | a workflow: highlighted source (`?version=N` for a version's), versions, recent runs |
 //! | `POST /workflows/{name}/{activate,pause,resume,deactivate,clone}` | a lifecycle action, then back (303) |
 //! | `GET /workflows/{name}/compare` | "compare with draft": the replay diff of recent runs on the saved draft |
+//! | `POST /workflows/{name}/migrate` | move the waiting runs of other versions to the active one (`to`), then back (303) |
 //! | `GET /runs` | runs, newest first, filtered and paged; live while open |
 //! | `GET /runs/{id}` | a run: its event, contact, and timeline; live while unfinished |
 //! | `POST /runs/{id}/replay` | a new run on the same event, then its page (303) |
@@ -25,6 +26,7 @@ mod cancel;
 mod compare;
 mod form;
 mod highlight;
+mod migrate;
 mod pages;
 mod runs;
 mod session;
@@ -51,6 +53,7 @@ pub fn router() -> Router<Arc<Engine>> {
         .route("/workflows/{name}", get(pages::workflow))
         .route("/workflows/{name}/{action}", post(pages::lifecycle))
         .route("/workflows/{name}/compare", get(compare::compare))
+        .route("/workflows/{name}/migrate", post(migrate::apply))
         .route("/runs", get(runs::runs))
         .route("/runs/{id}", get(runs::run))
         .route("/runs/{id}/replay", post(runs::replay))

@@ -85,6 +85,7 @@ fn notice(pairs: &[(String, String)]) -> Option<String> {
         "resume" => "resumed",
         "deactivate" => "deactivated",
         "clone" => "created as a draft (a clone)",
+        "migrate" => return super::migrate::notice(pairs),
         _ => return None,
     };
     Some(format!("`{name}` {what}."))
@@ -163,10 +164,12 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         let compare = active.is_some_and(|active| active != detail.source);
         let versions = engine.version_list(&ws, &name).await?;
         let picture = engine.picture(&name, &source);
-        Ok((detail, source, versions, runs, Recent::load(engine, &ws).await?, compare, picture))
+        let migration = super::migrate::load(engine, &ws, &detail.summary).await?;
+        let recent = Recent::load(engine, &ws).await?;
+        Ok((detail, source, versions, runs, recent, (compare, migration, picture)))
     })
     .await;
-    let (detail, source, versions, page, recent, compare, picture) = match loaded {
+    let (detail, source, versions, page, recent, (compare, migration, picture)) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(signed_in.chrome("workflows"), &error),
     };
@@ -183,6 +186,7 @@ async fn workflow_page(engine: &Arc<Engine>, signed_in: &SignedIn, name: String,
         notice: extra.notice,
         compare,
         picture: picture.as_ref().map(|p| view::PictureView::new(p, None)),
+        migration,
     };
     view::html(status, &page)
 }

@@ -125,6 +125,8 @@ pub struct WorkflowPage {
     pub compare: bool,
     /// The shown source's flowchart and bounds (none when it does not check).
     pub picture: Option<PictureView>,
+    /// Runs of other versions wait: the migration plan and its button.
+    pub migration: Option<super::migrate::MigrationView>,
 }
 
 /// A workflow's flowchart (SVG made by `graph::svg`, every text in it escaped), its
