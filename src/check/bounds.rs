@@ -146,7 +146,7 @@ pub enum Cause {
     /// Attempts of at most `timeout_ms` each (`given`: by the step's `timeout`).
     Attempts { attempts: u32, timeout_ms: u64, given: bool },
     /// An action counted `times` (its attempts, or its points).
-    Action { action: String, times: u64 },
+    Action { action: crate::catalog::ActionId, times: u64 },
     /// A statement that makes the bound unbounded.
     Unbounded(UnboundedReason),
     /// The path goes on in a route.

@@ -1,14 +1,13 @@
 //! The walk: from the end of each block back to its start, the most each statement and
 //! what may follow it can add (see the module above for the rules).
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::fold::{self, Until};
 use super::{
     Amount, Bound, Cause, DEFAULT_ATTEMPT_MS, PathStep, Unbounded, UnboundedReason, retry_delay_max,
 };
-use crate::catalog::{self, ActionKind};
+use crate::catalog::{self, ActionId, ActionKind};
 use crate::source::Span;
 use crate::syntax::ast::{ActionStmt, Block, Ident, Modifier, Route, Stmt, StmtKind, Workflow};
 
@@ -41,11 +40,7 @@ fn zero() -> Costs {
 
 /// The bounds of the whole workflow: duration, emails, SMS, external calls, points.
 pub fn walk(wf: &Workflow) -> [Bound; 5] {
-    let mut routes = HashMap::new();
-    for route in &wf.routes {
-        routes.entry(route.name.node.as_str()).or_insert(route);
-    }
-    let mut walker = Walker { routes, done: HashMap::new(), entered: Vec::new() };
+    let mut walker = Walker { routes: &wf.routes, done: Vec::new(), entered: Vec::new() };
     walker.block(&wf.body, zero()).map(bound)
 }
 
@@ -60,9 +55,11 @@ fn bound(cost: Cost) -> Bound {
 }
 
 struct Walker<'a> {
-    routes: HashMap<&'a str, &'a Route>,
+    /// The workflow's routes (a name twice is an error reported elsewhere: the first
+    /// counts). A few per workflow, so lists beat maps.
+    routes: &'a [Route],
     /// What each route walked so far can add.
-    done: HashMap<&'a str, Costs>,
+    done: Vec<(&'a str, Costs)>,
     /// The routes being walked (a jump back to one of them is a cycle, K0404).
     entered: Vec<&'a str>,
 }
@@ -142,17 +139,24 @@ impl<'a> Walker<'a> {
                 Modifier::OnFailureContinue => on_failure = OnFailure::Continue,
             }
         }
-        let after_success = match on_success {
-            Some(route) => self.route(route, false),
-            None => then.clone(),
+        let mut costs = match (on_success, on_failure) {
+            // Most actions: both ways go on to `then` (a failure that ends the run adds
+            // nothing), so `then` is what follows, without a copy to compare.
+            (None, OnFailure::End | OnFailure::Continue) => then,
+            (on_success, on_failure) => {
+                let after_success = match on_success {
+                    Some(route) => self.route(route, false),
+                    None => then.clone(),
+                };
+                let after_failure = match on_failure {
+                    OnFailure::End => zero(),
+                    OnFailure::Continue => then,
+                    OnFailure::Route(route) => self.route(route, true),
+                    OnFailure::Block(block) => self.block(block, zero()),
+                };
+                join(after_success, after_failure)
+            }
         };
-        let after_failure = match on_failure {
-            OnFailure::End => zero(),
-            OnFailure::Continue => then,
-            OnFailure::Route(route) => self.route(route, true),
-            OnFailure::Block(block) => self.block(block, zero()),
-        };
-        let mut costs = join(after_success, after_failure);
 
         let call = &stmt.call;
         let Some(spec) = catalog::action(&call.namespace.node, &call.action.node) else { return costs };
@@ -178,15 +182,16 @@ impl<'a> Walker<'a> {
                 Cause::Attempts { attempts, timeout_ms, given },
             );
         }
-        let name = spec.full_name();
-        let counted = |times: u64| Cause::Action { action: name.clone(), times };
+        let counted = |times: u64| Cause::Action { action: spec.id, times };
         let times = u64::from(attempts);
-        match name.as_str() {
-            "contact.send_email" => {
+        match spec.id {
+            ActionId::ContactSendEmail => {
                 costs = add(costs, EMAILS, Amount::Finite(times), call.span, counted(times))
             }
-            "contact.send_sms" => costs = add(costs, SMS, Amount::Finite(times), call.span, counted(times)),
-            "loyalty.award_points" => {
+            ActionId::ContactSendSms => {
+                costs = add(costs, SMS, Amount::Finite(times), call.span, counted(times))
+            }
+            ActionId::LoyaltyAwardPoints => {
                 let amount = call
                     .args
                     .iter()
@@ -213,15 +218,15 @@ impl<'a> Walker<'a> {
     /// What the run can add from a jump to `name` on.
     fn route(&mut self, name: &'a Ident, by_failure: bool) -> Costs {
         let key = name.node.as_str();
-        let Some(route) = self.routes.get(key).copied() else { return zero() };
-        let costs = match self.done.get(key) {
-            Some(costs) => costs.clone(),
+        let Some(route) = self.routes.iter().find(|r| r.name.node == key) else { return zero() };
+        let costs = match self.done.iter().find(|(name, _)| *name == key) {
+            Some((_, costs)) => costs.clone(),
             None if self.entered.contains(&key) => return zero(),
             None => {
                 self.entered.push(key);
                 let costs = self.block(&route.body, zero());
                 self.entered.pop();
-                self.done.insert(key, costs.clone());
+                self.done.push((key, costs.clone()));
                 costs
             }
         };
