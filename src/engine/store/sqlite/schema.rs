@@ -130,6 +130,15 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         .optional()?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    let latest = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if current > latest {
+        // A newer komo wrote this store: reading it with older code could misread it,
+        // and writing to it could break it for the komo that made it.
+        return Err(StoreError::corrupt(
+            "the store's schema",
+            format!("it is version {current}, newer than this komo knows ({latest}); upgrade komo"),
+        ));
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i64::try_from(i).unwrap_or(i64::MAX) + 1;
         if version > current {
@@ -180,6 +189,16 @@ mod tests {
         // Opening it again applies nothing more.
         migrate(&mut conn).unwrap();
         assert_eq!(schema_version(&conn), "5");
+    }
+
+    #[test]
+    fn a_store_of_a_newer_schema_is_refused_and_left_as_it_is() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
+        let refused = migrate(&mut conn).unwrap_err().to_string();
+        assert!(refused.contains("version 99, newer than this komo knows (5); upgrade komo"), "{refused}");
+        assert_eq!(schema_version(&conn), "99", "nothing was changed");
     }
 
     #[test]
