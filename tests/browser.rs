@@ -279,22 +279,9 @@ async fn compare_with_draft_shows_what_the_draft_would_change() {
     browser.quit().await;
 }
 
-/// A reminder after an hour; slow contacts wait two hours more first.
-const NUDGE_V1: &str = r#"workflow nudge {
-  scope workspace
-  trigger Contact.Identified
-  contact.add_to_list("Started")
-  if contact.email == "slow@example.com" {
-    wait 2h
-  }
-  wait 1h
-  contact.add_to_list("Reminded v1")
-}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workflow_page_moves_waiting_runs_to_the_active_version() {
-    let dir = common::project("browser", "migrate", "acme", &[("nudge.komo", NUDGE_V1)]);
+    let dir = common::project("browser", "migrate", "acme", &[("nudge.komo", common::NUDGE_V1)]);
     let created = common::komo(&dir, &["keys", "create"]);
     assert!(created.status.success(), "{}", common::stderr(&created));
     let key = common::stdout(&created).trim().to_string();
@@ -324,7 +311,7 @@ async fn the_workflow_page_moves_waiting_runs_to_the_active_version() {
         .await;
         runs.push(run);
     }
-    let v2 = NUDGE_V1
+    let v2 = common::NUDGE_V1
         .replace("    wait 2h\n", "    contact.add_to_list(\"Slow\")\n")
         .replace("Reminded v1", "Reminded v2");
     let (status, body) = api.try_send("PUT", "/v1/workflows/nudge", Some(v2)).await.unwrap();

@@ -322,37 +322,9 @@ async fn runs_parked_in_v1_move_to_v2_while_events_keep_coming_and_each_contact_
     assert_eq!(subjects.len(), everyone.len());
 }
 
-/// The example of `docs/changing-workflows.md`: a reminder after an hour, slow contacts
-/// wait two more first.
-const NUDGE_V1: &str = r#"workflow nudge {
-  scope workspace
-  trigger Contact.Identified
-  contact.add_to_list("Started")
-  if contact.email == "slow@example.com" {
-    wait 2h
-  }
-  wait 1h
-  contact.add_to_list("Reminded v1")
-}
-"#;
-
-/// Points before the wait, no extra wait for the slow contacts, another list after.
-const NUDGE_V2: &str = r#"workflow nudge {
-  scope workspace
-  trigger Contact.Identified
-  contact.add_to_list("Started")
-  step bonus = loyalty.award_points(5)
-  if contact.email == "slow@example.com" {
-    contact.add_to_list("Slow")
-  }
-  wait 1h
-  contact.add_to_list("Reminded v2")
-}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn komo_migrate_prints_a_real_servers_plan_and_what_it_moved() {
-    let dir = common::project("live_change", "migrate-cli", "acme", &[("nudge.komo", NUDGE_V1)]);
+    let dir = common::project("live_change", "migrate-cli", "acme", &[("nudge.komo", common::NUDGE_V1)]);
     let created = common::komo(&dir, &["keys", "create"]);
     assert!(created.status.success(), "{}", common::stderr(&created));
     let key = common::stdout(&created).trim().to_owned();
@@ -377,7 +349,8 @@ async fn komo_migrate_prints_a_real_servers_plan_and_what_it_moved() {
         .await;
         runs.push(run);
     }
-    let (status, body) = api.try_send("PUT", "/v1/workflows/nudge", Some(NUDGE_V2.to_owned())).await.unwrap();
+    let (status, body) =
+        api.try_send("PUT", "/v1/workflows/nudge", Some(common::NUDGE_V2.to_owned())).await.unwrap();
     assert_eq!(status, 200, "{body}");
     let (status, body) = api.try_send("POST", "/v1/workflows/nudge/activate", None).await.unwrap();
     assert_eq!((status, &body["version"]), (200, &json!(2)), "{body}");

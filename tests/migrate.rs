@@ -14,38 +14,12 @@ use common::{eventually, manual_clock};
 use komo::engine::store::{Node, ProgressWrite, Store, StoreLocation};
 use komo::engine::{Clock, Engine, ManualClock};
 
-const V1: &str = r#"workflow nudge {
-  scope workspace
-  trigger Contact.Identified
-  contact.add_to_list("Started")
-  if contact.email == "slow@example.com" {
-    wait 2h
-  }
-  wait 1h
-  contact.add_to_list("Reminded v1")
-}
-"#;
-
-/// Adds a step before the wait, drops the slow contacts' wait, changes the list after.
-const V2: &str = r#"workflow nudge {
-  scope workspace
-  trigger Contact.Identified
-  contact.add_to_list("Started")
-  step bonus = loyalty.award_points(5)
-  if contact.email == "slow@example.com" {
-    contact.add_to_list("Slow")
-  }
-  wait 1h
-  contact.add_to_list("Reminded v2")
-}
-"#;
-
 fn project(test: &str, backend: Backend) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("komo-migrate-{test}-{backend}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("workflows")).unwrap();
     std::fs::write(dir.join("komo.toml"), "[workspace]\nid = \"acme\"\n").unwrap();
-    std::fs::write(dir.join("workflows/nudge.komo"), V1).unwrap();
+    std::fs::write(dir.join("workflows/nudge.komo"), common::NUDGE_V1).unwrap();
     dir
 }
 
@@ -101,7 +75,7 @@ async fn parked(
         wait_for(&engine, run, "waiting", 1).await;
     }
     stop.send(true).unwrap();
-    engine.save_draft("acme", "nudge", V2).await.unwrap();
+    engine.save_draft("acme", "nudge", common::NUDGE_V2).await.unwrap();
     assert_eq!(engine.activate("acme", "nudge").await.unwrap().summary.version, Some(2));
     (dir, db, clock, engine, runs)
 }

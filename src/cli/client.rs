@@ -150,6 +150,18 @@ impl Failure {
     }
 }
 
+/// Runs `command` with a client for `server`, or says why there is none.
+pub(crate) fn connected(
+    server: &ServerArgs,
+    console: &mut Console<'_>,
+    command: impl FnOnce(&Client, &mut Console<'_>) -> io::Result<Exit>,
+) -> io::Result<Exit> {
+    match Client::new(server) {
+        Ok(client) => command(&client, console),
+        Err(failure) => failure.report(console),
+    }
+}
+
 /// A connection to one engine with one key.
 #[derive(Debug)]
 pub(crate) struct Client {

@@ -17,7 +17,7 @@ use std::io;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
 
-use super::client::{Client, Failure, ServerArgs};
+use super::client::{Client, Failure, ServerArgs, connected};
 use super::{Console, Exit, follow, timeline};
 use crate::engine::api::{RunSummary, StartedRun};
 use crate::runtime::record::RunRecord;
@@ -157,18 +157,6 @@ pub(crate) fn run(args: &RunsArgs, console: &mut Console<'_>) -> io::Result<Exit
         }
         RunsCommand::Replay(args) => connected(&args.server, console, |c, console| replay(c, console, args)),
         RunsCommand::Cancel(args) => connected(&args.server, console, |c, console| cancel(c, console, args)),
-    }
-}
-
-/// Runs `command` with a client for `server`, or says why there is none.
-fn connected(
-    server: &ServerArgs,
-    console: &mut Console<'_>,
-    command: impl FnOnce(&Client, &mut Console<'_>) -> io::Result<Exit>,
-) -> io::Result<Exit> {
-    match Client::new(server) {
-        Ok(client) => command(&client, console),
-        Err(failure) => failure.report(console),
     }
 }
 

@@ -14,7 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::client::{Client, ServerArgs, state_line, write_refusal};
+use super::client::{Client, ServerArgs, connected, state_line, write_refusal};
 use super::{Console, Exit};
 use crate::engine::api::{WorkflowDetail, WorkflowSummary};
 
@@ -108,18 +108,6 @@ pub(crate) fn run(args: &WorkflowsArgs, console: &mut Console<'_>) -> io::Result
 
 fn lifecycle(named: &NameArgs, action: &str, console: &mut Console<'_>) -> io::Result<Exit> {
     connected(&named.server, console, |client, console| transition(client, console, &named.name, action))
-}
-
-/// Runs `command` with a client for `server`, or says why there is none.
-fn connected(
-    server: &ServerArgs,
-    console: &mut Console<'_>,
-    command: impl FnOnce(&Client, &mut Console<'_>) -> io::Result<Exit>,
-) -> io::Result<Exit> {
-    match Client::new(server) {
-        Ok(client) => command(&client, console),
-        Err(failure) => failure.report(console),
-    }
 }
 
 /// `GET /v1/workflows`.

@@ -163,3 +163,33 @@ pub fn demo_copy(group: &str, test: &str, folders: &[&str]) -> PathBuf {
     write(&dir, "komo.toml", fs::read(demo.join("komo.toml")).unwrap());
     dir
 }
+
+/// The migration example of `docs/changing-workflows.md` (engine, CLI, dashboard and
+/// browser tests share it): a reminder an hour after the start; slow contacts wait two
+/// hours more first.
+pub const NUDGE_V1: &str = r#"workflow nudge {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Started")
+  if contact.email == "slow@example.com" {
+    wait 2h
+  }
+  wait 1h
+  contact.add_to_list("Reminded v1")
+}
+"#;
+
+/// Its version 2: points before the wait, no extra wait for the slow contacts (so their
+/// runs cannot move), another list after the wait.
+pub const NUDGE_V2: &str = r#"workflow nudge {
+  scope workspace
+  trigger Contact.Identified
+  contact.add_to_list("Started")
+  step bonus = loyalty.award_points(5)
+  if contact.email == "slow@example.com" {
+    contact.add_to_list("Slow")
+  }
+  wait 1h
+  contact.add_to_list("Reminded v2")
+}
+"#;
